@@ -1,0 +1,81 @@
+// Column-oriented tables: the input and output format of batch scoring.
+//
+// A Column is either numeric (double, NaN = missing) or string (dictionary encoded: int32 codes
+// into `dictionary`, kMissingCode = missing). Dictionary encoding keeps string handling off the
+// per-row path: the engine maps each distinct dictionary entry to the model's interned codes once
+// per batch, then works on integers.
+// Thread safety: a const Table may be read from many threads.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace fluxscore {
+
+class Column {
+ public:
+  enum class Kind { kNumeric, kString };
+  static constexpr int32_t kMissingCode = -1;
+
+  static Column Numeric(std::string name, std::vector<double> values = {});
+  static Column String(std::string name);
+
+  const std::string& name() const { return name_; }
+  Kind kind() const { return kind_; }
+  size_t size() const { return kind_ == Kind::kNumeric ? numbers_.size() : codes_.size(); }
+
+  // Numeric columns.
+  const std::vector<double>& numbers() const { return numbers_; }
+  std::vector<double>& mutable_numbers() { return numbers_; }
+
+  // String columns.
+  const std::vector<int32_t>& codes() const { return codes_; }
+  std::vector<int32_t>& mutable_codes() { return codes_; }
+  const std::vector<std::string>& dictionary() const { return dictionary_; }
+  // Appends a string cell (interning it); AppendMissing appends a missing cell of either kind.
+  void AppendString(std::string_view s);
+  void AppendMissing();
+  // Interns s into the dictionary, returning its code.
+  int32_t Intern(std::string_view s);
+
+  bool IsMissing(size_t row) const {
+    return kind_ == Kind::kNumeric ? std::isnan(numbers_[row]) : codes_[row] < 0;
+  }
+  // The cell as text ("" when missing); numbers in shortest round-trip form.
+  std::string CellText(size_t row) const;
+
+ private:
+  std::string name_;
+  Kind kind_ = Kind::kNumeric;
+  std::vector<double> numbers_;
+  std::vector<int32_t> codes_;
+  std::vector<std::string> dictionary_;
+  std::unordered_map<std::string, int32_t> index_;
+};
+
+class Table {
+ public:
+  size_t num_rows() const { return columns_.empty() ? 0 : columns_.front().size(); }
+  size_t num_columns() const { return columns_.size(); }
+  const std::vector<Column>& columns() const { return columns_; }
+  std::vector<Column>& mutable_columns() { return columns_; }
+  Column& AddColumn(Column c) {
+    columns_.push_back(std::move(c));
+    return columns_.back();
+  }
+  // Index of the first column with this name, or -1.
+  int Find(std::string_view name) const;
+
+ private:
+  std::vector<Column> columns_;
+};
+
+// Formats a double in the shortest form that parses back to the same value ("1.5", "3", "1e-07").
+std::string FormatDouble(double v);
+
+}  // namespace fluxscore

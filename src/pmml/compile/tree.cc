@@ -1,0 +1,288 @@
+// Compile pass 6 for TreeModel: nodes flattened breadth-first (children contiguous), predicates
+// interned into Plan::predicates, score distributions normalised at load. Iterative, so that a
+// degenerate million-deep tree cannot overflow the stack.
+#include <algorithm>
+#include <cmath>
+#include <deque>
+
+#include <fmt/format.h>
+
+#include "pmml/compile/compiler_internal.h"
+
+namespace fluxscore::pmml {
+namespace {
+
+bool IsPredicate(std::string_view n) {
+  return n == "SimplePredicate" || n == "CompoundPredicate" || n == "SimpleSetPredicate" ||
+         n == "True" || n == "False";
+}
+
+// Splits an Array's content into entries: whitespace separated, "double quoted" entries may hold
+// spaces, \" escapes a quote inside quotes.
+std::vector<std::string> SplitArray(std::string_view s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    if (i >= s.size()) break;
+    std::string cur;
+    if (s[i] == '"') {
+      ++i;
+      while (i < s.size() && s[i] != '"') {
+        if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '"') {
+          cur += '"';
+          i += 2;
+        } else {
+          cur += s[i++];
+        }
+      }
+      ++i;  // closing quote
+    } else {
+      while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) cur += s[i++];
+    }
+    out.push_back(std::move(cur));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<int32_t> Compiler::CompilePredicate(pugi::xml_node n, int depth) {
+  if (depth > kMaxNesting)
+    return Error(n, fmt::format("predicates nest deeper than {}", kMaxNesting));
+  std::string_view kind = Document::LocalName(n);
+  Predicate p;
+  if (kind == "True" || kind == "False") {
+    FLUXSCORE_RETURN_IF_ERROR(Check(n, {}, {}));
+    p.kind = kind == "True" ? PredKind::kTrue : PredKind::kFalse;
+  } else if (kind == "SimplePredicate") {
+    FLUXSCORE_RETURN_IF_ERROR(Check(n, {"field", "operator", "value"}, {}));
+    FLUXSCORE_ASSIGN_OR_RETURN(Binding b, Resolve(n.attribute("field").value(), n, depth));
+    p.slot = b.slot;
+    std::string_view op = n.attribute("operator").value();
+    if (op == "isMissing" || op == "isNotMissing") {
+      p.kind = op == "isMissing" ? PredKind::kIsMissing : PredKind::kIsNotMissing;
+    } else {
+      p.kind = PredKind::kSimple;
+      if (op == "equal") p.op = CmpOp::kEq;
+      else if (op == "notEqual") p.op = CmpOp::kNe;
+      else if (op == "lessThan") p.op = CmpOp::kLt;
+      else if (op == "lessOrEqual") p.op = CmpOp::kLe;
+      else if (op == "greaterThan") p.op = CmpOp::kGt;
+      else if (op == "greaterOrEqual") p.op = CmpOp::kGe;
+      else return Error(n, fmt::format("unknown operator '{}'", op));
+      if (!n.attribute("value")) return Error(n, "SimplePredicate needs a value");
+      FLUXSCORE_ASSIGN_OR_RETURN(p.value, ParseTyped(n, n.attribute("value").value(), b.type,
+                                                     b.is_float));
+      if (b.type == ValueType::kString && p.op != CmpOp::kEq && p.op != CmpOp::kNe) {
+        // Ordering on strings: ordinal fields order by their declared values, others by text.
+        p.by_text = true;
+        if (b.op == OpType::kOrdinal && b.field >= 0) {
+          const auto& order = plan_.fields[static_cast<size_t>(b.field)].ordinal_order;
+          if (std::find(order.begin(), order.end(), p.value) == order.end())
+            return Error(n, "value is not one of the ordinal field's values");
+          p.field = b.field;
+        }
+      }
+    }
+  } else if (kind == "SimpleSetPredicate") {
+    FLUXSCORE_RETURN_IF_ERROR(Check(n, {"field", "booleanOperator"}, {"Array"}));
+    FLUXSCORE_ASSIGN_OR_RETURN(Binding b, Resolve(n.attribute("field").value(), n, depth));
+    p.slot = b.slot;
+    std::string_view op = n.attribute("booleanOperator").value();
+    if (op == "isIn") p.kind = PredKind::kSetIn;
+    else if (op == "isNotIn") p.kind = PredKind::kSetNotIn;
+    else return Error(n, fmt::format("unknown booleanOperator '{}'", op));
+    pugi::xml_node arr = Child(n, "Array");
+    if (!arr) return Error(n, "SimpleSetPredicate needs an Array");
+    FLUXSCORE_RETURN_IF_ERROR(Check(arr, {"n", "type"}, {}));
+    std::vector<std::string> entries = SplitArray(arr.child_value());
+    if (arr.attribute("n") && arr.attribute("n").as_llong(-1) != static_cast<long long>(entries.size()))
+      return Error(arr, fmt::format("Array declares n={} but holds {} entries",
+                                    arr.attribute("n").value(), entries.size()));
+    std::vector<double> values;
+    for (const std::string& s : entries) {
+      FLUXSCORE_ASSIGN_OR_RETURN(double v, ParseTyped(arr, s, b.type, b.is_float));
+      values.push_back(v);
+    }
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    p.begin = static_cast<int32_t>(plan_.set_values.size());
+    plan_.set_values.insert(plan_.set_values.end(), values.begin(), values.end());
+    p.end = static_cast<int32_t>(plan_.set_values.size());
+  } else if (kind == "CompoundPredicate") {
+    FLUXSCORE_RETURN_IF_ERROR(Check(n, {"booleanOperator"},
+                                    {"SimplePredicate", "CompoundPredicate", "SimpleSetPredicate",
+                                     "True", "False"}));
+    std::string_view op = n.attribute("booleanOperator").value();
+    if (op == "and") p.kind = PredKind::kAnd;
+    else if (op == "or") p.kind = PredKind::kOr;
+    else if (op == "xor") p.kind = PredKind::kXor;
+    else if (op == "surrogate") p.kind = PredKind::kSurrogate;
+    else return Error(n, fmt::format("unknown booleanOperator '{}'", op));
+    std::vector<int32_t> kids;
+    for (pugi::xml_node c : Children(n)) {
+      FLUXSCORE_ASSIGN_OR_RETURN(int32_t k, CompilePredicate(c, depth + 1));
+      kids.push_back(k);
+    }
+    if (kids.size() < 2) return Error(n, "CompoundPredicate needs at least two predicates");
+    p.begin = static_cast<int32_t>(plan_.pred_children.size());
+    plan_.pred_children.insert(plan_.pred_children.end(), kids.begin(), kids.end());
+    p.end = static_cast<int32_t>(plan_.pred_children.size());
+  } else {
+    return Unsupported(n, fmt::format("<{}> is not a predicate", kind));
+  }
+  plan_.predicates.push_back(p);
+  return static_cast<int32_t>(plan_.predicates.size() - 1);
+}
+
+Status Compiler::CompileTree(pugi::xml_node model) {
+  Tree& tree = plan_.tree;
+  std::string_view mvs = model.attribute("missingValueStrategy").value();
+  if (mvs.empty() || mvs == "none") tree.missing = MissingStrategy::kNone;
+  else if (mvs == "lastPrediction") tree.missing = MissingStrategy::kLastPrediction;
+  else if (mvs == "nullPrediction") tree.missing = MissingStrategy::kNullPrediction;
+  else if (mvs == "defaultChild") tree.missing = MissingStrategy::kDefaultChild;
+  else if (mvs == "weightedConfidence") tree.missing = MissingStrategy::kWeightedConfidence;
+  else if (mvs == "aggregateNodes") tree.missing = MissingStrategy::kAggregateNodes;
+  else return Error(model, fmt::format("unknown missingValueStrategy '{}'", mvs));
+  FLUXSCORE_ASSIGN_OR_RETURN(tree.missing_penalty, Number(model, "missingValuePenalty", 1.0));
+  std::string_view ntc = model.attribute("noTrueChildStrategy").value();
+  if (ntc == "returnLastPrediction") tree.no_true_child_last = true;
+  else if (!ntc.empty() && ntc != "returnNullPrediction")
+    return Error(model, fmt::format("unknown noTrueChildStrategy '{}'", ntc));
+  std::string_view split = model.attribute("splitCharacteristic").value();
+  if (!split.empty() && split != "binarySplit" && split != "multiSplit")
+    return Error(model, fmt::format("unknown splitCharacteristic '{}'", split));
+
+  pugi::xml_node root = Child(model, "Node");
+  if (!root) return Error(model, "TreeModel needs a root Node");
+  TargetPlan& target = plan_.targets.front();
+  const bool classification = plan_.function == MiningFunction::kClassification;
+  auto category_index = [&](double v) -> int32_t {
+    auto it = std::find(target.categories.begin(), target.categories.end(), v);
+    if (it == target.categories.end()) {
+      target.categories.push_back(v);
+      return static_cast<int32_t>(target.categories.size() - 1);
+    }
+    return static_cast<int32_t>(it - target.categories.begin());
+  };
+
+  // Breadth-first: queue entries are (xml node, depth); node i's children are appended together.
+  std::deque<std::pair<pugi::xml_node, size_t>> queue;
+  std::vector<std::string> ids;  // explicit ids per node, for defaultChild
+  queue.emplace_back(root, 1);
+  tree.nodes.emplace_back();
+  std::vector<pugi::xml_node> xml_of;
+  xml_of.push_back(root);
+  size_t index = 0;
+  while (!queue.empty()) {
+    auto [xn, depth] = queue.front();
+    queue.pop_front();
+    tree.max_depth = std::max(tree.max_depth, depth);
+    FLUXSCORE_RETURN_IF_ERROR(Check(
+        xn, {"id", "score", "recordCount", "defaultChild"},
+        {"SimplePredicate", "CompoundPredicate", "SimpleSetPredicate", "True", "False",
+         "Partition", "ScoreDistribution", "Node", "Regression", "DecisionTree"}));
+    TreeNode node;
+    pugi::xml_node pred;
+    std::vector<pugi::xml_node> kids;
+    for (pugi::xml_node c : Children(xn)) {
+      std::string_view cn = Document::LocalName(c);
+      if (IsPredicate(cn)) {
+        if (pred) return Error(c, "a Node has more than one predicate");
+        pred = c;
+      } else if (cn == "Node") {
+        kids.push_back(c);
+      } else if (cn == "ScoreDistribution") {
+        FLUXSCORE_RETURN_IF_ERROR(
+            Check(c, {"value", "recordCount", "confidence", "probability"}, {}));
+        if (!c.attribute("value")) return Error(c, "ScoreDistribution needs a value");
+        ScoreDist d;
+        FLUXSCORE_ASSIGN_OR_RETURN(d.value, ParseTyped(c, c.attribute("value").value(),
+                                                       target.type, false));
+        FLUXSCORE_ASSIGN_OR_RETURN(d.record_count, Number(c, "recordCount", NAN));
+        FLUXSCORE_ASSIGN_OR_RETURN(d.confidence, Number(c, "confidence", NAN));
+        FLUXSCORE_ASSIGN_OR_RETURN(d.probability, Number(c, "probability", NAN));
+        if (!std::isnan(d.probability) && (d.probability < 0 || d.probability > 1))
+          return Error(c, "probability must be within [0, 1]");
+        if (classification) category_index(d.value);
+        tree.dists.push_back(d);
+        ++node.dist_end;
+      } else if (cn == "Regression" || cn == "DecisionTree") {
+        return Unsupported(c, fmt::format("embedded model <{}> is not supported", cn));
+      }  // Partition: statistics only
+    }
+    node.dist_begin = static_cast<int32_t>(tree.dists.size()) - node.dist_end;
+    node.dist_end = static_cast<int32_t>(tree.dists.size());
+    if (!pred) return Error(xn, "a Node needs a predicate");
+    FLUXSCORE_ASSIGN_OR_RETURN(node.pred, CompilePredicate(pred, 0));
+    if (xn.attribute("score")) {
+      node.has_score = true;
+      auto sv = ParseTyped(xn, xn.attribute("score").value(), target.type, false);
+      if (!sv.ok()) return sv.status();
+      node.score = *sv;
+      if (classification) category_index(node.score);
+    }
+    FLUXSCORE_ASSIGN_OR_RETURN(node.record_count, Number(xn, "recordCount", NAN));
+    if (xn.attribute("id")) node.id = plan_.pool.Intern(xn.attribute("id").value());
+    ids.push_back(xn.attribute("id").value());
+    if (!kids.empty()) {
+      node.first_child = static_cast<int32_t>(tree.nodes.size());
+      node.num_children = static_cast<int32_t>(kids.size());
+      for (pugi::xml_node k : kids) {
+        queue.emplace_back(k, depth + 1);
+        tree.nodes.emplace_back();
+        xml_of.push_back(k);
+      }
+    }
+    std::string_view dc = xn.attribute("defaultChild").value();
+    if (!dc.empty()) {
+      for (size_t k = 0; k < kids.size(); ++k)
+        if (std::string_view(kids[k].attribute("id").value()) == dc)
+          node.default_child = node.first_child + static_cast<int32_t>(k);
+      if (node.default_child < 0)
+        return Error(xn, fmt::format("defaultChild '{}' names no child Node", dc));
+    }
+    tree.nodes[index] = node;
+    ++index;
+  }
+  // Implicit entity ids: 1-based position in document (depth-first) order, for nodes without id.
+  {
+    std::vector<int32_t> stack = {0};
+    int64_t counter = 0;
+    while (!stack.empty()) {
+      int32_t i = stack.back();
+      stack.pop_back();
+      ++counter;
+      TreeNode& n = tree.nodes[static_cast<size_t>(i)];
+      if (std::isnan(n.id)) n.id = plan_.pool.Intern(std::to_string(counter));
+      for (int32_t k = n.num_children - 1; k >= 0; --k) stack.push_back(n.first_child + k);
+    }
+  }
+  // Normalise probabilities: explicit probabilities (divided by their sum when it is not 1), else
+  // record counts over their sum (jpmml NodeScoreDistribution).
+  if (classification) {
+    for (TreeNode& n : tree.nodes) {
+      if (n.dist_begin == n.dist_end) continue;
+      bool has_prob = !std::isnan(tree.dists[static_cast<size_t>(n.dist_begin)].probability);
+      double sum = 0;
+      for (int32_t k = n.dist_begin; k < n.dist_end; ++k) {
+        const ScoreDist& d = tree.dists[static_cast<size_t>(k)];
+        double v = has_prob ? d.probability : d.record_count;
+        if (std::isnan(v))
+          return Error(xml_of[static_cast<size_t>(&n - tree.nodes.data())],
+                       "ScoreDistribution needs a probability or recordCount");
+        sum += v;
+      }
+      for (int32_t k = n.dist_begin; k < n.dist_end; ++k) {
+        ScoreDist& d = tree.dists[static_cast<size_t>(k)];
+        double v = has_prob ? d.probability : d.record_count;
+        d.probability = (sum == 1.0) ? v : (sum == 0 ? NAN : v / sum);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace fluxscore::pmml

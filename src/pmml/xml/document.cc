@@ -1,0 +1,178 @@
+#include "pmml/xml/document.h"
+
+#include <zip.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace fluxscore::pmml {
+namespace {
+
+bool KnownNamespace(std::string_view ns) {
+  static const char* kKnown[] = {
+      "http://www.dmg.org/PMML-3_0", "http://www.dmg.org/PMML-3_1", "http://www.dmg.org/PMML-3_2",
+      "http://www.dmg.org/PMML-4_0", "http://www.dmg.org/PMML-4_1", "http://www.dmg.org/PMML-4_2",
+      "http://www.dmg.org/PMML-4_3", "http://www.dmg.org/PMML-4_4"};
+  for (const char* k : kKnown)
+    if (ns == k) return true;
+  return false;
+}
+
+Result<std::string> ReadZipMember(const std::string& archive, const std::string& member) {
+  int err = 0;
+  zip_t* z = zip_open(archive.c_str(), ZIP_RDONLY, &err);
+  if (z == nullptr) return Status::IoError(fmt::format("cannot open zip archive '{}'", archive));
+  zip_stat_t st;
+  zip_stat_init(&st);
+  if (zip_stat(z, member.c_str(), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE)) {
+    zip_close(z);
+    return Status::IoError(fmt::format("no member '{}' in zip archive '{}'", member, archive));
+  }
+  zip_file_t* f = zip_fopen(z, member.c_str(), 0);
+  if (f == nullptr) {
+    zip_close(z);
+    return Status::IoError(fmt::format("cannot open member '{}' of '{}'", member, archive));
+  }
+  std::string data(static_cast<size_t>(st.size), '\0');
+  zip_int64_t got = zip_fread(f, data.data(), st.size);
+  zip_fclose(f);
+  zip_close(z);
+  if (got < 0 || static_cast<zip_uint64_t>(got) != st.size)
+    return Status::IoError(fmt::format("cannot read member '{}' of '{}'", member, archive));
+  return data;
+}
+
+}  // namespace
+
+Result<std::string> Document::ReadSource(const std::string& path) {
+  auto bang = path.find(".zip!");
+  if (bang != std::string::npos) return ReadZipMember(path.substr(0, bang + 4), path.substr(bang + 5));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IoError(fmt::format("cannot open '{}'", path));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Status::IoError(fmt::format("cannot read '{}'", path));
+  return std::move(ss).str();
+}
+
+std::string_view Document::LocalName(pugi::xml_node node) {
+  std::string_view n = node.name();
+  auto colon = n.find(':');
+  return colon == std::string_view::npos ? n : n.substr(colon + 1);
+}
+
+Result<std::unique_ptr<Document>> Document::Parse(std::string xml, std::string source,
+                                                  const LoadOptions& options) {
+  std::unique_ptr<Document> d(new Document());
+  d->source_ = std::move(source);
+  if (xml.size() > options.max_document_bytes)
+    return Status::InvalidModel(fmt::format("{}: document of {} bytes exceeds the limit of {}",
+                                            d->source_, xml.size(), options.max_document_bytes));
+  d->text_ = std::move(xml);
+  d->line_starts_.push_back(0);
+  for (size_t i = 0; i < d->text_.size(); ++i)
+    if (d->text_[i] == '\n') d->line_starts_.push_back(i + 1);
+
+  unsigned flags = pugi::parse_default | pugi::parse_doctype;
+  pugi::xml_parse_result r =
+      d->doc_.load_buffer(d->text_.data(), d->text_.size(), flags, pugi::encoding_auto);
+  if (!r) {
+    auto off = static_cast<size_t>(std::max<ptrdiff_t>(0, r.offset));
+    auto it = std::upper_bound(d->line_starts_.begin(), d->line_starts_.end(), off);
+    int line = static_cast<int>(it - d->line_starts_.begin());
+    return Status::InvalidModel(
+        fmt::format("{}:{}: malformed XML: {}", d->source_, line, r.description()));
+  }
+  for (pugi::xml_node n = d->doc_.first_child(); n; n = n.next_sibling()) {
+    if (n.type() == pugi::node_doctype)
+      return Status::InvalidModel(fmt::format(
+          "{}:{}: document type declarations (DOCTYPE/ENTITY) are refused", d->source_,
+          d->LineOf(n)));
+    if (n.type() == pugi::node_element) {
+      if (d->root_)
+        return Status::InvalidModel(fmt::format("{}: more than one root element", d->source_));
+      d->root_ = n;
+    }
+  }
+  if (!d->root_) return Status::InvalidModel(fmt::format("{}: no root element", d->source_));
+  pugi::xml_node root = d->root_;
+  if (LocalName(root) != "PMML")
+    return Status::InvalidModel(fmt::format("{}:{}: root element is <{}>, expected <PMML>",
+                                            d->source_, d->LineOf(root), root.name()));
+  // The namespace bound to the root's prefix (or the default namespace).
+  std::string_view name = root.name();
+  auto colon = name.find(':');
+  std::string ns_attr =
+      colon == std::string_view::npos ? "xmlns" : "xmlns:" + std::string(name.substr(0, colon));
+  pugi::xml_attribute ns = root.attribute(ns_attr.c_str());
+  if (ns && !KnownNamespace(ns.value()))
+    return Status::InvalidModel(fmt::format(
+        "{}:{}: /PMML: namespace '{}' is not a PMML 3.0-4.4 namespace", d->source_,
+        d->LineOf(root), ns.value()));
+  if (!ns && colon != std::string_view::npos)
+    return Status::InvalidModel(fmt::format("{}:{}: /PMML: undeclared namespace prefix",
+                                            d->source_, d->LineOf(root)));
+  d->version_ = root.attribute("version").value();
+
+  // Attribute size limit, checked iteratively (documents may nest very deeply).
+  for (pugi::xml_node n = root; n;) {
+    for (pugi::xml_attribute a : n.attributes()) {
+      size_t len = std::char_traits<char>::length(a.value());
+      if (len > options.max_attribute_bytes)
+        return Status::InvalidModel(fmt::format(
+            "{}attribute '{}' is {} bytes, above the limit of {}", d->Where(n), a.name(), len,
+            options.max_attribute_bytes));
+    }
+    if (pugi::xml_node c = n.first_child()) {
+      n = c;
+      continue;
+    }
+    while (n && n != root && !n.next_sibling()) n = n.parent();
+    if (!n || n == root) break;
+    n = n.next_sibling();
+  }
+  return d;
+}
+
+int Document::LineOf(pugi::xml_node node) const {
+  ptrdiff_t off = node.offset_debug();
+  if (off < 0) return 0;
+  auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), static_cast<size_t>(off));
+  return static_cast<int>(it - line_starts_.begin());
+}
+
+std::string Document::PathOf(pugi::xml_node node) const {
+  std::vector<std::string> parts;
+  for (pugi::xml_node n = node; n && n.type() == pugi::node_element; n = n.parent()) {
+    std::string_view local = LocalName(n);
+    std::string part(local);
+    pugi::xml_node parent = n.parent();
+    if (parent && parent.type() == pugi::node_element) {
+      int index = 0, count = 0;
+      for (pugi::xml_node s = parent.first_child(); s; s = s.next_sibling()) {
+        if (s.type() != pugi::node_element || LocalName(s) != local) continue;
+        ++count;
+        if (s == n) index = count;
+        if (count > 1 && index) break;
+      }
+      if (count > 1) part += "[" + std::to_string(index) + "]";
+    }
+    parts.push_back(std::move(part));
+    if (parts.size() > 64) {  // very deep trees: keep messages readable
+      parts.push_back("...");
+      break;
+    }
+  }
+  std::string out;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) out += "/" + *it;
+  return out;
+}
+
+std::string Document::Where(pugi::xml_node node) const {
+  return fmt::format("{}:{}: {}: ", source_, LineOf(node), PathOf(node));
+}
+
+}  // namespace fluxscore::pmml

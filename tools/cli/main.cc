@@ -1,0 +1,75 @@
+// fluxscore command-line interface: thin wrappers over the public API, one file per subcommand.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  using namespace fluxscore::cli;
+  CLI::App app{"fluxscore: fast PMML scoring (and, as it grows, fast-flux botnet detection)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("fluxscore 0.1.0"));
+
+  ScoreArgs score;
+  std::string missing_csv;
+  std::string keep_csv;
+  auto* sc = app.add_subcommand("score", "Score a CSV table with a PMML model");
+  sc->add_option("--model,-m", score.model, "PMML file (or archive.zip!member.xml)")->required();
+  sc->add_option("--input,-i", score.input, "input CSV with a header row; - for stdin")
+      ->capture_default_str();
+  sc->add_option("--output,-o", score.output, "output CSV; - for stdout")->capture_default_str();
+  sc->add_option("--threads,-t", score.threads, "worker threads (0 = all cores)")
+      ->capture_default_str();
+  sc->add_option("--missing", missing_csv,
+                 "comma-separated cell values read as missing (default: empty, NA, N/A)");
+  sc->add_option("--keep", keep_csv,
+                 "comma-separated input columns copied to the output before the results");
+  sc->add_option("--delimiter", score.delimiter, "field delimiter of input and output")
+      ->capture_default_str();
+
+  InspectArgs inspect;
+  auto* ic = app.add_subcommand("inspect", "Describe a PMML model: fields, types, structure, "
+                                           "and anything unsupported");
+  ic->add_option("model", inspect.model, "PMML file")->required();
+
+  ConformanceArgs conf;
+  std::string filter_csv;
+  auto* cc = app.add_subcommand("conformance",
+                                "Run PMML conformance cases listed in a MANIFEST.tsv");
+  cc->add_option("--manifest", conf.manifest, "path of MANIFEST.tsv")->required();
+  cc->add_option("--filter", filter_csv, "model elements to run, comma separated (e.g. TreeModel)");
+  cc->add_option("--cases-file", conf.cases_file, "run exactly the case ids listed in this file");
+  cc->add_option("--case", conf.cases, "run this case id (repeatable)");
+  cc->add_flag("--verbose,-v", conf.verbose, "print timings");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  auto split = [](const std::string& s) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (true) {
+      size_t comma = s.find(',', start);
+      out.push_back(s.substr(start, comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return out;
+  };
+  if (*sc) {
+    if (sc->count("--missing")) score.missing_values = split(missing_csv);
+    if (!keep_csv.empty()) score.keep_columns = split(keep_csv);
+    return RunScore(score);
+  }
+  if (*ic) return RunInspect(inspect);
+  if (*cc) {
+    if (!filter_csv.empty()) conf.elements = split(filter_csv);
+    return RunConformance(conf);
+  }
+  return 2;
+}
