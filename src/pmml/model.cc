@@ -163,6 +163,7 @@ struct OutputBuffers {
   std::vector<std::vector<double>> numbers;   // numeric output columns
   std::vector<std::vector<int32_t>> codes;    // string output columns (pool codes)
   std::vector<bool> is_string;
+  std::vector<ValueType> types;  // booleans, dates and times are written as text
 };
 
 struct BlockResult {
@@ -210,9 +211,12 @@ void ScoreBlock(const Plan& plan, const Bound& bound, size_t begin, size_t end, 
         if (v.missing() || std::isnan(v.v)) {
           out.codes[c][row] = Column::kMissingCode;
         } else {
-          auto code = static_cast<int32_t>(v.v);
+          double text_code = v.v;
+          if (out.types[c] != ValueType::kString)
+            text_code = st.ctx.Intern(FormatValue(v.v, out.types[c], st.ctx));
+          auto code = static_cast<int32_t>(text_code);
           if (code >= pool_size) {
-            res.overflow.emplace_back(c, row, std::string(st.ctx.Text(v.v)));
+            res.overflow.emplace_back(c, row, std::string(st.ctx.Text(text_code)));
             code = Column::kMissingCode;
           }
           out.codes[c][row] = code;
@@ -239,10 +243,12 @@ Result<ScoreResult> Model::Score(const Table& input, const ScoreOptions& options
   out.numbers.resize(ncols);
   out.codes.resize(ncols);
   out.is_string.resize(ncols);
+  out.types.resize(ncols);
   for (size_t c = 0; c < ncols; ++c) {
     int32_t oi = plan.output_columns[c];
     ValueType t = oi < 0 ? plan.targets.front().type : plan.outputs[static_cast<size_t>(oi)].type;
-    out.is_string[c] = t == ValueType::kString;
+    out.types[c] = t;
+    out.is_string[c] = t != ValueType::kNumber;
     if (out.is_string[c]) out.codes[c].resize(rows);
     else out.numbers[c].resize(rows);
   }

@@ -139,6 +139,8 @@ Result<Compiler::Binding> Compiler::Resolve(std::string_view name, pugi::xml_nod
 Status Compiler::Run() {
   pugi::xml_node root = doc_.root();
   plan_.source = doc_.source();
+  plan_.pool.Intern("false");  // boolean outputs are written as text without overflow
+  plan_.pool.Intern("true");
   plan_.pmml_version = doc_.version();
   {
     std::vector<std::string_view> allowed = {"Header", "MiningBuildTask", "DataDictionary",

@@ -274,7 +274,7 @@ void AppendTime(std::string& out, double seconds) {
   out.push_back(':');
   AppendPadded(out, total % 60, 2);
   if (ns > 0) {
-    char buf[16];
+    char buf[32];
     std::snprintf(buf, sizeof buf, "%09lld", static_cast<long long>(ns));
     std::string_view frac(buf, 9);
     while (!frac.empty() && frac.back() == '0') frac.remove_suffix(1);

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency from Debian 12 packages (no other network needed).
+set -euo pipefail
+PKGS=(build-essential cmake ninja-build pkg-config git
+      libpugixml-dev libcli11-dev libfmt-dev libzip-dev zlib1g-dev
+      googletest libgtest-dev libbenchmark-dev libxml2-utils python3)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq "${missing[@]}"

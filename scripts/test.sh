@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# README command 2: the whole test suite. Builds the release preset and the
+# AddressSanitizer/UndefinedBehaviorSanitizer preset, and runs every CTest test in both
+# (unit tests, the conformance corpus gated by tests/conformance/must_pass.txt, CLI end to end).
+# The conformance corpus is read from ../shared/pmml-conformance (override: FLUXSCORE_CONFORMANCE_DIR).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+jobs=$(nproc)
+conf_dir=${FLUXSCORE_CONFORMANCE_DIR:-$(cd .. && pwd)/shared/pmml-conformance}
+if [ ! -f "$conf_dir/MANIFEST.tsv" ]; then
+  echo "test.sh: conformance corpus not found at $conf_dir (set FLUXSCORE_CONFORMANCE_DIR)" >&2
+  exit 1
+fi
+status=0
+for preset in release asan-ubsan; do
+  echo "== building preset $preset"
+  cmake --preset "$preset" -DFLUXSCORE_CONFORMANCE_DIR="$conf_dir" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+  echo "== testing preset $preset"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --preset "$preset" -j "$jobs" || status=1
+done
+exit $status
