@@ -413,6 +413,7 @@ Result<int32_t> Compiler::CompileExpr(pugi::xml_node n, int depth, const Params*
     e.args_end = static_cast<int32_t>(plan_.expr_args.size());
     e.aux = static_cast<int32_t>(plan_.builtin_calls.size());
     plan_.builtin_calls.push_back(std::move(*call));
+    plan_.builtin_names.push_back(fname);
     FLUXSCORE_ASSIGN_OR_RETURN(e.map_missing_to, typed_attr("mapMissingTo", e.type));
     FLUXSCORE_ASSIGN_OR_RETURN(e.default_value, typed_attr("defaultValue", e.type));
     return AddExpr(e);

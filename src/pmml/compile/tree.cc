@@ -206,7 +206,7 @@ Status Compiler::CompileTree(pugi::xml_node model) {
         FLUXSCORE_ASSIGN_OR_RETURN(d.probability, Number(c, "probability", NAN));
         if (!std::isnan(d.probability) && (d.probability < 0 || d.probability > 1))
           return Error(c, "probability must be within [0, 1]");
-        if (classification) category_index(d.value);
+        if (classification) d.category = category_index(d.value);
         tree.dists.push_back(d);
         ++node.dist_end;
       } else if (cn == "Regression" || cn == "DecisionTree") {

@@ -27,13 +27,22 @@ Cell ConvertCell(Cell c, ValueType from, ValueType to, EvalContext& ctx) {
 
 namespace {
 
-Cell FinishApply(const Expr& e, Cell r) {
+// Applies defaultValue and invalidValueTreatment to an Apply result. Under returnInvalid an
+// invalid result fails the row (st.error), as jpmml's InvalidResultException does.
+Cell FinishApply(const Plan& plan, const Expr& e, Cell r, RowState& st) {
   if (r.missing() && e.default_value.s != CellState::kMissing) return e.default_value;
   if (r.invalid() && std::isnan(r.v)) {
     switch (e.invalid) {
       case InvalidTreatment::kAsMissing: return Cell::Missing();
       case InvalidTreatment::kAsIs: return r;
-      default: return r;  // returnInvalid: propagates; the row fails where it is consumed
+      default:
+        if (st.error.empty()) {
+          std::string_view name =
+              e.aux >= 0 ? std::string_view(plan.builtin_names[static_cast<size_t>(e.aux)])
+                         : std::string_view("type conversion");
+          st.error = fmt::format("function '{}' returned an invalid result", name);
+        }
+        return r;
     }
   }
   return r;
@@ -97,64 +106,75 @@ Cell EvalExpr(const Plan& plan, int32_t ei, RowState& st) {
     }
     case ExprKind::kMapValues: {
       const MapTable& t = plan.map_tables[static_cast<size_t>(e.aux)];
-      Cell in[16];
-      std::vector<Cell> big;
-      Cell* vals = in;
-      if (nargs > 16) {
-        big.resize(static_cast<size_t>(nargs));
-        vals = big.data();
-      }
+      const size_t base = st.scratch.size();
+      st.scratch.resize(base + static_cast<size_t>(nargs));
       for (int32_t i = 0; i < nargs; ++i) {
-        vals[i] = EvalExpr(plan, args[i], st);
-        if (vals[i].missing()) return e.map_missing_to;
+        Cell v = EvalExpr(plan, args[i], st);
+        if (v.missing()) {
+          st.scratch.resize(base);
+          return e.map_missing_to;
+        }
+        st.scratch[base + static_cast<size_t>(i)] = v;
       }
+      const Cell* vals = st.scratch.data() + base;
+      Cell found = e.default_value;
       size_t rows = t.outputs.size();
       for (size_t r = 0; r < rows; ++r) {
         const Cell* row = t.inputs.data() + r * static_cast<size_t>(t.num_inputs);
         bool match = true;
         for (int32_t i = 0; i < nargs && match; ++i)
           match = !row[i].missing() && row[i].v == vals[i].v;
-        if (match) return t.outputs[r];
+        if (match) {
+          found = t.outputs[r];
+          break;
+        }
       }
-      return e.default_value;
+      st.scratch.resize(base);
+      return found;
     }
     case ExprKind::kIf: {
       Cell cond = EvalExpr(plan, args[0], st);
       if (cond.missing()) {
         if (e.map_missing_to.s != CellState::kMissing) return e.map_missing_to;
-        return FinishApply(e, Cell::Missing());
+        return FinishApply(plan, e, Cell::Missing(), st);
       }
-      if (cond.invalid() && std::isnan(cond.v)) return FinishApply(e, Cell::Invalid());
-      if (cond.v != 0) return FinishApply(e, EvalExpr(plan, args[1], st));
-      if (nargs > 2) return FinishApply(e, EvalExpr(plan, args[2], st));
-      return FinishApply(e, Cell::Missing());
+      if (cond.invalid() && std::isnan(cond.v)) return FinishApply(plan, e, Cell::Invalid(), st);
+      if (cond.v != 0) return FinishApply(plan, e, EvalExpr(plan, args[1], st), st);
+      if (nargs > 2) return FinishApply(plan, e, EvalExpr(plan, args[2], st), st);
+      return FinishApply(plan, e, Cell::Missing(), st);
     }
     case ExprKind::kApply: {
       if (e.aux == -2) {  // conversion wrapper
         Cell x = EvalExpr(plan, args[0], st);
         if (x.missing()) {
           if (e.map_missing_to.s != CellState::kMissing) return e.map_missing_to;
-          return FinishApply(e, x);
+          return FinishApply(plan, e, x, st);
         }
         const Expr& inner = plan.exprs[static_cast<size_t>(args[0])];
-        return FinishApply(e, ConvertCell(x, inner.type, e.type, st.ctx));
+        return FinishApply(plan, e, ConvertCell(x, inner.type, e.type, st.ctx), st);
       }
       const BuiltinCall& call = plan.builtin_calls[static_cast<size_t>(e.aux)];
-      Cell local[8];
-      std::vector<Cell> big;
-      Cell* vals = local;
-      if (nargs > 8) {
-        big.resize(static_cast<size_t>(nargs));
-        vals = big.data();
-      }
+      const size_t base = st.scratch.size();
+      st.scratch.resize(base + static_cast<size_t>(nargs));
       bool any_missing = false;
       for (int32_t i = 0; i < nargs; ++i) {
-        vals[i] = EvalExpr(plan, args[i], st);
-        any_missing |= vals[i].missing();
+        Cell v = EvalExpr(plan, args[i], st);
+        any_missing |= v.missing();
+        st.scratch[base + static_cast<size_t>(i)] = v;
       }
-      if (any_missing && e.map_missing_to.s != CellState::kMissing) return e.map_missing_to;
-      Cell r = EvalBuiltin(call, std::span<const Cell>(vals, static_cast<size_t>(nargs)), st.ctx);
-      return FinishApply(e, r);
+      Cell r;
+      if (any_missing && e.map_missing_to.s != CellState::kMissing) {
+        r = e.map_missing_to;
+      } else {
+        r = FinishApply(plan, e,
+                        EvalBuiltin(call,
+                                    std::span<const Cell>(st.scratch.data() + base,
+                                                          static_cast<size_t>(nargs)),
+                                    st.ctx),
+                        st);
+      }
+      st.scratch.resize(base);
+      return r;
     }
   }
   return Cell::Missing();
@@ -271,9 +291,7 @@ void SetFromNode(const Plan& plan, int32_t ni, RowState& st) {
   double best_value = NAN;
   for (int32_t k = n.dist_begin; k < n.dist_end; ++k) {
     const ScoreDist& d = tree.dists[static_cast<size_t>(k)];
-    size_t ci = static_cast<size_t>(
-        std::find(target.categories.begin(), target.categories.end(), d.value) -
-        target.categories.begin());
+    size_t ci = static_cast<size_t>(d.category);
     st.probs[ci] = d.probability;
     st.confs[ci] = d.confidence;
     if (d.probability > best) {
@@ -297,16 +315,15 @@ void WeightedConfidence(const Plan& plan, int32_t ni, RowState& st) {
   const TargetPlan& target = plan.targets.front();
   const TreeNode& sel = tree.nodes[static_cast<size_t>(ni)];
   size_t k = target.categories.size();
-  std::vector<double> conf(k, 0.0);
+  std::vector<double>& conf = st.acc;
+  conf.assign(k, 0.0);
   for (int32_t c = sel.first_child; c < sel.first_child + sel.num_children; ++c) {
     const TreeNode& cand = tree.nodes[static_cast<size_t>(c)];
     if (EvalPredicate(plan, cand.pred, st, nullptr) != Tri::kUnknown) continue;
     double w = (std::isnan(cand.record_count) ? 0.0 : cand.record_count) / sel.record_count;
     for (int32_t d = cand.dist_begin; d < cand.dist_end; ++d) {
       const ScoreDist& sd = tree.dists[static_cast<size_t>(d)];
-      size_t ci = static_cast<size_t>(
-          std::find(target.categories.begin(), target.categories.end(), sd.value) -
-          target.categories.begin());
+      size_t ci = static_cast<size_t>(sd.category);
       double cv = std::isnan(sd.confidence) ? sd.probability : sd.confidence;
       conf[ci] += cv * w;
     }
@@ -330,8 +347,10 @@ void AggregateNodes(const Plan& plan, int32_t ni, RowState& st) {
   const Tree& tree = plan.tree;
   const TargetPlan& target = plan.targets.front();
   size_t k = target.categories.size();
-  std::vector<double> records(k, 0.0);
-  std::vector<int32_t> stack = {ni};
+  std::vector<double>& records = st.acc;
+  records.assign(k, 0.0);
+  std::vector<int32_t>& stack = st.node_stack;
+  stack.assign(1, ni);
   bool any_leaf = false;
   while (!stack.empty()) {
     int32_t i = stack.back();
@@ -341,21 +360,19 @@ void AggregateNodes(const Plan& plan, int32_t ni, RowState& st) {
       any_leaf = true;
       for (int32_t d = n.dist_begin; d < n.dist_end; ++d) {
         const ScoreDist& sd = tree.dists[static_cast<size_t>(d)];
-        size_t ci = static_cast<size_t>(
-            std::find(target.categories.begin(), target.categories.end(), sd.value) -
-            target.categories.begin());
+        size_t ci = static_cast<size_t>(sd.category);
         if (!std::isnan(sd.record_count)) records[ci] += sd.record_count;
       }
       continue;
     }
-    std::vector<int32_t> cands;
+    // Candidates: every UNKNOWN child up to and including the first TRUE one. Leaf order does
+    // not matter (counts are summed), so they are pushed as found.
     for (int32_t c = n.first_child; c < n.first_child + n.num_children; ++c) {
       Tri t = EvalPredicate(plan, tree.nodes[static_cast<size_t>(c)].pred, st, nullptr);
       if (t == Tri::kFalse) continue;
-      cands.push_back(c);
+      stack.push_back(c);
       if (t == Tri::kTrue) break;
     }
-    for (auto it = cands.rbegin(); it != cands.rend(); ++it) stack.push_back(*it);
   }
   st.node = -1;
   st.has_probs = false;
@@ -486,7 +503,9 @@ void EvaluateRow(const Plan& plan, RowState& st) {
     if (d.is_float && !c.missing()) c.v = static_cast<double>(static_cast<float>(c.v));
     st.cells[static_cast<size_t>(d.slot)] = c;
   }
+  if (!st.error.empty()) return;
   EvaluateTree(plan, st);
+  if (!st.error.empty()) return;
   const TargetPlan& target = plan.targets.front();
   if (!st.has_prediction && plan.function == MiningFunction::kClassification &&
       !target.priors.empty()) {

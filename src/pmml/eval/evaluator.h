@@ -27,6 +27,9 @@ struct RowState {
   std::vector<double> probs;  // per target category
   std::vector<double> confs;  // per target category, NaN = none
   double confidence_penalty = 1.0;
+  std::vector<Cell> scratch;        // argument stack for Apply/MapValues (reused, no per-row allocation)
+  std::vector<double> acc;          // per-category accumulator (weightedConfidence, aggregateNodes)
+  std::vector<int32_t> node_stack;  // explicit stack for multi-branch tree walks
   std::string error;  // non-empty: the row failed (e.g. invalid input under returnInvalid)
 };
 

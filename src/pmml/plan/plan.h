@@ -129,6 +129,7 @@ struct ScoreDist {
   double record_count = NAN;
   double probability = NAN;  // NaN = not given
   double confidence = NAN;
+  int32_t category = -1;     // index into TargetPlan::categories (classification)
 };
 
 struct TreeNode {
@@ -207,6 +208,7 @@ struct Plan {
   std::vector<Expr> exprs;
   std::vector<int32_t> expr_args;
   std::vector<BuiltinCall> builtin_calls;
+  std::vector<std::string> builtin_names;  // function name per builtin_calls entry (messages)
   std::vector<NormTable> norm_tables;
   std::vector<Discretization> discretizations;
   std::vector<MapTable> map_tables;
