@@ -7,6 +7,8 @@
 #include <cmath>
 #include <thread>
 
+#include <pthread.h>
+
 #include <fmt/format.h>
 
 #include "pmml/compile/compiler.h"
@@ -16,7 +18,9 @@
 
 namespace fluxscore::pmml {
 
-Model::Model(std::unique_ptr<Plan> plan) : plan_(std::move(plan)) {}
+Model::Model(std::unique_ptr<Plan> plan) : plan_(std::move(plan)) {
+  for (const OutputColumn& c : plan_->columns) output_infos_.push_back(c.info);
+}
 Model::~Model() = default;
 Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
@@ -26,18 +30,57 @@ Result<Model> Model::LoadFile(const std::string& path, const LoadOptions& option
   return LoadString(text, path, options);
 }
 
-Result<Model> Model::LoadString(std::string_view xml, std::string source_name,
-                                const LoadOptions& options) {
+namespace {
+
+Result<std::unique_ptr<Plan>> ParseAndCompile(std::string_view xml, std::string source_name,
+                                              const LoadOptions& options) {
   FLUXSCORE_ASSIGN_OR_RETURN(auto doc,
                              Document::Parse(std::string(xml), std::move(source_name), options));
-  FLUXSCORE_ASSIGN_OR_RETURN(auto plan, CompileDocument(*doc, options));
-  return Model(std::move(plan));
+  return CompileDocument(*doc, options);
+}
+
+// Compilation recurses over nested expressions, predicates and segments (capped at
+// kMaxNesting levels). It runs on a thread of its own with a large stack, so that the cap - not
+// the caller's stack size, nor sanitizer-inflated frames - decides what loads.
+constexpr size_t kCompileStackBytes = size_t{512} << 20;  // reserved, committed only when used
+
+struct CompileJob {
+  std::string_view xml;
+  std::string source;
+  const LoadOptions* options;
+  Result<std::unique_ptr<Plan>> result = Status::Ok();
+};
+
+void* RunCompileJob(void* arg) {
+  auto* job = static_cast<CompileJob*>(arg);
+  job->result = ParseAndCompile(job->xml, std::move(job->source), *job->options);
+  return nullptr;
+}
+
+}  // namespace
+
+Result<Model> Model::LoadString(std::string_view xml, std::string source_name,
+                                const LoadOptions& options) {
+  CompileJob job{xml, std::move(source_name), &options};
+  pthread_attr_t attr;
+  pthread_t thread;
+  bool started = pthread_attr_init(&attr) == 0 &&
+                 pthread_attr_setstacksize(&attr, kCompileStackBytes) == 0 &&
+                 pthread_create(&thread, &attr, RunCompileJob, &job) == 0;
+  pthread_attr_destroy(&attr);
+  if (started) {
+    pthread_join(thread, nullptr);
+  } else {
+    RunCompileJob(&job);  // no thread available: compile here
+  }
+  if (!job.result.ok()) return job.result.status();
+  return Model(std::move(job.result).value());
 }
 
 const std::vector<FieldInfo>& Model::inputs() const { return plan_->input_infos; }
-const std::vector<FieldInfo>& Model::outputs() const { return plan_->output_infos; }
-const std::string& Model::model_element() const { return plan_->model_element; }
-const std::string& Model::function_name() const { return plan_->function_name; }
+const std::vector<FieldInfo>& Model::outputs() const { return output_infos_; }
+const std::string& Model::model_element() const { return plan_->root().element; }
+const std::string& Model::function_name() const { return plan_->root().function_name; }
 const std::string& Model::pmml_version() const { return plan_->pmml_version; }
 
 namespace {
@@ -81,7 +124,7 @@ Bound Bind(const Plan& plan, const Table& table) {
   Bound b;
   std::unordered_map<std::string, int32_t> extra_index;
   EvalContext probe(&plan.pool);
-  for (const InputPlan& in : plan.inputs) {
+  for (const InputPlan& in : plan.root().inputs) {
     Binding bi;
     bi.in = &in;
     bi.field = &plan.fields[static_cast<size_t>(in.field)];
@@ -135,28 +178,11 @@ bool PrepareInput(const Binding& b, size_t row, RowState& st, const Plan& plan) 
       }
     }
   }
-  if (c.s == CellState::kInvalid) {
-    switch (in.invalid) {
-      case InvalidTreatment::kReturnInvalid: {
-        std::string text = b.column != nullptr ? b.column->CellText(row) : "";
-        st.error = fmt::format("invalid value '{}' for field '{}'", text, f.name);
-        return false;
-      }
-      case InvalidTreatment::kAsIs: break;
-      case InvalidTreatment::kAsMissing: c = Cell::Missing(); break;
-      case InvalidTreatment::kAsValue: c = in.invalid_replacement; break;
-    }
-  } else if (c.s == CellState::kValid && f.op_type == OpType::kContinuous &&
-             in.outliers != OutlierTreatment::kAsIs) {
-    if (c.v < in.low || c.v > in.high) {
-      if (in.outliers == OutlierTreatment::kAsMissingValues) c = Cell::Missing();
-      else c.v = c.v < in.low ? in.low : in.high;
-    }
+  if (c.s == CellState::kInvalid && in.invalid == InvalidTreatment::kReturnInvalid) {
+    std::string text = b.column != nullptr ? b.column->CellText(row) : "";
+    return ApplyTreatments(plan, in, c, st, text);
   }
-  if (c.s == CellState::kMissing && in.missing_replacement.s != CellState::kMissing)
-    c = in.missing_replacement;
-  st.cells[static_cast<size_t>(in.slot)] = c;
-  return true;
+  return ApplyTreatments(plan, in, c, st, "");
 }
 
 struct OutputBuffers {
@@ -176,7 +202,7 @@ void ScoreBlock(const Plan& plan, const Bound& bound, size_t begin, size_t end, 
   st.ctx.ResetOverflow();
   for (const std::string& s : bound.extras) st.ctx.Intern(s);
   const int32_t pool_size = plan.pool.size();
-  const size_t ncols = plan.output_columns.size();
+  const size_t ncols = plan.columns.size();
   for (size_t row = begin; row < end; ++row) {
     if (st.ctx.overflow().size() > bound.extras.size() + 4096) {
       st.ctx.ResetOverflow();
@@ -190,7 +216,7 @@ void ScoreBlock(const Plan& plan, const Bound& bound, size_t begin, size_t end, 
         break;
       }
     }
-    if (ok) EvaluateRow(plan, st);
+    if (ok) EvaluateModel(plan, 0, st);
     if (!st.error.empty()) {
       res.errors.push_back(RowError{row, st.error});
       for (size_t c = 0; c < ncols; ++c) {
@@ -200,12 +226,15 @@ void ScoreBlock(const Plan& plan, const Bound& bound, size_t begin, size_t end, 
       continue;
     }
     for (size_t c = 0; c < ncols; ++c) {
-      int32_t oi = plan.output_columns[c];
-      Cell v;
-      if (oi < 0) {
-        v = st.has_prediction ? Cell::Valid(st.prediction) : Cell::Missing();
-      } else {
-        v = st.cells[static_cast<size_t>(plan.outputs[static_cast<size_t>(oi)].slot)];
+      Cell v = Cell::Missing();
+      for (int32_t slot : plan.columns[c].slots) {
+        if (slot < 0) {
+          const ModelResult& r = st.results[0];
+          if (r.has_prediction) v = Cell::Valid(r.prediction);
+        } else {
+          v = st.cells[static_cast<size_t>(slot)];
+        }
+        if (!v.missing()) break;
       }
       if (out.is_string[c]) {
         if (v.missing() || std::isnan(v.v)) {
@@ -238,15 +267,14 @@ Result<ScoreResult> Model::Score(const Table& input, const ScoreOptions& options
       return Status::InvalidArgument(fmt::format("column '{}' has {} rows, expected {}", c.name(),
                                                  c.size(), rows));
   Bound bound = Bind(plan, input);
-  const size_t ncols = plan.output_columns.size();
+  const size_t ncols = plan.columns.size();
   OutputBuffers out;
   out.numbers.resize(ncols);
   out.codes.resize(ncols);
   out.is_string.resize(ncols);
   out.types.resize(ncols);
   for (size_t c = 0; c < ncols; ++c) {
-    int32_t oi = plan.output_columns[c];
-    ValueType t = oi < 0 ? plan.targets.front().type : plan.outputs[static_cast<size_t>(oi)].type;
+    ValueType t = plan.columns[c].type;
     out.types[c] = t;
     out.is_string[c] = t != ValueType::kNumber;
     if (out.is_string[c]) out.codes[c].resize(rows);
@@ -275,7 +303,7 @@ Result<ScoreResult> Model::Score(const Table& input, const ScoreOptions& options
   }
   ScoreResult result;
   for (size_t c = 0; c < ncols; ++c) {
-    const std::string& name = plan.output_infos[c].name;
+    const std::string& name = plan.columns[c].info.name;
     if (!out.is_string[c]) {
       result.outputs.AddColumn(Column::Numeric(name, std::move(out.numbers[c])));
       continue;
@@ -333,39 +361,89 @@ Result<std::map<std::string, Value>> Model::ScoreOne(
   return out;
 }
 
+namespace {
+
+const char* KindName(const SubModel& m) { return m.element.c_str(); }
+
+void DescribeModel(const Plan& p, int32_t mi, int indent, std::string& s) {
+  const SubModel& m = p.models[static_cast<size_t>(mi)];
+  std::string pad(static_cast<size_t>(indent), ' ');
+  s += fmt::format("{}{} ({})", pad, KindName(m), m.function_name);
+  if (!m.derived.empty()) s += fmt::format(", {} derived fields", m.derived.size());
+  if (m.float_math) s += ", float arithmetic";
+  switch (m.kind) {
+    case ModelKind::kTree: {
+      const Tree& t = p.trees[static_cast<size_t>(m.body)];
+      size_t leaves = 0;
+      for (const TreeNode& n : t.nodes) leaves += n.num_children == 0;
+      static const char* kStrategies[] = {"none", "lastPrediction", "nullPrediction",
+                                          "defaultChild", "weightedConfidence", "aggregateNodes"};
+      s += fmt::format(": {} nodes, {} leaves, depth {}; missing values: {} (penalty {}), "
+                       "no true child: {}\n",
+                       t.nodes.size(), leaves, t.max_depth, kStrategies[static_cast<int>(t.missing)],
+                       t.missing_penalty,
+                       t.no_true_child_last ? "returnLastPrediction" : "returnNullPrediction");
+      break;
+    }
+    case ModelKind::kRegression: {
+      const Regression& r = p.regressions[static_cast<size_t>(m.body)];
+      static const char* kNorms[] = {"none", "simplemax", "softmax", "logit", "probit",
+                                     "cloglog", "exp", "loglog", "cauchit"};
+      s += fmt::format(": {} tables, {} terms, normalization {}\n", r.tables.size(),
+                       r.terms.size(), kNorms[static_cast<int>(r.norm)]);
+      break;
+    }
+    case ModelKind::kMining: {
+      const Segmentation& g = p.segmentations[static_cast<size_t>(m.body)];
+      static const char* kMethods[] = {"majorityVote", "weightedMajorityVote", "average",
+                                       "weightedAverage", "median", "weightedMedian", "max",
+                                       "sum", "weightedSum", "selectFirst", "selectAll",
+                                       "modelChain"};
+      s += fmt::format(": {} segments, {}\n", g.segments.size(),
+                       kMethods[static_cast<int>(g.method)]);
+      // Summarise long runs of segments of the same shape instead of listing each.
+      size_t shown = 0;
+      for (size_t i = 0; i < g.segments.size(); ++i) {
+        if (shown >= 3 && i + 1 < g.segments.size()) {
+          s += fmt::format("{}  ... {} more segments\n", pad, g.segments.size() - i - 1);
+          i = g.segments.size() - 1;
+        }
+        DescribeModel(p, g.segments[i].model, indent + 2, s);
+        ++shown;
+      }
+      break;
+    }
+  }
+}
+
+}  // namespace
+
 std::string Model::Describe() const {
   const Plan& p = *plan_;
   std::string s;
   s += fmt::format("source:        {}\n", p.source);
   s += fmt::format("PMML version:  {}\n", p.pmml_version);
-  s += fmt::format("model:         {} ({})\n", p.model_element, p.function_name);
+  s += fmt::format("model:         {} ({})\n", p.root().element, p.root().function_name);
   s += "inputs:\n";
   for (const FieldInfo& f : p.input_infos) {
     s += fmt::format("  {:<24} {:<9} {}", f.name, ToString(f.data_type), ToString(f.op_type));
     if (!f.values.empty()) s += fmt::format(" ({} values)", f.values.size());
     s += "\n";
   }
-  s += fmt::format("derived fields: {}\n", p.derived.size());
   s += "outputs:\n";
-  for (const FieldInfo& f : p.output_infos)
-    s += fmt::format("  {:<24} {:<9} {}\n", f.name, ToString(f.data_type), ToString(f.op_type));
-  if (p.kind == ModelKind::kTree) {
-    size_t leaves = 0;
-    for (const TreeNode& n : p.tree.nodes) leaves += n.num_children == 0;
-    static const char* kStrategies[] = {"none", "lastPrediction", "nullPrediction",
-                                        "defaultChild", "weightedConfidence", "aggregateNodes"};
-    s += fmt::format("tree:          {} nodes, {} leaves, depth {}\n", p.tree.nodes.size(), leaves,
-                     p.tree.max_depth);
-    s += fmt::format("missing values: {} (penalty {}), no true child: {}\n",
-                     kStrategies[static_cast<int>(p.tree.missing)], p.tree.missing_penalty,
-                     p.tree.no_true_child_last ? "returnLastPrediction" : "returnNullPrediction");
-    s += fmt::format("predicates:    {}\n", p.predicates.size());
-  }
-  if (p.function == MiningFunction::kClassification) {
+  for (const OutputColumn& c : p.columns)
+    s += fmt::format("  {:<24} {:<9} {}\n", c.info.name, ToString(c.info.data_type),
+                     ToString(c.info.op_type));
+  size_t nodes = 0;
+  for (const Tree& t : p.trees) nodes += t.nodes.size();
+  s += fmt::format("structure:     {} models, {} trees, {} tree nodes, {} predicates\n",
+                   p.models.size(), p.trees.size(), nodes, p.predicates.size());
+  DescribeModel(p, 0, 2, s);
+  if (p.root().function == MiningFunction::kClassification) {
     s += "classes:      ";
     EvalContext ctx(&p.pool);
-    for (double c : p.targets.front().categories)
-      s += " " + FormatValue(c, p.targets.front().type, ctx);
+    for (double c : p.root().target.categories)
+      s += " " + FormatValue(c, p.root().target.type, ctx);
     s += "\n";
   }
   return s;

@@ -56,7 +56,7 @@ check "missing input exit 2" test $? -eq 2
 # 7. inspect
 "$bin" inspect "$model" >"$tmp/inspect.txt"
 check "inspect exit 0" test $? -eq 0
-check "inspect shows tree size" grep -q 'tree:          8 nodes, 5 leaves, depth 4' "$tmp/inspect.txt"
+check "inspect shows tree size" grep -q '8 nodes, 5 leaves, depth 4' "$tmp/inspect.txt"
 check "inspect shows strategy" grep -q 'missing values: defaultChild (penalty 0.9)' "$tmp/inspect.txt"
 printf '<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><DataDictionary/>\n<NeuralNetwork functionName="regression"/></PMML>' >"$tmp/nn.pmml"
 "$bin" inspect "$tmp/nn.pmml" >"$tmp/inspect2.txt" 2>&1

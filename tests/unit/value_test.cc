@@ -206,15 +206,15 @@ TEST(ValueTest, ParseDateTimes) {
   }
 }
 
-class FormatTest : public ::testing::Test {
+class ValueFormatTest : public ::testing::Test {
  protected:
-  FormatTest() : ctx_(&pool_) { pool_.Intern("hello"); }
+  ValueFormatTest() : ctx_(&pool_) { pool_.Intern("hello"); }
   std::string F(double v, ValueType t) { return FormatValue(v, t, ctx_); }
   StringPool pool_;
   EvalContext ctx_;
 };
 
-TEST_F(FormatTest, Numbers) {
+TEST_F(ValueFormatTest, Numbers) {
   EXPECT_EQ(F(3.0, ValueType::kNumber), "3");
   EXPECT_EQ(F(-3.0, ValueType::kNumber), "-3");
   EXPECT_EQ(F(0.0, ValueType::kNumber), "0");
@@ -231,7 +231,7 @@ TEST_F(FormatTest, Numbers) {
   EXPECT_EQ(F(-kInf, ValueType::kNumber), "-Infinity");
 }
 
-TEST_F(FormatTest, NumbersRoundTrip) {
+TEST_F(ValueFormatTest, NumbersRoundTrip) {
   for (double v : {0.1, 1.0 / 3, 2.0 / 3, 1e-300, 123.456, -9.87654321e-5, 1e15 + 0.5, 6.02e23,
                    std::numeric_limits<double>::max(), std::numeric_limits<double>::denorm_min()}) {
     std::string s = F(v, ValueType::kNumber);
@@ -239,7 +239,7 @@ TEST_F(FormatTest, NumbersRoundTrip) {
   }
 }
 
-TEST_F(FormatTest, BooleansStringsAndTemporals) {
+TEST_F(ValueFormatTest, BooleansStringsAndTemporals) {
   EXPECT_EQ(F(1, ValueType::kBoolean), "true");
   EXPECT_EQ(F(0, ValueType::kBoolean), "false");
   EXPECT_EQ(F(0, ValueType::kString), "hello");
@@ -254,7 +254,7 @@ TEST_F(FormatTest, BooleansStringsAndTemporals) {
   EXPECT_EQ(F(0.25, ValueType::kDateTime), "1970-01-01T00:00:00.25");
 }
 
-TEST_F(FormatTest, TemporalsRoundTrip) {
+TEST_F(ValueFormatTest, TemporalsRoundTrip) {
   for (std::string_view s : {"1970-01-01", "2000-02-29", "1600-03-01", "2400-12-31", "1899-12-31"}) {
     EXPECT_EQ(F(ParseOk(s, ValueType::kDate), ValueType::kDate), s);
   }

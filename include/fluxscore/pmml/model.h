@@ -107,6 +107,7 @@ class Model {
  private:
   explicit Model(std::unique_ptr<Plan> plan);
   std::unique_ptr<Plan> plan_;
+  std::vector<FieldInfo> output_infos_;
 };
 
 }  // namespace fluxscore::pmml

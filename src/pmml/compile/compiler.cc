@@ -17,12 +17,10 @@ constexpr std::string_view kModelElements[] = {
     "RuleSetModel", "SequenceModel", "Scorecard", "SupportVectorMachineModel",
     "TextModel", "TimeSeriesModel", "TreeModel"};
 
-bool IsModelElement(std::string_view n) {
-  return std::find(std::begin(kModelElements), std::end(kModelElements), n) !=
-         std::end(kModelElements);
-}
 
-Result<DataType> ParseDataType(std::string_view s) {
+}  // namespace
+
+static Result<DataType> ParseDataType(std::string_view s) {
   if (s == "string") return DataType::kString;
   if (s == "integer") return DataType::kInteger;
   if (s == "float") return DataType::kFloat;
@@ -34,16 +32,21 @@ Result<DataType> ParseDataType(std::string_view s) {
   return Status::Unsupported(fmt::format("dataType '{}' is not supported", s));
 }
 
-Result<OpType> ParseOpType(std::string_view s) {
+static Result<OpType> ParseOpType(std::string_view s) {
   if (s == "continuous") return OpType::kContinuous;
   if (s == "categorical") return OpType::kCategorical;
   if (s == "ordinal") return OpType::kOrdinal;
   return Status::InvalidModel(fmt::format("unknown optype '{}'", s));
 }
 
-}  // namespace
+
 
 // ------------------------------------------------------------------------------- helpers
+bool Compiler::IsModelElement(std::string_view n) {
+  return std::find(std::begin(kModelElements), std::end(kModelElements), n) !=
+         std::end(kModelElements);
+}
+
 Status Compiler::Error(pugi::xml_node n, std::string_view msg) const {
   return Status::InvalidModel(doc_.Where(n) + std::string(msg));
 }
@@ -123,25 +126,38 @@ Result<Cell> Compiler::OptionalTyped(pugi::xml_node n, const char* attr, ValueTy
 Result<Compiler::Binding> Compiler::Resolve(std::string_view name, pugi::xml_node where,
                                             int depth) {
   std::string key(name);
-  if (auto it = scope_.find(key); it != scope_.end()) return it->second;
-  if (auto it = derived_defs_.find(key); it != derived_defs_.end()) {
-    if (derived_state_[key] == 1)
-      return Error(it->second, fmt::format("derived field '{}' depends on itself (cycle)", name));
-    FLUXSCORE_RETURN_IF_ERROR(CompileDerived(it->second, depth + 1));
-    return scope_.at(key);
+  for (size_t level = scopes_.size(); level-- > 0;) {
+    Scope& sc = scopes_[level];
+    if (auto it = sc.names.find(key); it != sc.names.end()) return it->second;
+    if (auto it = sc.defs.find(key); it != sc.defs.end()) {
+      pugi::xml_node def = it->second;
+      if (derived_state_[def.internal_object()] == 1)
+        return Error(def, fmt::format("derived field '{}' depends on itself (cycle)", name));
+      FLUXSCORE_RETURN_IF_ERROR(CompileDerived(def, level, depth + 1));
+      return scopes_[level].names.at(key);
+    }
   }
   if (data_fields_.count(key))
     return Error(where, fmt::format("field '{}' is not in the MiningSchema", name));
   return Error(where, fmt::format("reference to undefined field '{}'", name));
 }
 
-// ------------------------------------------------------------------------------- passes
+int32_t Compiler::CategoryIndex(int32_t mi, double v) {
+  auto& cats = model(mi).target.categories;
+  auto it = std::find(cats.begin(), cats.end(), v);
+  if (it != cats.end()) return static_cast<int32_t>(it - cats.begin());
+  cats.push_back(v);
+  return static_cast<int32_t>(cats.size() - 1);
+}
+
+// ------------------------------------------------------------------------------- document
 Status Compiler::Run() {
   pugi::xml_node root = doc_.root();
   plan_.source = doc_.source();
+  plan_.pmml_version = doc_.version();
   plan_.pool.Intern("false");  // boolean outputs are written as text without overflow
   plan_.pool.Intern("true");
-  plan_.pmml_version = doc_.version();
+  pugi::xml_node model_node;
   {
     std::vector<std::string_view> allowed = {"Header", "MiningBuildTask", "DataDictionary",
                                              "TransformationDictionary"};
@@ -154,19 +170,14 @@ Status Compiler::Run() {
     for (pugi::xml_node c : Children(root)) {
       std::string_view cn = Document::LocalName(c);
       if (IsModelElement(cn)) {
-        if (!model_) model_ = c;
+        if (!model_node) model_node = c;
         continue;
       }
       if (std::find(allowed.begin(), allowed.end(), cn) == allowed.end())
         return Unsupported(c, fmt::format("element <{}> is not supported here", cn));
     }
   }
-  if (!model_) return Error(root, "the document holds no model element");
-  std::string_view element = Document::LocalName(model_);
-  plan_.model_element = std::string(element);
-  if (element != "TreeModel")
-    return Unsupported(model_, fmt::format("model element <{}> is not supported (supported: "
-                                           "TreeModel)", element));
+  if (!model_node) return Error(root, "the document holds no model element");
 
   // 1. DataDictionary
   pugi::xml_node dd = Child(root, "DataDictionary");
@@ -233,7 +244,9 @@ Status Compiler::Run() {
     plan_.fields.push_back(std::move(def));
   }
 
-  // Transformations: collect definitions (compiled on demand).
+  // The document model's scope holds the TransformationDictionary definitions (its own
+  // LocalTransformations, added in CompileModel, override them).
+  scopes_.emplace_back();
   if (pugi::xml_node td = Child(root, "TransformationDictionary")) {
     FLUXSCORE_RETURN_IF_ERROR(Check(td, {}, {"DefineFunction", "DerivedField"}));
     for (pugi::xml_node c : Children(td)) {
@@ -243,250 +256,19 @@ Status Compiler::Run() {
         if (functions_.count(name)) return Error(c, fmt::format("duplicate function '{}'", name));
         functions_[name] = c;
       } else {
-        if (derived_defs_.count(name) || data_fields_.count(name))
+        if (scopes_[0].defs.count(name) || data_fields_.count(name))
           return Error(c, fmt::format("duplicate field name '{}'", name));
-        derived_defs_[name] = c;
+        scopes_[0].defs[name] = c;
       }
     }
   }
 
-  // 2. the model element
-  FLUXSCORE_RETURN_IF_ERROR(Check(
-      model_,
-      {"modelName", "functionName", "algorithmName", "missingValueStrategy",
-       "missingValuePenalty", "noTrueChildStrategy", "splitCharacteristic", "isScorable"},
-      {"MiningSchema", "Output", "ModelStats", "ModelExplanation", "Targets",
-       "LocalTransformations", "Node", "ModelVerification"}));
-  plan_.function_name = model_.attribute("functionName").value();
-  if (plan_.function_name == "classification") {
-    plan_.function = MiningFunction::kClassification;
-  } else if (plan_.function_name == "regression") {
-    plan_.function = MiningFunction::kRegression;
-  } else {
-    return Unsupported(model_, fmt::format("functionName '{}' is not supported for a tree",
-                                           plan_.function_name));
-  }
-  if (model_.attribute("isScorable") && !model_.attribute("isScorable").as_bool(true))
-    return Unsupported(model_, "the model is marked isScorable=\"false\"");
+  // 2-7: the model tree.
+  FLUXSCORE_ASSIGN_OR_RETURN(int32_t root_model, CompileModel(model_node, 0));
+  (void)root_model;
 
-  // 3. MiningSchema
-  pugi::xml_node ms = Child(model_, "MiningSchema");
-  if (!ms) return Error(model_, "MiningSchema is missing");
-  FLUXSCORE_RETURN_IF_ERROR(Check(ms, {}, {"MiningField"}));
-  std::vector<int32_t> target_fields;
-  for (pugi::xml_node mf : Children(ms)) {
-    FLUXSCORE_RETURN_IF_ERROR(Check(
-        mf,
-        {"name", "usageType", "optype", "importance", "outliers", "lowValue", "highValue",
-         "missingValueReplacement", "missingValueTreatment", "invalidValueTreatment",
-         "invalidValueReplacement"},
-        {}));
-    std::string name = mf.attribute("name").value();
-    auto fit = data_fields_.find(name);
-    if (fit == data_fields_.end())
-      return Error(mf, fmt::format("MiningField '{}' is not in the DataDictionary", name));
-    FieldDef& def = plan_.fields[static_cast<size_t>(fit->second)];
-    std::string_view usage = mf.attribute("usageType").value();
-    if (usage.empty()) usage = "active";
-    if (mf.attribute("optype")) {
-      auto otr = ParseOpType(mf.attribute("optype").value());
-      if (!otr.ok()) return Error(mf, otr.status().message());
-      def.op_type = *otr;
-    }
-    if (usage == "target" || usage == "predicted") {
-      target_fields.push_back(fit->second);
-      continue;
-    }
-    if (usage == "supplementary" || usage == "frequencyWeight" || usage == "analysisWeight" ||
-        usage == "group" || usage == "order")
-      continue;
-    if (usage != "active")
-      return Unsupported(mf, fmt::format("usageType '{}' is not supported", usage));
-    if (scope_.count(name)) return Error(mf, fmt::format("duplicate MiningField '{}'", name));
-    InputPlan in;
-    in.field = fit->second;
-    in.slot = plan_.num_slots++;
-    FLUXSCORE_ASSIGN_OR_RETURN(in.missing_replacement,
-                               OptionalTyped(mf, "missingValueReplacement", def.type, def.is_float));
-    std::string_view ivt = mf.attribute("invalidValueTreatment").value();
-    if (ivt.empty() || ivt == "returnInvalid") in.invalid = InvalidTreatment::kReturnInvalid;
-    else if (ivt == "asIs") in.invalid = InvalidTreatment::kAsIs;
-    else if (ivt == "asMissing") in.invalid = InvalidTreatment::kAsMissing;
-    else if (ivt == "asValue") in.invalid = InvalidTreatment::kAsValue;
-    else return Error(mf, fmt::format("unknown invalidValueTreatment '{}'", ivt));
-    FLUXSCORE_ASSIGN_OR_RETURN(in.invalid_replacement,
-                               OptionalTyped(mf, "invalidValueReplacement", def.type, def.is_float));
-    if (in.invalid == InvalidTreatment::kAsValue && in.invalid_replacement.missing())
-      return Error(mf, "invalidValueTreatment=\"asValue\" needs invalidValueReplacement");
-    std::string_view out = mf.attribute("outliers").value();
-    if (out.empty() || out == "asIs") in.outliers = OutlierTreatment::kAsIs;
-    else if (out == "asMissingValues") in.outliers = OutlierTreatment::kAsMissingValues;
-    else if (out == "asExtremeValues") in.outliers = OutlierTreatment::kAsExtremeValues;
-    else return Error(mf, fmt::format("unknown outliers treatment '{}'", out));
-    FLUXSCORE_ASSIGN_OR_RETURN(in.low, Number(mf, "lowValue", -INFINITY));
-    FLUXSCORE_ASSIGN_OR_RETURN(in.high, Number(mf, "highValue", INFINITY));
-    if (in.outliers != OutlierTreatment::kAsIs &&
-        (!mf.attribute("lowValue") || !mf.attribute("highValue")))
-      return Error(mf, "outlier treatment needs lowValue and highValue");
-    scope_[name] = Binding{in.slot, in.field, def.type, def.is_float, def.op_type};
-    plan_.inputs.push_back(in);
-  }
-  if (target_fields.size() > 1)
-    return Unsupported(ms, "models with more than one target field are not supported");
-  target_field_ = target_fields.empty() ? -1 : target_fields.front();
-
-  // LocalTransformations override global derived fields of the same name.
-  if (pugi::xml_node lt = Child(model_, "LocalTransformations")) {
-    FLUXSCORE_RETURN_IF_ERROR(Check(lt, {}, {"DerivedField"}));
-    for (pugi::xml_node c : Children(lt)) {
-      std::string name = c.attribute("name").value();
-      if (name.empty()) return Error(c, "DerivedField needs a name");
-      derived_defs_[name] = c;
-    }
-  }
-
-  // 4. Targets
-  TargetPlan target;
-  if (target_field_ >= 0) {
-    const FieldDef& tf = plan_.fields[static_cast<size_t>(target_field_)];
-    target.field = target_field_;
-    target.name = tf.name;
-    target.type = tf.type;
-    if (plan_.function == MiningFunction::kClassification) target.categories = tf.ordinal_order;
-  } else {
-    target.name = "prediction";
-    target.type = plan_.function == MiningFunction::kClassification ? ValueType::kString
-                                                                     : ValueType::kNumber;
-  }
-  if (pugi::xml_node tg = Child(model_, "Targets")) {
-    FLUXSCORE_RETURN_IF_ERROR(Check(tg, {}, {"Target"}));
-    for (pugi::xml_node t : Children(tg)) {
-      FLUXSCORE_RETURN_IF_ERROR(Check(t, {"field", "optype", "castInteger", "min", "max",
-                                          "rescaleConstant", "rescaleFactor"},
-                                      {"TargetValue"}));
-      std::string_view field = t.attribute("field").value();
-      if (!field.empty() && field != target.name)
-        return Error(t, fmt::format("Target '{}' is not the model's target field", field));
-      FLUXSCORE_ASSIGN_OR_RETURN(target.rescale_factor, Number(t, "rescaleFactor", 1));
-      FLUXSCORE_ASSIGN_OR_RETURN(target.rescale_constant, Number(t, "rescaleConstant", 0));
-      FLUXSCORE_ASSIGN_OR_RETURN(target.min, Number(t, "min", -INFINITY));
-      FLUXSCORE_ASSIGN_OR_RETURN(target.max, Number(t, "max", INFINITY));
-      std::string_view cast = t.attribute("castInteger").value();
-      if (cast == "round") target.cast_mode = 1;
-      else if (cast == "ceiling") target.cast_mode = 2;
-      else if (cast == "floor") target.cast_mode = 3;
-      else if (!cast.empty()) return Error(t, fmt::format("unknown castInteger '{}'", cast));
-      for (pugi::xml_node tv : Children(t)) {
-        FLUXSCORE_RETURN_IF_ERROR(Check(
-            tv, {"value", "displayValue", "priorProbability", "defaultValue"}, {"Partition"}));
-        if (tv.attribute("value")) {
-          FLUXSCORE_ASSIGN_OR_RETURN(double v, ParseTyped(tv, tv.attribute("value").value(),
-                                                          target.type, false));
-          if (tv.attribute("displayValue")) {
-            target.display_keys.push_back(v);
-            target.display_values.push_back(plan_.pool.Intern(tv.attribute("displayValue").value()));
-          }
-          if (tv.attribute("priorProbability")) {
-            if (std::find(target.categories.begin(), target.categories.end(), v) ==
-                target.categories.end())
-              target.categories.push_back(v);
-            FLUXSCORE_ASSIGN_OR_RETURN(double p, Number(tv, "priorProbability", 0));
-            target.priors.resize(target.categories.size(), 0.0);
-            auto idx = std::find(target.categories.begin(), target.categories.end(), v) -
-                       target.categories.begin();
-            target.priors[static_cast<size_t>(idx)] = p;
-          }
-        }
-        if (tv.attribute("defaultValue")) {
-          FLUXSCORE_ASSIGN_OR_RETURN(target.default_value, Number(tv, "defaultValue", NAN));
-        }
-      }
-    }
-  }
-  plan_.targets.push_back(std::move(target));
-
-  // 5 + 6. the model body (derived fields are compiled as the model references them)
-  FLUXSCORE_RETURN_IF_ERROR(CompileTree(model_));
-
-  // 7. Output
-  if (pugi::xml_node out = Child(model_, "Output")) {
-    FLUXSCORE_RETURN_IF_ERROR(Check(out, {}, {"OutputField"}));
-    for (pugi::xml_node of : Children(out)) {
-      FLUXSCORE_RETURN_IF_ERROR(Check(
-          of,
-          {"name", "displayName", "optype", "dataType", "targetField", "feature", "value",
-           "ruleFeature", "algorithm", "rank", "rankBasis", "rankOrder", "isMultiValued",
-           "segmentId", "isFinalResult"},
-          {"Decisions", "Constant", "FieldRef", "NormContinuous", "NormDiscrete", "Discretize",
-           "MapValues", "TextIndex", "Apply", "Aggregate", "Lag"}));
-      OutputPlan op;
-      op.name = of.attribute("name").value();
-      if (op.name.empty()) return Error(of, "OutputField needs a name");
-      std::string_view tf = of.attribute("targetField").value();
-      if (!tf.empty() && tf != plan_.targets.front().name)
-        return Error(of, fmt::format("targetField '{}' is not the model's target", tf));
-      std::string_view feature = of.attribute("feature").value();
-      if (feature.empty()) feature = "predictedValue";
-      const TargetPlan& tp = plan_.targets.front();
-      ValueType inferred = ValueType::kNumber;
-      if (feature == "predictedValue") {
-        op.feature = ResultFeature::kPredictedValue;
-        inferred = tp.type;
-      } else if (feature == "predictedDisplayValue") {
-        op.feature = ResultFeature::kPredictedDisplayValue;
-        inferred = ValueType::kString;
-      } else if (feature == "probability") {
-        op.feature = ResultFeature::kProbability;
-      } else if (feature == "confidence") {
-        op.feature = ResultFeature::kConfidence;
-      } else if (feature == "entityId") {
-        op.feature = ResultFeature::kEntityId;
-        inferred = ValueType::kString;
-      } else if (feature == "transformedValue" || feature == "decision") {
-        op.feature = feature == "decision" ? ResultFeature::kDecision
-                                           : ResultFeature::kTransformedValue;
-        pugi::xml_node expr;
-        for (pugi::xml_node c : Children(of))
-          if (IsExpression(Document::LocalName(c))) expr = c;
-        if (!expr) return Error(of, fmt::format("feature '{}' needs an expression", feature));
-        FLUXSCORE_ASSIGN_OR_RETURN(op.expr, CompileExpr(expr, 0, nullptr));
-        inferred = TypeOf(op.expr);
-      } else {
-        return Unsupported(of, fmt::format("result feature '{}' is not supported for trees",
-                                           feature));
-      }
-      if ((op.feature == ResultFeature::kProbability || op.feature == ResultFeature::kConfidence) &&
-          of.attribute("value")) {
-        op.has_value = true;
-        FLUXSCORE_ASSIGN_OR_RETURN(op.value, ParseTyped(of, of.attribute("value").value(),
-                                                        tp.type, false));
-      }
-      if (of.attribute("dataType")) {
-        auto dtr = ParseDataType(of.attribute("dataType").value());
-        if (!dtr.ok()) return Unsupported(of, dtr.status().message());
-        op.data_type = *dtr;
-        op.type = ValueTypeOf(op.data_type);
-      } else {
-        op.type = inferred;
-        op.data_type = inferred == ValueType::kString    ? DataType::kString
-                       : inferred == ValueType::kBoolean ? DataType::kBoolean
-                                                         : DataType::kDouble;
-        if (op.feature == ResultFeature::kPredictedValue && tp.field >= 0)
-          op.data_type = plan_.fields[static_cast<size_t>(tp.field)].data_type;
-      }
-      op.op_type = op.type == ValueType::kString ? OpType::kCategorical : OpType::kContinuous;
-      if (of.attribute("optype")) {
-        auto otr = ParseOpType(of.attribute("optype").value());
-        if (!otr.ok()) return Error(of, otr.status().message());
-        op.op_type = *otr;
-      }
-      op.final_result = of.attribute("isFinalResult").as_bool(true);
-      op.slot = plan_.num_slots++;
-      scope_[op.name] = Binding{op.slot, -1, op.type, false, op.op_type};
-      plan_.outputs.push_back(std::move(op));
-    }
-  }
   // Result features requested by the caller without an OutputField ("feature:<spec>").
+  SubModel& rm = model(0);
   for (const std::string& spec : options_.extra_result_features) {
     OutputPlan op;
     op.name = "feature:" + spec;
@@ -495,10 +277,9 @@ Status Compiler::Run() {
       feature = spec.substr(0, p);
       value = spec.substr(p + 1, spec.size() - p - 2);
     }
-    const TargetPlan& tp = plan_.targets.front();
     if (feature == "predictedValue") {
       op.feature = ResultFeature::kPredictedValue;
-      op.type = tp.type;
+      op.type = rm.target.type;
     } else if (feature == "probability") {
       op.feature = ResultFeature::kProbability;
     } else if (feature == "confidence") {
@@ -511,38 +292,413 @@ Status Compiler::Run() {
     }
     if (!value.empty()) {
       op.has_value = true;
-      FLUXSCORE_ASSIGN_OR_RETURN(op.value, ParseTyped(model_, value, tp.type, false));
+      FLUXSCORE_ASSIGN_OR_RETURN(op.value, ParseTyped(model_node, value, rm.target.type, false));
+      op.category = CategoryIndex(0, op.value);
     }
     op.data_type = op.type == ValueType::kString ? DataType::kString : DataType::kDouble;
     op.op_type = op.type == ValueType::kString ? OpType::kCategorical : OpType::kContinuous;
     op.slot = plan_.num_slots++;
-    plan_.outputs.push_back(std::move(op));
+    rm.outputs.push_back(std::move(op));
   }
 
-  // 8. interface
-  for (const InputPlan& in : plan_.inputs) {
+  // 8. interface: inputs are the document model's active fields; outputs its target and final
+  // output fields — or, when it declares no Output, those of its last (modelChain) or selected
+  // (selectFirst) segment.
+  for (const InputPlan& in : rm.inputs) {
     const FieldDef& f = plan_.fields[static_cast<size_t>(in.field)];
     plan_.input_infos.push_back(FieldInfo{f.name, f.data_type, f.op_type, f.value_texts});
   }
   {
-    const TargetPlan& tp = plan_.targets.front();
-    FieldInfo ti;
-    ti.name = tp.name;
+    const TargetPlan& tp = rm.target;
+    OutputColumn col;
+    col.info.name = tp.name;
     if (tp.field >= 0) {
       const FieldDef& f = plan_.fields[static_cast<size_t>(tp.field)];
-      ti = FieldInfo{f.name, f.data_type, f.op_type, f.value_texts};
+      col.info = FieldInfo{f.name, f.data_type, f.op_type, f.value_texts};
     } else {
-      ti.data_type = tp.type == ValueType::kString ? DataType::kString : DataType::kDouble;
-      ti.op_type = tp.type == ValueType::kString ? OpType::kCategorical : OpType::kContinuous;
+      col.info.data_type = tp.type == ValueType::kString ? DataType::kString : DataType::kDouble;
+      col.info.op_type = tp.type == ValueType::kString ? OpType::kCategorical : OpType::kContinuous;
     }
-    plan_.output_infos.push_back(ti);
-    plan_.output_columns.push_back(-1);
+    col.type = tp.type;
+    col.slots = {-1};
+    plan_.columns.push_back(std::move(col));
   }
-  for (size_t i = 0; i < plan_.outputs.size(); ++i) {
-    const OutputPlan& op = plan_.outputs[i];
-    if (!op.final_result) continue;
-    plan_.output_infos.push_back(FieldInfo{op.name, op.data_type, op.op_type, {}});
-    plan_.output_columns.push_back(static_cast<int32_t>(i));
+  auto add_outputs = [&](const SubModel& m, bool merge) {
+    for (const OutputPlan& op : m.outputs) {
+      if (!op.final_result) continue;
+      if (merge) {
+        auto it = std::find_if(plan_.columns.begin(), plan_.columns.end(),
+                               [&](const OutputColumn& c) { return c.info.name == op.name; });
+        if (it != plan_.columns.end()) {
+          it->slots.push_back(op.slot);
+          continue;
+        }
+      }
+      OutputColumn col;
+      col.info = FieldInfo{op.name, op.data_type, op.op_type, {}};
+      col.type = op.type;
+      col.slots = {op.slot};
+      plan_.columns.push_back(std::move(col));
+    }
+  };
+  bool declared_output = static_cast<bool>(Child(model_node, "Output"));
+  add_outputs(rm, false);
+  if (!declared_output && rm.kind == ModelKind::kMining) {
+    // Follow nested MiningModels down to the model whose outputs are exposed.
+    const SubModel* m = &rm;
+    while (m->kind == ModelKind::kMining) {
+      const Segmentation& seg = plan_.segmentations[static_cast<size_t>(m->body)];
+      if (seg.segments.empty()) break;
+      if (seg.method == MultipleModelMethod::kModelChain) {
+        m = &plan_.models[static_cast<size_t>(seg.segments.back().model)];
+        add_outputs(*m, true);
+      } else if (seg.method == MultipleModelMethod::kSelectFirst) {
+        for (const Segment& s : seg.segments)
+          add_outputs(plan_.models[static_cast<size_t>(s.model)], true);
+        break;
+      } else {
+        break;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// ------------------------------------------------------------------------------- models
+Result<int32_t> Compiler::CompileModel(pugi::xml_node node, int depth) {
+  if (depth > kMaxNesting) return Error(node, "models nest too deeply");
+  std::string_view element = Document::LocalName(node);
+  auto mi = static_cast<int32_t>(plan_.models.size());
+  plan_.models.emplace_back();
+  model(mi).element = std::string(element);
+  if (element == "TreeModel") {
+    model(mi).kind = ModelKind::kTree;
+    FLUXSCORE_RETURN_IF_ERROR(Check(
+        node,
+        {"modelName", "functionName", "algorithmName", "missingValueStrategy",
+         "missingValuePenalty", "noTrueChildStrategy", "splitCharacteristic", "isScorable"},
+        {"MiningSchema", "Output", "ModelStats", "ModelExplanation", "Targets",
+         "LocalTransformations", "Node", "ModelVerification"}));
+  } else if (element == "RegressionModel") {
+    model(mi).kind = ModelKind::kRegression;
+    FLUXSCORE_RETURN_IF_ERROR(Check(
+        node,
+        {"modelName", "functionName", "algorithmName", "modelType", "targetFieldName",
+         "normalizationMethod", "isScorable"},
+        {"MiningSchema", "Output", "ModelStats", "ModelExplanation", "Targets",
+         "LocalTransformations", "RegressionTable", "ModelVerification"}));
+  } else if (element == "MiningModel") {
+    model(mi).kind = ModelKind::kMining;
+    FLUXSCORE_RETURN_IF_ERROR(Check(
+        node, {"modelName", "functionName", "algorithmName", "isScorable"},
+        {"MiningSchema", "Output", "ModelStats", "ModelExplanation", "Targets",
+         "LocalTransformations", "Segmentation", "ModelVerification", "Regression",
+         "DecisionTree"}));
+    if (Child(node, "Regression") || Child(node, "DecisionTree"))
+      return Unsupported(node, "PMML 3.x embedded models in MiningModel are not supported");
+  } else {
+    return Unsupported(node, fmt::format("model element <{}> is not supported (supported: "
+                                         "TreeModel, RegressionModel, MiningModel)", element));
+  }
+  std::string_view math = node.attribute("x-mathContext").value();
+  model(mi).float_math = math == "float";
+  if (!math.empty() && math != "float" && math != "double")
+    return Error(node, fmt::format("unknown x-mathContext '{}'", math));
+  model(mi).function_name = node.attribute("functionName").value();
+  if (model(mi).function_name == "classification") {
+    model(mi).function = MiningFunction::kClassification;
+  } else if (model(mi).function_name == "regression") {
+    model(mi).function = MiningFunction::kRegression;
+  } else {
+    return Unsupported(node, fmt::format("functionName '{}' is not supported",
+                                         model(mi).function_name));
+  }
+  if (node.attribute("isScorable") && !node.attribute("isScorable").as_bool(true))
+    return Unsupported(node, "the model is marked isScorable=\"false\"");
+
+  // The model's scope (the document model reuses scopes_[0], which holds the
+  // TransformationDictionary); nested scopes are popped when the model is done.
+  const bool is_root = mi == 0;
+  if (!is_root) scopes_.emplace_back();
+  const size_t level = scopes_.size() - 1;
+  scopes_[level].model = mi;
+
+  FLUXSCORE_RETURN_IF_ERROR(CompileMiningSchema(node, mi));
+  if (pugi::xml_node lt = Child(node, "LocalTransformations")) {
+    FLUXSCORE_RETURN_IF_ERROR(Check(lt, {}, {"DerivedField"}));
+    for (pugi::xml_node c : Children(lt)) {
+      std::string name = c.attribute("name").value();
+      if (name.empty()) return Error(c, "DerivedField needs a name");
+      scopes_[level].defs[name] = c;
+    }
+  }
+  FLUXSCORE_RETURN_IF_ERROR(CompileTargets(node, mi));
+  switch (model(mi).kind) {
+    case ModelKind::kTree: FLUXSCORE_RETURN_IF_ERROR(CompileTree(node, mi)); break;
+    case ModelKind::kRegression: FLUXSCORE_RETURN_IF_ERROR(CompileRegression(node, mi)); break;
+    case ModelKind::kMining: FLUXSCORE_RETURN_IF_ERROR(CompileMining(node, mi, depth)); break;
+  }
+  model(mi).prob_offset = plan_.num_prob_slots;
+  plan_.num_prob_slots += static_cast<int32_t>(model(mi).target.categories.size());
+  FLUXSCORE_RETURN_IF_ERROR(CompileOutput(node, mi));
+  if (!is_root) scopes_.pop_back();
+  return mi;
+}
+
+Status Compiler::CompileMiningSchema(pugi::xml_node node, int32_t mi) {
+  const bool is_root = mi == 0;
+  const size_t level = scopes_.size() - 1;
+  pugi::xml_node ms = Child(node, "MiningSchema");
+  if (!ms) return Error(node, "MiningSchema is missing");
+  FLUXSCORE_RETURN_IF_ERROR(Check(ms, {}, {"MiningField"}));
+  std::vector<int32_t> target_fields;
+  for (pugi::xml_node mf : Children(ms)) {
+    FLUXSCORE_RETURN_IF_ERROR(Check(
+        mf,
+        {"name", "usageType", "optype", "importance", "outliers", "lowValue", "highValue",
+         "missingValueReplacement", "missingValueTreatment", "invalidValueTreatment",
+         "invalidValueReplacement"},
+        {}));
+    std::string name = mf.attribute("name").value();
+    std::string_view usage = mf.attribute("usageType").value();
+    if (usage.empty()) usage = "active";
+    auto fit = data_fields_.find(name);
+    if (usage == "target" || usage == "predicted") {
+      if (fit == data_fields_.end())
+        return Error(mf, fmt::format("target '{}' is not in the DataDictionary", name));
+      target_fields.push_back(fit->second);
+      continue;
+    }
+    if (usage == "supplementary" || usage == "frequencyWeight" || usage == "analysisWeight" ||
+        usage == "group" || usage == "order")
+      continue;
+    if (usage != "active")
+      return Unsupported(mf, fmt::format("usageType '{}' is not supported", usage));
+    if (scopes_[level].names.count(name))
+      return Error(mf, fmt::format("duplicate MiningField '{}'", name));
+
+    // What the field is: a data field (document model), or whatever the enclosing scope calls it.
+    Binding src;
+    if (is_root) {
+      if (fit == data_fields_.end())
+        return Error(mf, fmt::format("MiningField '{}' is not in the DataDictionary", name));
+      const FieldDef& def = plan_.fields[static_cast<size_t>(fit->second)];
+      src = Binding{-1, fit->second, def.type, def.is_float, def.op_type};
+    } else {
+      scopes_.pop_back();  // resolve in the enclosing scopes only
+      auto r = Resolve(name, mf, 0);
+      scopes_.emplace_back();
+      scopes_.back().model = mi;
+      if (!r.ok()) return r.status();
+      src = *r;
+    }
+    if (mf.attribute("optype")) {
+      auto otr = ParseOpType(mf.attribute("optype").value());
+      if (!otr.ok()) return Error(mf, otr.status().message());
+      src.op = *otr;
+      if (is_root) plan_.fields[static_cast<size_t>(src.field)].op_type = *otr;
+    }
+    InputPlan in;
+    in.field = src.field;
+    in.source_slot = is_root ? -1 : src.slot;
+    FLUXSCORE_ASSIGN_OR_RETURN(in.missing_replacement,
+                               OptionalTyped(mf, "missingValueReplacement", src.type, src.is_float));
+    std::string_view ivt = mf.attribute("invalidValueTreatment").value();
+    if (ivt.empty() || ivt == "returnInvalid") in.invalid = InvalidTreatment::kReturnInvalid;
+    else if (ivt == "asIs") in.invalid = InvalidTreatment::kAsIs;
+    else if (ivt == "asMissing") in.invalid = InvalidTreatment::kAsMissing;
+    else if (ivt == "asValue") in.invalid = InvalidTreatment::kAsValue;
+    else return Error(mf, fmt::format("unknown invalidValueTreatment '{}'", ivt));
+    FLUXSCORE_ASSIGN_OR_RETURN(in.invalid_replacement,
+                               OptionalTyped(mf, "invalidValueReplacement", src.type, src.is_float));
+    if (in.invalid == InvalidTreatment::kAsValue && in.invalid_replacement.missing())
+      return Error(mf, "invalidValueTreatment=\"asValue\" needs invalidValueReplacement");
+    std::string_view out = mf.attribute("outliers").value();
+    if (out.empty() || out == "asIs") in.outliers = OutlierTreatment::kAsIs;
+    else if (out == "asMissingValues") in.outliers = OutlierTreatment::kAsMissingValues;
+    else if (out == "asExtremeValues") in.outliers = OutlierTreatment::kAsExtremeValues;
+    else return Error(mf, fmt::format("unknown outliers treatment '{}'", out));
+    FLUXSCORE_ASSIGN_OR_RETURN(in.low, Number(mf, "lowValue", -INFINITY));
+    FLUXSCORE_ASSIGN_OR_RETURN(in.high, Number(mf, "highValue", INFINITY));
+    if (in.outliers != OutlierTreatment::kAsIs &&
+        (!mf.attribute("lowValue") || !mf.attribute("highValue")))
+      return Error(mf, "outlier treatment needs lowValue and highValue");
+    // A nested field without treatments reads its parent's slot directly.
+    bool treated = in.missing_replacement.s != CellState::kMissing ||
+                   in.invalid != InvalidTreatment::kReturnInvalid ||
+                   in.outliers != OutlierTreatment::kAsIs;
+    Binding b = src;
+    if (is_root || treated) {
+      in.slot = plan_.num_slots++;
+      b.slot = in.slot;
+      model(mi).inputs.push_back(in);
+    }
+    scopes_[level].names[name] = b;
+  }
+  if (target_fields.size() > 1)
+    return Unsupported(ms, "models with more than one target field are not supported");
+  TargetPlan& target = model(mi).target;
+  if (!target_fields.empty()) {
+    const FieldDef& tf = plan_.fields[static_cast<size_t>(target_fields.front())];
+    target.field = target_fields.front();
+    target.name = tf.name;
+    target.type = tf.type;
+    if (model(mi).function == MiningFunction::kClassification) target.categories = tf.ordinal_order;
+  } else {
+    target.name = "prediction";
+    target.type = model(mi).function == MiningFunction::kClassification ? ValueType::kString
+                                                                        : ValueType::kNumber;
+  }
+  return Status::Ok();
+}
+
+Status Compiler::CompileTargets(pugi::xml_node node, int32_t mi) {
+  pugi::xml_node tg = Child(node, "Targets");
+  if (!tg) return Status::Ok();
+  TargetPlan& target = model(mi).target;
+  FLUXSCORE_RETURN_IF_ERROR(Check(tg, {}, {"Target"}));
+  for (pugi::xml_node t : Children(tg)) {
+    FLUXSCORE_RETURN_IF_ERROR(Check(t, {"field", "optype", "castInteger", "min", "max",
+                                        "rescaleConstant", "rescaleFactor"},
+                                    {"TargetValue"}));
+    std::string_view field = t.attribute("field").value();
+    if (!field.empty() && field != target.name) {
+      if (target.field >= 0)
+        return Error(t, fmt::format("Target '{}' is not the model's target field", field));
+      // A model without a target MiningField names its target here.
+      auto fit = data_fields_.find(std::string(field));
+      if (fit != data_fields_.end()) {
+        const FieldDef& tf = plan_.fields[static_cast<size_t>(fit->second)];
+        target.field = fit->second;
+        target.type = tf.type;
+        if (model(mi).function == MiningFunction::kClassification && target.categories.empty())
+          target.categories = tf.ordinal_order;
+      }
+      target.name = std::string(field);
+    }
+    FLUXSCORE_ASSIGN_OR_RETURN(target.rescale_factor, Number(t, "rescaleFactor", 1));
+    FLUXSCORE_ASSIGN_OR_RETURN(target.rescale_constant, Number(t, "rescaleConstant", 0));
+    FLUXSCORE_ASSIGN_OR_RETURN(target.min, Number(t, "min", -INFINITY));
+    FLUXSCORE_ASSIGN_OR_RETURN(target.max, Number(t, "max", INFINITY));
+    std::string_view cast = t.attribute("castInteger").value();
+    if (cast == "round") target.cast_mode = 1;
+    else if (cast == "ceiling") target.cast_mode = 2;
+    else if (cast == "floor") target.cast_mode = 3;
+    else if (!cast.empty()) return Error(t, fmt::format("unknown castInteger '{}'", cast));
+    for (pugi::xml_node tv : Children(t)) {
+      FLUXSCORE_RETURN_IF_ERROR(Check(
+          tv, {"value", "displayValue", "priorProbability", "defaultValue"}, {"Partition"}));
+      if (tv.attribute("value")) {
+        FLUXSCORE_ASSIGN_OR_RETURN(double v, ParseTyped(tv, tv.attribute("value").value(),
+                                                        target.type, false));
+        if (tv.attribute("displayValue")) {
+          target.display_keys.push_back(v);
+          target.display_values.push_back(plan_.pool.Intern(tv.attribute("displayValue").value()));
+        }
+        if (tv.attribute("priorProbability")) {
+          int32_t ci = CategoryIndex(mi, v);
+          FLUXSCORE_ASSIGN_OR_RETURN(double p, Number(tv, "priorProbability", 0));
+          target.priors.resize(target.categories.size(), 0.0);
+          target.priors[static_cast<size_t>(ci)] = p;
+        }
+      }
+      if (tv.attribute("defaultValue")) {
+        FLUXSCORE_ASSIGN_OR_RETURN(target.default_value, Number(tv, "defaultValue", NAN));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status Compiler::CompileOutput(pugi::xml_node node, int32_t mi) {
+  pugi::xml_node out = Child(node, "Output");
+  if (!out) return Status::Ok();
+  const size_t level = scopes_.size() - 1;
+  FLUXSCORE_RETURN_IF_ERROR(Check(out, {}, {"OutputField"}));
+  for (pugi::xml_node of : Children(out)) {
+    FLUXSCORE_RETURN_IF_ERROR(Check(
+        of,
+        {"name", "displayName", "optype", "dataType", "targetField", "feature", "value",
+         "ruleFeature", "algorithm", "rank", "rankBasis", "rankOrder", "isMultiValued",
+         "segmentId", "isFinalResult"},
+        {"Decisions", "Constant", "FieldRef", "NormContinuous", "NormDiscrete", "Discretize",
+         "MapValues", "TextIndex", "Apply", "Aggregate", "Lag"}));
+    OutputPlan op;
+    op.name = of.attribute("name").value();
+    if (op.name.empty()) return Error(of, "OutputField needs a name");
+    const TargetPlan& tp = model(mi).target;
+    std::string_view tf = of.attribute("targetField").value();
+    if (!tf.empty() && tf != tp.name)
+      return Error(of, fmt::format("targetField '{}' is not the model's target", tf));
+    if (of.attribute("segmentId"))
+      return Unsupported(of, "OutputField segmentId is not supported");
+    std::string_view feature = of.attribute("feature").value();
+    if (feature.empty()) feature = "predictedValue";
+    ValueType inferred = ValueType::kNumber;
+    if (feature == "predictedValue") {
+      op.feature = ResultFeature::kPredictedValue;
+      inferred = tp.type;
+    } else if (feature == "predictedDisplayValue") {
+      op.feature = ResultFeature::kPredictedDisplayValue;
+      inferred = ValueType::kString;
+    } else if (feature == "probability") {
+      op.feature = ResultFeature::kProbability;
+    } else if (feature == "confidence") {
+      op.feature = ResultFeature::kConfidence;
+    } else if (feature == "entityId") {
+      op.feature = ResultFeature::kEntityId;
+      inferred = ValueType::kString;
+      if (model(mi).kind != ModelKind::kTree)
+        return Unsupported(of, "entityId is supported for TreeModel only");
+    } else if (feature == "residual") {
+      op.feature = ResultFeature::kResidual;
+      if (model(mi).target_slot < 0)
+        return Unsupported(of, "result feature residual is not supported yet");
+      op.source_slot = model(mi).target_slot;
+    } else if (feature == "transformedValue" || feature == "decision") {
+      op.feature = feature == "decision" ? ResultFeature::kDecision
+                                         : ResultFeature::kTransformedValue;
+      pugi::xml_node expr;
+      for (pugi::xml_node c : Children(of))
+        if (IsExpression(Document::LocalName(c))) expr = c;
+      if (!expr) return Error(of, fmt::format("feature '{}' needs an expression", feature));
+      FLUXSCORE_ASSIGN_OR_RETURN(op.expr, CompileExpr(expr, 0, nullptr));
+      inferred = TypeOf(op.expr);
+    } else {
+      return Unsupported(of, fmt::format("result feature '{}' is not supported", feature));
+    }
+    if ((op.feature == ResultFeature::kProbability || op.feature == ResultFeature::kConfidence) &&
+        of.attribute("value")) {
+      op.has_value = true;
+      FLUXSCORE_ASSIGN_OR_RETURN(op.value, ParseTyped(of, of.attribute("value").value(),
+                                                      tp.type, false));
+      auto& cats = model(mi).target.categories;
+      auto it = std::find(cats.begin(), cats.end(), op.value);
+      op.category = it == cats.end() ? -1 : static_cast<int32_t>(it - cats.begin());
+    }
+    if (of.attribute("dataType")) {
+      auto dtr = ParseDataType(of.attribute("dataType").value());
+      if (!dtr.ok()) return Unsupported(of, dtr.status().message());
+      op.data_type = *dtr;
+      op.type = ValueTypeOf(op.data_type);
+    } else {
+      op.type = inferred;
+      op.data_type = inferred == ValueType::kString    ? DataType::kString
+                     : inferred == ValueType::kBoolean ? DataType::kBoolean
+                                                       : DataType::kDouble;
+      if (op.feature == ResultFeature::kPredictedValue && tp.field >= 0)
+        op.data_type = plan_.fields[static_cast<size_t>(tp.field)].data_type;
+    }
+    op.op_type = op.type == ValueType::kString ? OpType::kCategorical : OpType::kContinuous;
+    if (of.attribute("optype")) {
+      auto otr = ParseOpType(of.attribute("optype").value());
+      if (!otr.ok()) return Error(of, otr.status().message());
+      op.op_type = *otr;
+    }
+    op.final_result = of.attribute("isFinalResult").as_bool(true);
+    op.slot = plan_.num_slots++;
+    scopes_[level].names[op.name] = Binding{op.slot, -1, op.type, false, op.op_type};
+    model(mi).outputs.push_back(std::move(op));
   }
   return Status::Ok();
 }

@@ -1,4 +1,5 @@
-// Internal state shared by the compile passes (compiler.cc, expressions.cc, tree.cc).
+// Internal state shared by the compile passes (compiler.cc, expressions.cc, tree.cc,
+// regression.cc, mining.cc).
 #pragma once
 
 #include <string>
@@ -10,7 +11,7 @@
 
 namespace fluxscore::pmml {
 
-// Deepest expression / predicate / derived-field nesting accepted (guards the C++ stack).
+// Deepest expression / predicate / derived-field / segment nesting accepted (guards the stack).
 inline constexpr int kMaxNesting = 500;
 
 class Compiler {
@@ -28,6 +29,7 @@ class Compiler {
                std::initializer_list<std::string_view> children) const;
   static std::vector<pugi::xml_node> Children(pugi::xml_node n);  // elements, minus Extension
   static pugi::xml_node Child(pugi::xml_node n, std::string_view name);
+  static bool IsModelElement(std::string_view name);
   Result<double> Number(pugi::xml_node n, const char* attr, double fallback) const;
   Result<double> RequiredNumber(pugi::xml_node n, const char* attr) const;
   // Parses text as a value of type t; strings are interned into the plan's pool.
@@ -36,13 +38,26 @@ class Compiler {
 
   struct Binding {
     int32_t slot = -1;
-    int32_t field = -1;  // Plan::fields index (-1 for output fields)
+    int32_t field = -1;  // Plan::fields index (-1 for derived and output fields)
     ValueType type = ValueType::kNumber;
     bool is_float = false;
     OpType op = OpType::kContinuous;
   };
-  // Resolves a field name in the current scope, compiling a derived field on first use.
+  // A naming scope: one per model being compiled (scopes_[0] = the document's model, which also
+  // holds the TransformationDictionary).
+  struct Scope {
+    int32_t model = -1;
+    std::unordered_map<std::string, Binding> names;
+    std::unordered_map<std::string, pugi::xml_node> defs;  // derived fields not yet compiled
+  };
+  // Resolves a field name, innermost scope first, compiling a derived field on first use.
   Result<Binding> Resolve(std::string_view name, pugi::xml_node where, int depth);
+
+  // ---- models (compiler.cc)
+  Result<int32_t> CompileModel(pugi::xml_node model, int depth);
+  Status CompileMiningSchema(pugi::xml_node model, int32_t mi);
+  Status CompileTargets(pugi::xml_node model, int32_t mi);
+  Status CompileOutput(pugi::xml_node model, int32_t mi);
 
   // ---- expressions.cc
   struct Params {  // DefineFunction parameters bound to argument expressions
@@ -52,25 +67,28 @@ class Compiler {
   };
   static bool IsExpression(std::string_view name);
   Result<int32_t> CompileExpr(pugi::xml_node n, int depth, const Params* params);
-  Status CompileDerived(pugi::xml_node def, int depth);
+  Status CompileDerived(pugi::xml_node def, size_t scope, int depth);
   int32_t AddExpr(const Expr& e);
   ValueType TypeOf(int32_t expr) const { return plan_.exprs[static_cast<size_t>(expr)].type; }
 
-  // ---- tree.cc
-  Status CompileTree(pugi::xml_node model);
+  // ---- tree.cc, regression.cc, mining.cc
+  Status CompileTree(pugi::xml_node model, int32_t mi);
   Result<int32_t> CompilePredicate(pugi::xml_node n, int depth);
+  Status CompileRegression(pugi::xml_node model, int32_t mi);
+  Status CompileMining(pugi::xml_node model, int32_t mi, int depth);
+  // Index of category v in model mi's target categories, appending it when new.
+  int32_t CategoryIndex(int32_t mi, double v);
+
+  SubModel& model(int32_t mi) { return plan_.models[static_cast<size_t>(mi)]; }
 
   const Document& doc_;
   const LoadOptions& options_;
   Plan& plan_;
   std::unordered_map<std::string, int32_t> data_fields_;  // name -> Plan::fields index
-  std::unordered_map<std::string, pugi::xml_node> derived_defs_;  // local overrides global
   std::unordered_map<std::string, pugi::xml_node> functions_;
-  std::unordered_map<std::string, Binding> scope_;   // resolved names
-  std::unordered_map<std::string, int> derived_state_;  // 1 = compiling, 2 = done
+  std::vector<Scope> scopes_;
+  std::unordered_map<const void*, int> derived_state_;  // per definition: 1 compiling, 2 done
   std::unordered_map<std::string, int> function_state_;  // recursion guard
-  pugi::xml_node model_;
-  int32_t target_field_ = -1;
 };
 
 }  // namespace fluxscore::pmml

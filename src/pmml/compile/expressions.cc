@@ -35,7 +35,7 @@ Result<ValueType> DataTypeAttr(pugi::xml_node n, ValueType fallback) {
 }
 }  // namespace
 
-Status Compiler::CompileDerived(pugi::xml_node def, int depth) {
+Status Compiler::CompileDerived(pugi::xml_node def, size_t level, int depth) {
   std::string name = def.attribute("name").value();
   if (depth > kMaxNesting)
     return Error(def, fmt::format("derived fields nest deeper than {}", kMaxNesting));
@@ -43,7 +43,18 @@ Status Compiler::CompileDerived(pugi::xml_node def, int depth) {
                                   {"Constant", "FieldRef", "NormContinuous", "NormDiscrete",
                                    "Discretize", "MapValues", "TextIndex", "Apply", "Aggregate",
                                    "Lag", "Value", "Interval"}));
-  derived_state_[name] = 1;
+  // The definition sees only its own scope and the enclosing ones: park the inner scopes.
+  std::vector<Scope> inner(std::make_move_iterator(scopes_.begin() + static_cast<long>(level) + 1),
+                           std::make_move_iterator(scopes_.end()));
+  scopes_.resize(level + 1);
+  struct Restore {
+    std::vector<Scope>& scopes;
+    std::vector<Scope>& inner;
+    ~Restore() {
+      for (Scope& s : inner) scopes.push_back(std::move(s));
+    }
+  } restore{scopes_, inner};
+  derived_state_[def.internal_object()] = 1;
   pugi::xml_node expr;
   for (pugi::xml_node c : Children(def))
     if (IsExpression(Document::LocalName(c))) expr = c;
@@ -73,9 +84,11 @@ Status Compiler::CompileDerived(pugi::xml_node def, int depth) {
     conv.invalid = InvalidTreatment::kAsMissing;
     d.expr = AddExpr(conv);
   }
-  plan_.derived.push_back(d);
-  scope_[name] = Binding{d.slot, -1, d.type, d.is_float, op};
-  derived_state_[name] = 2;
+  d.name = name;
+  model(scopes_[level].model).derived.push_back(d);
+  scopes_[level].names[name] = Binding{d.slot, -1, d.type, d.is_float, op};
+  scopes_[level].defs.erase(name);
+  derived_state_[def.internal_object()] = 2;
   return Status::Ok();
 }
 

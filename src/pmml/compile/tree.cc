@@ -136,8 +136,10 @@ Result<int32_t> Compiler::CompilePredicate(pugi::xml_node n, int depth) {
   return static_cast<int32_t>(plan_.predicates.size() - 1);
 }
 
-Status Compiler::CompileTree(pugi::xml_node model) {
-  Tree& tree = plan_.tree;
+Status Compiler::CompileTree(pugi::xml_node model, int32_t mi) {
+  this->model(mi).body = static_cast<int32_t>(plan_.trees.size());
+  plan_.trees.emplace_back();
+  Tree& tree = plan_.trees.back();
   std::string_view mvs = model.attribute("missingValueStrategy").value();
   if (mvs.empty() || mvs == "none") tree.missing = MissingStrategy::kNone;
   else if (mvs == "lastPrediction") tree.missing = MissingStrategy::kLastPrediction;
@@ -157,16 +159,9 @@ Status Compiler::CompileTree(pugi::xml_node model) {
 
   pugi::xml_node root = Child(model, "Node");
   if (!root) return Error(model, "TreeModel needs a root Node");
-  TargetPlan& target = plan_.targets.front();
-  const bool classification = plan_.function == MiningFunction::kClassification;
-  auto category_index = [&](double v) -> int32_t {
-    auto it = std::find(target.categories.begin(), target.categories.end(), v);
-    if (it == target.categories.end()) {
-      target.categories.push_back(v);
-      return static_cast<int32_t>(target.categories.size() - 1);
-    }
-    return static_cast<int32_t>(it - target.categories.begin());
-  };
+  const TargetPlan& target = this->model(mi).target;
+  const bool classification = this->model(mi).function == MiningFunction::kClassification;
+  auto category_index = [&](double v) { return CategoryIndex(mi, v); };
 
   // Breadth-first: queue entries are (xml node, depth); node i's children are appended together.
   std::deque<std::pair<pugi::xml_node, size_t>> queue;

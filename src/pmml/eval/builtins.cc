@@ -24,7 +24,15 @@
 #include <cstdio>
 #include <limits>
 #include <memory>
+// GCC 12 reports a false -Wmaybe-uninitialized inside libstdc++'s <regex> (GCC bug 105562).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <regex>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #include <string>
 #include <unordered_map>
 

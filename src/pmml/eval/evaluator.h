@@ -1,6 +1,6 @@
-// Row evaluation over a compiled Plan: expressions, predicates (three-valued), trees, targets
-// and output fields. Works on a per-thread RowState; nothing here allocates per row except
-// string-producing built-ins.
+// Row evaluation over a compiled Plan: expressions, predicates (three-valued), models (trees,
+// regressions, segmentations), targets and output fields. Works on a per-thread RowState;
+// nothing here allocates per row except string-producing built-ins.
 #pragma once
 
 #include <string>
@@ -12,24 +12,35 @@ namespace fluxscore::pmml {
 
 enum class Tri : uint8_t { kFalse = 0, kTrue = 1, kUnknown = 2 };
 
+// What one (sub)model produced for the current row.
+struct ModelResult {
+  bool has_prediction = false;
+  double prediction = 0;
+  bool has_probs = false;     // RowState::probs holds this model's class probabilities
+  int32_t node = -1;          // trees: the node that produced the result (-1 none/virtual)
+  double penalty = 1.0;       // missing-value penalty applied to confidences
+};
+
 // Scratch for one thread.
 struct RowState {
   explicit RowState(const Plan& plan)
       : ctx(&plan.pool), cells(static_cast<size_t>(plan.num_slots)),
-        probs(plan.targets.front().categories.size()), confs(probs.size()) {}
+        results(plan.models.size()),
+        probs(static_cast<size_t>(plan.num_prob_slots)),
+        confs(static_cast<size_t>(plan.num_prob_slots)),
+        seg_values(plan.models.size()), seg_weights(plan.models.size()) {}
   EvalContext ctx;
   std::vector<Cell> cells;
-  // Model result for the current row.
-  bool has_prediction = false;
-  double prediction = 0;
-  int32_t node = -1;  // the tree node that produced the result, -1 if none (or virtual)
-  bool has_probs = false;
-  std::vector<double> probs;  // per target category
-  std::vector<double> confs;  // per target category, NaN = none
-  double confidence_penalty = 1.0;
-  std::vector<Cell> scratch;        // argument stack for Apply/MapValues (reused, no per-row allocation)
-  std::vector<double> acc;          // per-category accumulator (weightedConfidence, aggregateNodes)
+  std::vector<ModelResult> results;  // per model
+  std::vector<double> probs;  // per model, per category (SubModel::prob_offset)
+  std::vector<double> confs;  // per model, per category, NaN = none
+  std::vector<Cell> scratch;        // argument stack for Apply/MapValues (reused)
+  std::vector<double> acc;          // per-category accumulator (strategies, aggregation)
+  std::vector<double> acc2;
   std::vector<int32_t> node_stack;  // explicit stack for multi-branch tree walks
+  // Per MiningModel: segment results collected for median / max / weighted combinations
+  // (per model, because segments may themselves be MiningModels using theirs).
+  std::vector<std::vector<double>> seg_values, seg_weights;
   std::string error;  // non-empty: the row failed (e.g. invalid input under returnInvalid)
 };
 
@@ -38,9 +49,15 @@ Cell EvalExpr(const Plan& plan, int32_t e, RowState& st);
 // Three-valued predicate; *alternative is set when a surrogate used a non-first child.
 Tri EvalPredicate(const Plan& plan, int32_t p, RowState& st, bool* alternative);
 
-// After inputs are in st.cells[0..inputs): derived fields, the model, output fields.
-// On failure st.error is set.
-void EvaluateRow(const Plan& plan, RowState& st);
+// Applies an InputPlan's MiningField treatments to a raw cell (validity already decided).
+// Returns false and sets st.error for an invalid value under returnInvalid.
+bool ApplyTreatments(const Plan& plan, const InputPlan& in, Cell c, RowState& st,
+                     std::string_view raw_text);
+
+// Evaluates model mi (treatments of nested inputs, derived fields, body, target, outputs).
+// The document's model is 0; its table inputs must already be in st.cells. On failure st.error
+// is set.
+void EvaluateModel(const Plan& plan, int32_t mi, RowState& st);
 
 // Converts a value between types (numbers <-> strings, booleans); invalid when impossible.
 Cell ConvertCell(Cell c, ValueType from, ValueType to, EvalContext& ctx);

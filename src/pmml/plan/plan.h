@@ -86,7 +86,8 @@ struct FieldDef {
 
 // One active input field after MiningSchema treatments.
 struct InputPlan {
-  int32_t field = -1;  // index into Plan::fields
+  int32_t field = -1;  // index into Plan::fields (validity), -1 for nested non-data fields
+  int32_t source_slot = -1;  // nested models: the parent's slot; -1 = bound to the input table
   int32_t slot = -1;
   Cell missing_replacement;  // state kMissing = none
   InvalidTreatment invalid = InvalidTreatment::kReturnInvalid;
@@ -96,6 +97,7 @@ struct InputPlan {
 };
 
 struct DerivedPlan {
+  std::string name;
   int32_t slot = -1;
   int32_t expr = -1;
   bool is_float = false;  // round results to float32
@@ -160,7 +162,6 @@ struct TargetPlan {
   ValueType type = ValueType::kNumber;
   double rescale_factor = 1, rescale_constant = 0;
   double min = -INFINITY, max = INFINITY;
-  bool cast_integer = false;
   int cast_mode = 0;  // 0 none, 1 round, 2 ceiling, 3 floor
   // Classification: the categories, in the order probabilities are reported.
   std::vector<double> categories;
@@ -172,7 +173,7 @@ struct TargetPlan {
 
 enum class ResultFeature : uint8_t {
   kPredictedValue, kPredictedDisplayValue, kProbability, kConfidence, kEntityId,
-  kTransformedValue, kDecision,
+  kTransformedValue, kDecision, kAffinity, kResidual,
 };
 
 struct OutputPlan {
@@ -184,27 +185,87 @@ struct OutputPlan {
   bool final_result = true;
   bool has_value = false;  // probability/confidence for a specific category
   double value = 0;        // the category
+  int32_t category = -1;   // index of `value` in the model's target categories
   int32_t expr = -1;       // transformedValue / decision expression
   int32_t slot = -1;       // where the result is stored for later output fields
-  int32_t target = 0;      // index into Plan::targets
+  int32_t source_slot = -1;  // residual: the target field's input slot
 };
 
-// ---------------------------------------------------------------- the model
-enum class ModelKind : uint8_t { kTree };
+// ---------------------------------------------------------------- regression models
+enum class RegNorm : uint8_t {
+  kNone, kSimplemax, kSoftmax, kLogit, kProbit, kCloglog, kExp, kLoglog, kCauchit,
+};
+struct RegTerm {
+  enum Kind : uint8_t { kNumeric, kCategorical, kProduct } kind = kNumeric;
+  int32_t slot = -1;      // numeric / categorical field
+  double exponent = 1;    // numeric
+  double value = 0;       // categorical: the matched value
+  double coef = 0;
+  int32_t begin = 0, end = 0;  // kProduct: range in Regression::product_slots
+};
+struct RegTable {
+  double intercept = 0;
+  double category = NAN;  // classification: target category
+  int32_t category_index = -1;
+  int32_t begin = 0, end = 0;  // terms
+};
+struct Regression {
+  std::vector<RegTable> tables;
+  std::vector<RegTerm> terms;
+  std::vector<int32_t> product_slots;
+  RegNorm norm = RegNorm::kNone;
+};
+
+// ---------------------------------------------------------------- mining models
+enum class MultipleModelMethod : uint8_t {
+  kMajorityVote, kWeightedMajorityVote, kAverage, kWeightedAverage, kMedian, kWeightedMedian,
+  kMax, kSum, kWeightedSum, kSelectFirst, kSelectAll, kModelChain,
+};
+struct Segment {
+  int32_t pred = 0;
+  int32_t model = -1;
+  double weight = 1;
+  std::vector<int32_t> category_map;  // child category index -> parent category index
+};
+struct Segmentation {
+  MultipleModelMethod method = MultipleModelMethod::kModelChain;
+  bool return_missing = false;  // missingPredictionTreatment returnMissing
+  std::vector<Segment> segments;
+};
+
+// ---------------------------------------------------------------- models
+enum class ModelKind : uint8_t { kTree, kRegression, kMining };
 enum class MiningFunction : uint8_t { kClassification, kRegression };
+
+struct SubModel {
+  ModelKind kind = ModelKind::kTree;
+  MiningFunction function = MiningFunction::kRegression;
+  std::string element;        // "TreeModel"
+  std::string function_name;  // "classification"
+  std::vector<InputPlan> inputs;     // MiningFields with treatments (root: every active field)
+  std::vector<DerivedPlan> derived;  // evaluated before the body, in this order
+  TargetPlan target;
+  std::vector<OutputPlan> outputs;
+  int32_t body = -1;         // index into Plan::trees / regressions / segmentations
+  int32_t prob_offset = 0;   // this model's per-category scratch in RowState
+  bool float_math = false;   // x-mathContext="float": aggregate in float32
+  int32_t target_slot = -1;  // input slot of the target field (residual), -1 none
+};
+
+// One column of Score's output table.
+struct OutputColumn {
+  FieldInfo info;
+  ValueType type = ValueType::kNumber;
+  // The column's value is the first non-missing of these slots; -1 = the root prediction.
+  std::vector<int32_t> slots;
+};
 
 struct Plan {
   std::string source;        // file name for messages
   std::string pmml_version;
-  std::string model_element;
-  std::string function_name;
-  ModelKind kind = ModelKind::kTree;
-  MiningFunction function = MiningFunction::kRegression;
 
   StringPool pool;
-  std::vector<FieldDef> fields;  // data dictionary + derived fields
-  std::vector<InputPlan> inputs;
-  std::vector<DerivedPlan> derived;  // topological order
+  std::vector<FieldDef> fields;  // data dictionary
   std::vector<Expr> exprs;
   std::vector<int32_t> expr_args;
   std::vector<BuiltinCall> builtin_calls;
@@ -216,18 +277,19 @@ struct Plan {
   std::vector<Predicate> predicates;
   std::vector<int32_t> pred_children;  // compound predicate children
   std::vector<double> set_values;      // sorted per predicate range
-  Tree tree;
 
-  std::vector<TargetPlan> targets;
-  std::vector<OutputPlan> outputs;
+  std::vector<Tree> trees;
+  std::vector<Regression> regressions;
+  std::vector<Segmentation> segmentations;
+  std::vector<SubModel> models;  // models[0] is the document's model; segments follow
   int32_t num_slots = 0;
+  int32_t num_prob_slots = 0;    // total per-category scratch over all models
+
+  const SubModel& root() const { return models.front(); }
 
   // Public description of the interface.
   std::vector<FieldInfo> input_infos;
-  std::vector<FieldInfo> output_infos;
-  // For each output column: -1 = the target's prediction, else index into outputs.
-  std::vector<int32_t> output_columns;
-  std::string description;  // filled by the compiler for `inspect`
+  std::vector<OutputColumn> columns;
 };
 
 }  // namespace fluxscore::pmml
