@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from xml.sax.saxutils import escape as _xml_escape
 
 import numpy as np
@@ -83,8 +84,14 @@ def _el(tag, *children, **attrs):
     return _E(tag, [(k, v) for k, v in attrs.items() if v is not None], list(children))
 
 
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _attr(v) -> str:
-    return _xml_escape(str(v), {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+    v = str(v)
+    if _XML_INVALID.search(v):
+        raise ValueError(f"{v!r} contains a character XML 1.0 cannot represent")
+    return _xml_escape(v, {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
 
 
 def _serialize(root: _E) -> str:
@@ -266,8 +273,12 @@ def _tree_nodes(tree, names, labels=None):
             counts = value[node, 0, :]
             if counts.shape[0] != len(labels):
                 raise ValueError("tree class count does not match classes_")
+            total = np.sum(counts)
+            if not total > 0:
+                # predict_proba gives all zeros here; ScoreDistribution shares cannot say that
+                raise ValueError(f"tree leaf {node} has zero total sample weight")
             el = _el("Node", predicate, score=labels[int(np.argmax(counts))],
-                     recordCount=format_float(np.sum(counts)))
+                     recordCount=format_float(total))
             for label, c in zip(labels, counts):
                 el.add(_el("ScoreDistribution", value=label, recordCount=format_float(c)))
         else:
@@ -325,6 +336,9 @@ def _compacted_regression_nodes(tree, names):
 def _tree_model(tree, schema: _Schema, function, *, labels=None, algorithm=None, top=False,
                 compacted=False, split_characteristic=None):
     used = _tree_used_features(tree)
+    if not used and not top:
+        # a single-leaf member tree: a nested MiningSchema needs at least one MiningField
+        used = {0}
     if compacted:
         attrs = dict(functionName=function, missingValueStrategy="nullPrediction",
                      noTrueChildStrategy="returnLastPrediction")
@@ -407,6 +421,9 @@ def _gb_initial_raw(est):
     """The constant initial raw predictions (one per tree column), computed by sklearn itself."""
     X = np.zeros((2, est.n_features_in_), dtype=np.float32)
     X[1, :] = 1.0
+    if not hasattr(est, "_raw_predict_init"):
+        raise ValueError(f"{type(est).__name__}: this scikit-learn version does not expose "
+                         "_raw_predict_init (written for scikit-learn 1.2)")
     raw = np.asarray(est._raw_predict_init(X), dtype=np.float64)
     if not np.array_equal(raw[0], raw[1]):
         raise ValueError(f"{type(est).__name__}: the initial estimator is not constant")

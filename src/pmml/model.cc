@@ -87,7 +87,7 @@ namespace {
 
 // Validity of a raw value against the DataField (Value/Interval declarations, integer type).
 CellState Validate(const FieldDef& f, double v) {
-  if (std::isnan(v)) return CellState::kInvalid;
+  if (std::isnan(v)) return f.nan_is_missing ? CellState::kMissing : CellState::kInvalid;
   if (!f.missing_values.empty() &&
       std::binary_search(f.missing_values.begin(), f.missing_values.end(), v))
     return CellState::kMissing;

@@ -105,8 +105,9 @@ CASES = {
     "RandomForestRegressor": (
         lambda: RandomForestRegressor(n_estimators=15, max_depth=6, random_state=0),
         "reg", None, False),
-    "ExtraTreesClassifier": (
-        lambda: ExtraTreesClassifier(n_estimators=15, max_depth=6, random_state=0),
+    "ExtraTreesClassifier": (  # class weights: non-integer leaf weights
+        lambda: ExtraTreesClassifier(n_estimators=15, max_depth=6, class_weight="balanced",
+                                     random_state=0),
         "clf", 3, True),
     "ExtraTreesRegressor": (
         lambda: ExtraTreesRegressor(n_estimators=15, max_depth=6, random_state=0),
@@ -121,6 +122,10 @@ CASES = {
         lambda: GradientBoostingClassifier(loss="exponential", n_estimators=20, max_depth=3,
                                            subsample=0.8, random_state=0),
         "clf", 2, False),
+    "GradientBoostingClassifier-3class-zero-init": (
+        lambda: GradientBoostingClassifier(n_estimators=10, max_depth=2, init="zero",
+                                           random_state=0),
+        "clf", 3, False),
     "GradientBoostingRegressor": (
         lambda: GradientBoostingRegressor(n_estimators=30, max_depth=3, learning_rate=0.2,
                                           random_state=0),
@@ -523,6 +528,75 @@ def test_unsupported_estimator_raises_type_error():
 
     with pytest.raises(TypeError, match="MyTree"):
         to_pmml(MyTree(max_depth=2).fit(X[:100], y[:100]))
+
+
+def test_single_leaf_trees(tmp_path):
+    """Trees whose root is a leaf: documents stay valid and score like sklearn."""
+    X, y = classification_data(2)
+    X = X[:200].astype(np.float32).astype(np.float64)
+    y = y[:200]
+    names = [f"x{i + 1}" for i in range(N_FEATURES)]
+    ests = [DecisionTreeClassifier(min_samples_split=10_000).fit(X, y),
+            DecisionTreeRegressor().fit(X, np.full(200, 2.5)),
+            RandomForestClassifier(n_estimators=3, max_depth=1, random_state=0).fit(
+                X, (X[:, 0] > 99).astype(int) + np.r_[1, np.zeros(199, int)])]
+    for i, est in enumerate(ests):
+        path = tmp_path / f"m{i}.pmml"
+        doc = Document(to_pmml(est, path=path))
+        xmllint_validate(path)
+        for row in X[:20].tolist():
+            res, _ = doc.score(dict(zip(names, row)))
+            if hasattr(est, "classes_"):
+                assert res.value == str(est.predict([row])[0])
+            else:
+                assert res.value == est.predict([row])[0]
+
+
+class _FakeTree:
+    """Duck-typed sklearn Tree: a chain of ``depth`` splits on x1 (deeper than Python's
+    recursion limit)."""
+
+    def __init__(self, depth):
+        n = 2 * depth + 1
+        self.n_outputs = 1
+        self.children_left = np.full(n, -1)
+        self.children_right = np.full(n, -1)
+        self.feature = np.full(n, -2)
+        self.threshold = np.full(n, -2.0)
+        self.value = np.zeros((n, 1, 1))
+        for d in range(depth):
+            node = 2 * d
+            self.children_left[node] = node + 1  # leaf
+            self.children_right[node] = node + 2
+            self.feature[node] = 0
+            self.threshold[node] = float(d) + 0.5
+            self.value[node + 1, 0, 0] = float(d)
+        self.value[n - 1, 0, 0] = float(depth)
+
+
+def test_very_deep_tree_needs_no_recursion():
+    from fluxscore import export
+
+    depth = 5000
+    tree = _FakeTree(depth)
+    schema = export._Schema(["x1"], "float", "y")
+    for compacted in (False, True):
+        model, used = export._tree_model(tree, schema, "regression", top=True,
+                                         compacted=compacted)
+        text = export._document(schema, model)
+        assert used == {0}
+        assert text.count("<SimplePredicate") == (depth if compacted else 2 * depth)
+
+
+def test_names_are_escaped(tmp_path):
+    X, y = classification_data(2)
+    est = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X[:200, :2], y[:200])
+    path = tmp_path / "m.pmml"
+    to_pmml(est, feature_names=['a<b', 'c&"d"'], target_name="t\u00e9rm", path=path)
+    xmllint_validate(path)
+    root = ET.parse(path).getroot()
+    assert [f.get("name") for f in root.findall("p:DataDictionary/p:DataField", NS)] == [
+        "t\u00e9rm", "a<b", 'c&"d"']
 
 
 def test_unfitted_estimator_raises():

@@ -213,7 +213,10 @@ Status Compiler::Run() {
                                    ParseTyped(c, c.attribute("value").value(), def.type,
                                               def.is_float));
         std::string_view prop = c.attribute("property").value();
-        if (prop.empty() || prop == "valid") {
+        if (std::isnan(v) && def.type != ValueType::kString) {
+          if (prop != "missing") return Error(c, "NaN can only be declared as a missing value");
+          def.nan_is_missing = true;
+        } else if (prop.empty() || prop == "valid") {
           def.valid_values.push_back(v);
           def.ordinal_order.push_back(v);
           def.value_texts.push_back(c.attribute("value").value());
@@ -544,6 +547,14 @@ Status Compiler::CompileMiningSchema(pugi::xml_node node, int32_t mi) {
     target.name = tf.name;
     target.type = tf.type;
     if (model(mi).function == MiningFunction::kClassification) target.categories = tf.ordinal_order;
+  } else if (!is_root && model(scopes_[level - 1].model).function == model(mi).function) {
+    // A segment without a target MiningField predicts its parent's target.
+    const TargetPlan& parent = model(scopes_[level - 1].model).target;
+    target.field = parent.field;
+    target.name = parent.name;
+    target.type = parent.type;
+    if (model(mi).function == MiningFunction::kClassification && parent.field >= 0)
+      target.categories = plan_.fields[static_cast<size_t>(parent.field)].ordinal_order;
   } else {
     target.name = "prediction";
     target.type = model(mi).function == MiningFunction::kClassification ? ValueType::kString

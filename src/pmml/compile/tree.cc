@@ -214,7 +214,8 @@ Status Compiler::CompileTree(pugi::xml_node model, int32_t mi) {
     FLUXSCORE_ASSIGN_OR_RETURN(node.pred, CompilePredicate(pred, 0));
     if (xn.attribute("score")) {
       node.has_score = true;
-      auto sv = ParseTyped(xn, xn.attribute("score").value(), target.type, false);
+      auto sv = ParseTyped(xn, xn.attribute("score").value(), target.type,
+                           this->model(mi).float_math && target.type == ValueType::kNumber);
       if (!sv.ok()) return sv.status();
       node.score = *sv;
       if (classification) category_index(node.score);

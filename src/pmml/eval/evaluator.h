@@ -19,6 +19,7 @@ struct ModelResult {
   bool has_probs = false;     // RowState::probs holds this model's class probabilities
   int32_t node = -1;          // trees: the node that produced the result (-1 none/virtual)
   double penalty = 1.0;       // missing-value penalty applied to confidences
+  bool target_applied = false;  // the body already applied the Targets rescaling
 };
 
 // Scratch for one thread.

@@ -428,9 +428,19 @@ void EvaluateMining(const Plan& plan, const SubModel& m, RowState& st) {
     }
     if (vals.empty()) return;
     double out = 0;
+    bool constant_added = false;
     switch (seg.method) {
       case M::kSum:
       case M::kAverage:
+        // In float arithmetic (XGBoost), the sum starts from the target's rescaleConstant (the
+        // base score), as XGBoost's own predictor accumulates; the constant is then not added
+        // again. The order of float additions decides the last bits.
+        if (f32 && seg.method == M::kSum && m.target.rescale_factor == 1 &&
+            m.target.rescale_constant != 0 && m.target.min == -INFINITY &&
+            m.target.max == INFINITY) {
+          out = F32(m.target.rescale_constant);
+          constant_added = true;
+        }
         for (double x : vals) out = f32 ? F32(out + x) : out + x;
         if (seg.method == M::kAverage) out = f32 ? F32(out / vals.size()) : out / vals.size();
         break;
@@ -479,6 +489,7 @@ void EvaluateMining(const Plan& plan, const SubModel& m, RowState& st) {
     }
     r.has_prediction = true;
     r.prediction = out;
+    r.target_applied = constant_added;
     return;
   }
 
@@ -568,10 +579,18 @@ void EvaluateMining(const Plan& plan, const SubModel& m, RowState& st) {
   r.has_prediction = true;
 }
 
-double ApplyTarget(const TargetPlan& t, double v) {
+double ApplyTarget(const TargetPlan& t, double v, bool f32) {
   if (v < t.min) v = t.min;
   if (v > t.max) v = t.max;
-  v = v * t.rescale_factor + t.rescale_constant;
+  if (f32) {
+    float x = static_cast<float>(v);
+    if (t.rescale_factor != 1) x *= static_cast<float>(t.rescale_factor);
+    if (t.rescale_constant != 0) x += static_cast<float>(t.rescale_constant);
+    v = x;
+  } else {
+    if (t.rescale_factor != 1) v *= t.rescale_factor;
+    if (t.rescale_constant != 0) v += t.rescale_constant;
+  }
   switch (t.cast_mode) {
     case 1: v = std::floor(v + 0.5); break;
     case 2: v = std::ceil(v); break;
@@ -716,9 +735,8 @@ void EvaluateModel(const Plan& plan, int32_t mi, RowState& st) {
       res.has_prediction = true;
       res.prediction = target.default_value;
     }
-    if (res.has_prediction) {
-      res.prediction = ApplyTarget(target, res.prediction);
-      if (m.float_math) res.prediction = F32(res.prediction);
+    if (res.has_prediction && !res.target_applied) {
+      res.prediction = ApplyTarget(target, res.prediction, m.float_math);
     }
   }
   EvaluateOutputs(plan, m, st);

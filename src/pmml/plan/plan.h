@@ -79,6 +79,8 @@ struct FieldDef {
   std::vector<double> valid_values;
   std::vector<double> invalid_values;
   std::vector<double> missing_values;
+  bool nan_is_missing = false;  // <Value value="NaN" property="missing"/> (kept out of the
+                                // sorted lists: NaN does not order)
   std::vector<Interval> intervals;
   std::vector<double> ordinal_order;  // ordinal fields: values in declaration order
   std::vector<std::string> value_texts;  // declared valid values as text (for FieldInfo)
