@@ -538,6 +538,16 @@ Status Compiler::CompileMiningSchema(pugi::xml_node node, int32_t mi) {
     }
     scopes_[level].names[name] = b;
   }
+  if (target_fields.size() > 1 && model(mi).kind == ModelKind::kMining) {
+    // A MiningModel (e.g. a modelChain of a classifier and a regressor) may name several
+    // targets; its own result is the one of the type its functionName produces.
+    std::vector<int32_t> matching;
+    for (int32_t f : target_fields) {
+      bool continuous = plan_.fields[static_cast<size_t>(f)].op_type == OpType::kContinuous;
+      if (continuous == (model(mi).function == MiningFunction::kRegression)) matching.push_back(f);
+    }
+    if (matching.size() == 1) target_fields = matching;
+  }
   if (target_fields.size() > 1)
     return Unsupported(ms, "models with more than one target field are not supported");
   TargetPlan& target = model(mi).target;

@@ -52,10 +52,13 @@ Status Compiler::CompileMining(pugi::xml_node node, int32_t mi, int depth) {
       if (an != "id" && an != "weight" && !an.starts_with("x-"))
         return Unsupported(s, fmt::format("attribute '{}' is not supported", an));
     }
-    pugi::xml_node pred, child;
+    pugi::xml_node pred, child, variable_weight;
     for (pugi::xml_node c : Children(s)) {
       std::string_view cn = Document::LocalName(c);
-      if (IsModelElement(cn)) {
+      if (cn == "VariableWeight") {
+        FLUXSCORE_RETURN_IF_ERROR(Check(c, {"field"}, {}));
+        variable_weight = c;
+      } else if (IsModelElement(cn)) {
         if (child) return Error(c, "a Segment holds one model");
         child = c;
       } else if (cn == "SimplePredicate" || cn == "CompoundPredicate" ||
@@ -70,6 +73,16 @@ Status Compiler::CompileMining(pugi::xml_node node, int32_t mi, int depth) {
     FLUXSCORE_ASSIGN_OR_RETURN(segment.pred, CompilePredicate(pred, 0));
     FLUXSCORE_ASSIGN_OR_RETURN(segment.weight, Number(s, "weight", 1.0));
     FLUXSCORE_ASSIGN_OR_RETURN(segment.model, CompileModel(child, depth + 1));
+    if (variable_weight) {
+      // The weight field is usually an output field of the segment's own model.
+      std::string_view wname = variable_weight.attribute("field").value();
+      for (const OutputPlan& op : model(segment.model).outputs)
+        if (op.name == wname) segment.weight_slot = op.slot;
+      if (segment.weight_slot < 0) {
+        FLUXSCORE_ASSIGN_OR_RETURN(Binding b, Resolve(wname, variable_weight, 0));
+        segment.weight_slot = b.slot;
+      }
+    }
     const SubModel& cm = model(segment.model);
     if (seg.method != M::kModelChain && seg.method != M::kSelectFirst &&
         cm.function != model(mi).function)

@@ -364,6 +364,12 @@ void EvaluateRegression(const Plan& plan, const SubModel& m, RowState& st) {
 }
 
 // ---------------------------------------------------------------------------------- mining
+double SegmentWeight(const Segment& s, const RowState& st) {
+  if (s.weight_slot < 0) return s.weight;
+  const Cell& c = st.cells[static_cast<size_t>(s.weight_slot)];
+  return c.missing() || std::isnan(c.v) ? s.weight : c.v;
+}
+
 void EvaluateMining(const Plan& plan, const SubModel& m, RowState& st) {
   const Segmentation& seg = plan.segmentations[static_cast<size_t>(m.body)];
   const auto mi = static_cast<size_t>(&m - plan.models.data());
@@ -424,7 +430,7 @@ void EvaluateMining(const Plan& plan, const SubModel& m, RowState& st) {
         continue;  // missingPredictionTreatment="continue"
       }
       vals.push_back(cr.prediction);
-      weights.push_back(s.weight);
+      weights.push_back(SegmentWeight(s, st));
     }
     if (vals.empty()) return;
     double out = 0;
@@ -514,7 +520,7 @@ void EvaluateMining(const Plan& plan, const SubModel& m, RowState& st) {
     switch (seg.method) {
       case M::kMajorityVote:
       case M::kWeightedMajorityVote: {
-        double w = seg.method == M::kWeightedMajorityVote ? s.weight : 1.0;
+        double w = seg.method == M::kWeightedMajorityVote ? SegmentWeight(s, st) : 1.0;
         auto it = std::find(m.target.categories.begin(), m.target.categories.end(), cr.prediction);
         if (it != m.target.categories.end()) probs[it - m.target.categories.begin()] += w;
         total += w;
@@ -522,7 +528,7 @@ void EvaluateMining(const Plan& plan, const SubModel& m, RowState& st) {
       }
       case M::kAverage:
       case M::kWeightedAverage: {
-        double w = seg.method == M::kWeightedAverage ? s.weight : 1.0;
+        double w = seg.method == M::kWeightedAverage ? SegmentWeight(s, st) : 1.0;
         for (size_t c = 0; c < s.category_map.size(); ++c) {
           double add = cr.has_probs ? cp[c] : (cm.target.categories[c] == cr.prediction ? 1.0 : 0.0);
           double& dst = probs[s.category_map[c]];

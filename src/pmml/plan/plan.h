@@ -227,6 +227,7 @@ struct Segment {
   int32_t pred = 0;
   int32_t model = -1;
   double weight = 1;
+  int32_t weight_slot = -1;  // VariableWeight: the weight is this field's value per row
   std::vector<int32_t> category_map;  // child category index -> parent category index
 };
 struct Segmentation {
