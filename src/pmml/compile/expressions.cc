@@ -3,6 +3,7 @@
 // with its ParameterFields bound to the argument expressions.
 #include <algorithm>
 #include <cmath>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -431,7 +432,72 @@ Result<int32_t> Compiler::CompileExpr(pugi::xml_node n, int depth, const Params*
     FLUXSCORE_ASSIGN_OR_RETURN(e.default_value, typed_attr("defaultValue", e.type));
     return AddExpr(e);
   }
-  if (kind == "TextIndex" || kind == "Aggregate" || kind == "Lag")
+  if (kind == "TextIndex") {
+    FLUXSCORE_RETURN_IF_ERROR(Check(
+        n,
+        {"textField", "localTermWeights", "isCaseSensitive", "maxLevenshteinDistance",
+         "countHits", "wordSeparatorCharacterRE", "tokenize"},
+        {"TextIndexNormalization", "Constant", "FieldRef", "NormContinuous", "NormDiscrete",
+         "Discretize", "MapValues", "TextIndex", "Apply", "Aggregate", "Lag"}));
+    if (Child(n, "TextIndexNormalization"))
+      return Unsupported(Child(n, "TextIndexNormalization"),
+                         "TextIndexNormalization is not supported");
+    TextIndexPlan t;
+    std::string_view w = n.attribute("localTermWeights").value();
+    if (w.empty() || w == "termFrequency") t.weights = TextIndexPlan::Weights::kTermFrequency;
+    else if (w == "binary") t.weights = TextIndexPlan::Weights::kBinary;
+    else if (w == "logarithmic") t.weights = TextIndexPlan::Weights::kLogarithmic;
+    else return Unsupported(n, fmt::format("localTermWeights '{}' is not supported", w));
+    t.case_sensitive = n.attribute("isCaseSensitive").as_bool(false);
+    t.max_levenshtein = n.attribute("maxLevenshteinDistance").as_int(0);
+    if (t.max_levenshtein < 0) return Error(n, "maxLevenshteinDistance must not be negative");
+    std::string_view hits = n.attribute("countHits").value();
+    if (hits == "bestHits") t.best_hits = true;
+    else if (!hits.empty() && hits != "allHits") return Error(n, "unknown countHits");
+    if (!n.attribute("tokenize").as_bool(true))
+      return Unsupported(n, "tokenize=\"false\" is not supported");
+    // x-wordRE (JPMML): words are the matches of this expression; else the text is split at
+    // wordSeparatorCharacterRE (default \s+) and each piece trimmed of punctuation.
+    std::string word_re = n.attribute("x-wordRE").value();
+    std::string sep_re = n.attribute("wordSeparatorCharacterRE") ? n.attribute("wordSeparatorCharacterRE").value() : "\\s+";
+    if (!word_re.empty()) {
+      if (word_re.starts_with("(?u)")) word_re = word_re.substr(4);
+      if (word_re == "\\b\\w\\w+\\b") t.tokenizer = TextIndexPlan::Tokenizer::kMatchWord2;
+      else if (word_re == "\\w+") t.tokenizer = TextIndexPlan::Tokenizer::kMatchWord1;
+      else t.tokenizer = TextIndexPlan::Tokenizer::kMatchRegex;
+      t.regex = word_re;
+    } else if (sep_re == "\\s+") {
+      t.tokenizer = TextIndexPlan::Tokenizer::kSplitWhitespace;
+    } else {
+      t.tokenizer = TextIndexPlan::Tokenizer::kSplitRegex;
+      t.regex = sep_re;
+    }
+    if (!t.regex.empty() && (t.tokenizer == TextIndexPlan::Tokenizer::kMatchRegex ||
+                             t.tokenizer == TextIndexPlan::Tokenizer::kSplitRegex)) {
+      try {
+        std::regex probe(t.regex);
+      } catch (const std::regex_error&) {
+        return Unsupported(n, fmt::format("regular expression '{}' is not supported", t.regex));
+      }
+    }
+    // The text: the textField (a field, or a DefineFunction parameter).
+    FLUXSCORE_ASSIGN_OR_RETURN(auto text, bind_field("textField"));
+    pugi::xml_node term_node;
+    for (pugi::xml_node c : Children(n))
+      if (IsExpression(Document::LocalName(c))) term_node = c;
+    if (!term_node) return Error(n, "TextIndex needs a term expression");
+    FLUXSCORE_ASSIGN_OR_RETURN(int32_t term, CompileExpr(term_node, depth + 1, params));
+    e.kind = ExprKind::kTextIndex;
+    e.type = ValueType::kNumber;
+    e.args_begin = static_cast<int32_t>(plan_.expr_args.size());
+    plan_.expr_args.push_back(text.first);
+    plan_.expr_args.push_back(term);
+    e.args_end = static_cast<int32_t>(plan_.expr_args.size());
+    e.aux = static_cast<int32_t>(plan_.text_indexes.size());
+    plan_.text_indexes.push_back(std::move(t));
+    return AddExpr(e);
+  }
+  if (kind == "Aggregate" || kind == "Lag")
     return Unsupported(n, fmt::format("<{}> is not supported", kind));
   return Unsupported(n, fmt::format("element <{}> is not an expression", kind));
 }

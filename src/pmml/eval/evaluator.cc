@@ -1,5 +1,7 @@
 #include "pmml/eval/evaluator.h"
 
+#include "pmml/eval/text_index.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -131,6 +133,20 @@ Cell EvalExpr(const Plan& plan, int32_t ei, RowState& st) {
       }
       st.scratch.resize(base);
       return found;
+    }
+    case ExprKind::kTextIndex: {
+      Cell text = EvalExpr(plan, args[0], st);
+      Cell term = EvalExpr(plan, args[1], st);
+      if (text.missing() || term.missing()) return Cell::Missing();
+      const TextIndexPlan& t = plan.text_indexes[static_cast<size_t>(e.aux)];
+      std::string_view text_sv = st.ctx.Text(text.v);
+      if (st.tok_plan != &t || st.tok_text != text_sv) {
+        st.tok_plan = &t;
+        st.tok_text.assign(text_sv);
+        Tokenize(t, st.tok_text, &st.tok_tokens);
+      }
+      Tokenize(t, st.ctx.Text(term.v), &st.term_tokens);
+      return Cell::Valid(TermWeight(t, st.tok_tokens, st.term_tokens));
     }
     case ExprKind::kIf: {
       Cell cond = EvalExpr(plan, args[0], st);

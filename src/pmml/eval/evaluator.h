@@ -42,6 +42,10 @@ struct RowState {
   // Per MiningModel: segment results collected for median / max / weighted combinations
   // (per model, because segments may themselves be MiningModels using theirs).
   std::vector<std::vector<double>> seg_values, seg_weights;
+  // TextIndex: the last tokenized text (many terms are usually looked up in one text).
+  const TextIndexPlan* tok_plan = nullptr;
+  std::string tok_text;
+  std::vector<std::string> tok_tokens, term_tokens;
   std::string error;  // non-empty: the row failed (e.g. invalid input under returnInvalid)
 };
 

@@ -29,6 +29,7 @@ enum class ExprKind : uint8_t {
   kApply,         // builtin over args
   kIf,            // lazily evaluated if(cond, then[, else])
   kMissing,       // Constant with missing="true" / no value
+  kTextIndex,     // term frequency of args[1] (term) in args[0] (text); aux -> text_indexes
 };
 
 enum class OutlierTreatment : uint8_t { kAsIs, kAsMissingValues, kAsExtremeValues };
@@ -62,6 +63,17 @@ struct Discretization {
   std::vector<Interval> bins;
   std::vector<Cell> bin_values;
 };
+struct TextIndexPlan {
+  enum class Tokenizer : uint8_t { kSplitWhitespace, kSplitRegex, kMatchWord2, kMatchWord1, kMatchRegex };
+  enum class Weights : uint8_t { kTermFrequency, kBinary, kLogarithmic };
+  Tokenizer tokenizer = Tokenizer::kSplitWhitespace;
+  std::string regex;  // kSplitRegex / kMatchRegex
+  Weights weights = Weights::kTermFrequency;
+  bool case_sensitive = false;
+  int max_levenshtein = 0;
+  bool best_hits = false;
+};
+
 struct MapTable {  // MapValues over an InlineTable: rows of input values -> output value
   int32_t num_inputs = 0;
   std::vector<Cell> inputs;   // row-major, num_inputs per row
@@ -276,6 +288,7 @@ struct Plan {
   std::vector<NormTable> norm_tables;
   std::vector<Discretization> discretizations;
   std::vector<MapTable> map_tables;
+  std::vector<TextIndexPlan> text_indexes;
 
   std::vector<Predicate> predicates;
   std::vector<int32_t> pred_children;  // compound predicate children
