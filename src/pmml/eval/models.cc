@@ -6,11 +6,11 @@
 #include <fmt/format.h>
 
 #include "pmml/eval/evaluator.h"
+#include "pmml/eval/model_math.h"
 
 namespace fluxscore::pmml {
 namespace {
 
-inline double F32(double v) { return static_cast<double>(static_cast<float>(v)); }
 
 // ------------------------------------------------------------------------------------ trees
 void SetFromNode(const Plan& plan, const SubModel& m, int32_t ni, RowState& st) {
@@ -214,29 +214,6 @@ void EvaluateTree(const Plan& plan, const SubModel& m, RowState& st) {
 }
 
 // ------------------------------------------------------------------------------ regression
-double Link(RegNorm norm, double y) {
-  switch (norm) {
-    case RegNorm::kLogit: return 1.0 / (1.0 + std::exp(-y));
-    case RegNorm::kProbit: return 0.5 * std::erfc(-y / std::sqrt(2.0));
-    case RegNorm::kCloglog: return 1.0 - std::exp(-std::exp(y));
-    case RegNorm::kLoglog: return std::exp(-std::exp(-y));
-    case RegNorm::kCauchit: return 0.5 + std::atan(y) / M_PI;
-    case RegNorm::kExp: return std::exp(y);
-    default: return y;
-  }
-}
-float LinkF(RegNorm norm, float y) {
-  switch (norm) {
-    case RegNorm::kLogit: return 1.0f / (1.0f + std::exp(-y));
-    case RegNorm::kProbit: return 0.5f * std::erfc(-y / std::sqrt(2.0f));
-    case RegNorm::kCloglog: return 1.0f - std::exp(-std::exp(y));
-    case RegNorm::kLoglog: return std::exp(-std::exp(-y));
-    case RegNorm::kCauchit: return 0.5f + std::atan(y) / static_cast<float>(M_PI);
-    case RegNorm::kExp: return std::exp(y);
-    default: return y;
-  }
-}
-
 // y of one table, in jpmml's order (numeric, categorical, product terms, then the intercept);
 // false when an input it needs is missing.
 bool TableValue(const Regression& reg, const RegTable& t, const RowState& st, bool f32,
@@ -281,9 +258,8 @@ void EvaluateRegression(const Plan& plan, const SubModel& m, RowState& st) {
   if (m.function == MiningFunction::kRegression) {
     double y;
     if (!TableValue(reg, reg.tables[0], st, f32, &y)) return;
-    RegNorm norm = reg.norm == RegNorm::kSoftmax ? RegNorm::kLogit : reg.norm;
     r.has_prediction = true;
-    r.prediction = f32 ? static_cast<double>(LinkF(norm, static_cast<float>(y))) : Link(norm, y);
+    r.prediction = RegressionOutput(reg, y, f32);
     return;
   }
   const size_t k = m.target.categories.size();
@@ -295,61 +271,9 @@ void EvaluateRegression(const Plan& plan, const SubModel& m, RowState& st) {
   for (size_t i = 0; i < reg.tables.size(); ++i)
     if (!TableValue(reg, reg.tables[i], st, f32, &v[i])) return;  // priors take over
   const size_t n = v.size();
-  auto fin = [&](double x) { return f32 ? F32(x) : x; };
   bool ordinal = m.target.field >= 0 &&
                  plan.fields[static_cast<size_t>(m.target.field)].op_type == OpType::kOrdinal;
-  auto binomial = [&](RegNorm norm) {
-    v[0] = norm == RegNorm::kNone ? std::clamp(v[0], 0.0, 1.0)
-                                  : (f32 ? LinkF(norm, static_cast<float>(v[0])) : Link(norm, v[0]));
-    v[1] = fin(1.0 - v[0]);
-  };
-  auto multinomial = [&](RegNorm norm) {
-    if (norm == RegNorm::kNone) {
-      double sum = 0;
-      for (size_t i = 0; i + 1 < n; ++i) sum = fin(sum + v[i]);
-      v[n - 1] = fin(1.0 - sum);
-      return;
-    }
-    double sum = 0;
-    for (size_t i = 0; i < n; ++i) {
-      if (norm == RegNorm::kSoftmax) v[i] = fin(std::exp(v[i]));
-      sum = fin(sum + v[i]);
-    }
-    for (size_t i = 0; i < n; ++i) v[i] = fin(v[i] / sum);
-  };
-  auto cumulative = [&](RegNorm norm) {
-    double sum = 0;
-    for (size_t i = 0; i + 1 < n; ++i) {
-      v[i] = norm == RegNorm::kNone ? std::clamp(v[i], 0.0, 1.0) : fin(Link(norm, v[i]));
-      if (i == 0) {
-        sum = v[i];
-      } else {
-        v[i] = fin(v[i] - sum);
-        sum = fin(sum + v[i]);
-      }
-    }
-    v[n - 1] = fin(1.0 - sum);
-  };
-  switch (reg.norm) {
-    case RegNorm::kNone:
-      if (ordinal) cumulative(reg.norm);
-      else if (n == 2) binomial(reg.norm);
-      else multinomial(reg.norm);
-      break;
-    case RegNorm::kSimplemax:
-    case RegNorm::kSoftmax: {
-      const RegTable& second = reg.tables[1];
-      bool default_second = n == 2 && second.begin == second.end && second.intercept == 0;
-      if (default_second && reg.norm == RegNorm::kSoftmax) binomial(RegNorm::kLogit);
-      else multinomial(reg.norm);
-      break;
-    }
-    default:
-      if (ordinal) cumulative(reg.norm);
-      else if (n == 2) binomial(reg.norm);
-      else multinomial(reg.norm);  // jpmml: logit over >2 categories normalises like simplemax
-      break;
-  }
+  NormalizeRegression(reg, ordinal, f32, v.data(), n);
   r.has_probs = true;
   double best = -INFINITY;
   for (size_t i = 0; i < n; ++i) {
@@ -583,27 +507,6 @@ void EvaluateMining(const Plan& plan, const SubModel& m, RowState& st) {
     }
   }
   r.has_prediction = true;
-}
-
-double ApplyTarget(const TargetPlan& t, double v, bool f32) {
-  if (v < t.min) v = t.min;
-  if (v > t.max) v = t.max;
-  if (f32) {
-    float x = static_cast<float>(v);
-    if (t.rescale_factor != 1) x *= static_cast<float>(t.rescale_factor);
-    if (t.rescale_constant != 0) x += static_cast<float>(t.rescale_constant);
-    v = x;
-  } else {
-    if (t.rescale_factor != 1) v *= t.rescale_factor;
-    if (t.rescale_constant != 0) v += t.rescale_constant;
-  }
-  switch (t.cast_mode) {
-    case 1: v = std::floor(v + 0.5); break;
-    case 2: v = std::ceil(v); break;
-    case 3: v = std::floor(v); break;
-    default: break;
-  }
-  return v;
 }
 
 int32_t CategoryOf(const TargetPlan& t, double v) {
