@@ -13,6 +13,8 @@
 
 #include "pmml/compile/compiler.h"
 #include "pmml/eval/evaluator.h"
+#include "pmml/eval/fast.h"
+#include "pmml/plan/fast_plan.h"
 #include "pmml/plan/plan.h"
 #include "pmml/xml/document.h"
 
@@ -36,7 +38,9 @@ Result<std::unique_ptr<Plan>> ParseAndCompile(std::string_view xml, std::string 
                                               const LoadOptions& options) {
   FLUXSCORE_ASSIGN_OR_RETURN(auto doc,
                              Document::Parse(std::string(xml), std::move(source_name), options));
-  return CompileDocument(*doc, options);
+  FLUXSCORE_ASSIGN_OR_RETURN(auto plan, CompileDocument(*doc, options));
+  BuildFastPlan(*plan);
+  return plan;
 }
 
 // Compilation recurses over nested expressions, predicates and segments (capped at
@@ -76,6 +80,8 @@ Result<Model> Model::LoadString(std::string_view xml, std::string source_name,
   if (!job.result.ok()) return job.result.status();
   return Model(std::move(job.result).value());
 }
+
+bool Model::has_compiled_kernels() const { return plan_->fast != nullptr; }
 
 const std::vector<FieldInfo>& Model::inputs() const { return plan_->input_infos; }
 const std::vector<FieldInfo>& Model::outputs() const { return output_infos_; }
@@ -197,13 +203,95 @@ struct BlockResult {
   std::vector<std::tuple<size_t, size_t, std::string>> overflow;  // (column, row, text)
 };
 
-void ScoreBlock(const Plan& plan, const Bound& bound, size_t begin, size_t end, RowState& st,
-                OutputBuffers& out, BlockResult& res) {
+// Writes one output cell.
+void WriteCell(OutputBuffers& out, size_t c, size_t row, Cell v,
+               RowState& st, int32_t pool_size, BlockResult& res) {
+  if (out.is_string[c]) {
+    if (v.missing() || std::isnan(v.v)) {
+      out.codes[c][row] = Column::kMissingCode;
+      return;
+    }
+    double text_code = v.v;
+    if (out.types[c] != ValueType::kString)
+      text_code = st.ctx.Intern(FormatValue(v.v, out.types[c], st.ctx));
+    auto code = static_cast<int32_t>(text_code);
+    if (code >= pool_size) {
+      res.overflow.emplace_back(c, row, std::string(st.ctx.Text(text_code)));
+      code = Column::kMissingCode;
+    }
+    out.codes[c][row] = code;
+  } else {
+    out.numbers[c][row] = v.missing() ? NAN : v.v;
+  }
+}
+
+// Scratch of one scoring thread.
+struct ThreadState {
+  explicit ThreadState(const Plan& plan) : row(plan) {}
+  RowState row;
+  FastBlock fast;
+};
+
+// Gathers the compiled kernels' inputs of rows [begin, end): a row is ok when every feature is
+// present and valid (anything else is left to the row evaluator, which applies treatments).
+void GatherFast(const Plan& plan, const FastPlan& fp, const Bound& bound, size_t begin,
+                size_t end, FastBlock& fb) {
+  fb.Resize(end - begin, plan, fp);
+  const size_t F = fp.features.size();
+  std::fill(fb.ok.begin(), fb.ok.end(), 1);
+  for (size_t f = 0; f < F; ++f) {
+    const FastFeature& ff = fp.features[f];
+    const Binding& b = bound.inputs[static_cast<size_t>(ff.input)];
+    double* x = fb.x.data() + f;
+    if (b.column == nullptr) {
+      std::fill(fb.ok.begin(), fb.ok.end(), 0);
+      return;
+    }
+    if (b.column->kind() == Column::Kind::kNumeric) {
+      const double* col = b.column->numbers().data() + begin;
+      for (size_t i = 0; i < fb.n; ++i) {
+        double v = col[i];
+        if (ff.is_float) v = static_cast<double>(static_cast<float>(v));
+        x[i * F] = v;
+        fb.ok[i] &= !std::isnan(v);
+      }
+    } else {
+      const int32_t* codes = b.column->codes().data() + begin;
+      for (size_t i = 0; i < fb.n; ++i) {
+        Cell c = codes[i] >= 0 ? b.dict_cells[static_cast<size_t>(codes[i])] : Cell::Missing();
+        x[i * F] = c.v;
+        fb.ok[i] &= c.s == CellState::kValid;
+      }
+    }
+    if (!ff.intervals.empty()) {
+      for (size_t i = 0; i < fb.n; ++i) {
+        bool in = false;
+        for (const Interval& iv : ff.intervals) in |= iv.Contains(x[i * F]);
+        fb.ok[i] &= in;
+      }
+    }
+  }
+}
+
+void ScoreBlock(const Plan& plan, const Bound& bound, size_t begin, size_t end,
+                ThreadState& ts, bool use_fast, OutputBuffers& out, BlockResult& res) {
+  RowState& st = ts.row;
   st.ctx.ResetOverflow();
   for (const std::string& s : bound.extras) st.ctx.Intern(s);
   const int32_t pool_size = plan.pool.size();
   const size_t ncols = plan.columns.size();
+  const FastPlan* fp = use_fast ? plan.fast.get() : nullptr;
+  if (fp != nullptr) {
+    GatherFast(plan, *fp, bound, begin, end, ts.fast);
+    RunFastKernels(plan, *fp, ts.fast);
+  }
   for (size_t row = begin; row < end; ++row) {
+    if (fp != nullptr && ts.fast.decided[row - begin]) {
+      for (size_t c = 0; c < ncols; ++c)
+        WriteCell(out, c, row, FastColumnValue(plan, *fp, ts.fast, c, row - begin), st,
+                  pool_size, res);
+      continue;
+    }
     if (st.ctx.overflow().size() > bound.extras.size() + 4096) {
       st.ctx.ResetOverflow();
       for (const std::string& s : bound.extras) st.ctx.Intern(s);
@@ -219,10 +307,7 @@ void ScoreBlock(const Plan& plan, const Bound& bound, size_t begin, size_t end, 
     if (ok) EvaluateModel(plan, 0, st);
     if (!st.error.empty()) {
       res.errors.push_back(RowError{row, st.error});
-      for (size_t c = 0; c < ncols; ++c) {
-        if (out.is_string[c]) out.codes[c][row] = Column::kMissingCode;
-        else out.numbers[c][row] = NAN;
-      }
+      for (size_t c = 0; c < ncols; ++c) WriteCell(out, c, row, Cell::Missing(), st, pool_size, res);
       continue;
     }
     for (size_t c = 0; c < ncols; ++c) {
@@ -236,23 +321,7 @@ void ScoreBlock(const Plan& plan, const Bound& bound, size_t begin, size_t end, 
         }
         if (!v.missing()) break;
       }
-      if (out.is_string[c]) {
-        if (v.missing() || std::isnan(v.v)) {
-          out.codes[c][row] = Column::kMissingCode;
-        } else {
-          double text_code = v.v;
-          if (out.types[c] != ValueType::kString)
-            text_code = st.ctx.Intern(FormatValue(v.v, out.types[c], st.ctx));
-          auto code = static_cast<int32_t>(text_code);
-          if (code >= pool_size) {
-            res.overflow.emplace_back(c, row, std::string(st.ctx.Text(text_code)));
-            code = Column::kMissingCode;
-          }
-          out.codes[c][row] = code;
-        }
-      } else {
-        out.numbers[c][row] = v.missing() ? NAN : v.v;
-      }
+      WriteCell(out, c, row, v, st, pool_size, res);
     }
   }
 }
@@ -287,11 +356,12 @@ Result<ScoreResult> Model::Score(const Table& input, const ScoreOptions& options
   threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<size_t>(1, nblocks))));
   std::vector<BlockResult> results(nblocks);
   std::atomic<size_t> next{0};
+  const bool use_fast = options.compiled_kernels && plan.fast != nullptr;
   auto worker = [&]() {
-    RowState st(plan);
+    ThreadState ts(plan);
     for (size_t b = next++; b < nblocks; b = next++) {
       size_t begin = b * block;
-      ScoreBlock(plan, bound, begin, std::min(rows, begin + block), st, out, results[b]);
+      ScoreBlock(plan, bound, begin, std::min(rows, begin + block), ts, use_fast, out, results[b]);
     }
   };
   if (threads == 1) {
@@ -439,6 +509,15 @@ std::string Model::Describe() const {
   s += fmt::format("structure:     {} models, {} trees, {} tree nodes, {} predicates\n",
                    p.models.size(), p.trees.size(), nodes, p.predicates.size());
   DescribeModel(p, 0, 2, s);
+  if (p.fast != nullptr) {
+    static const char* kShapes[] = {"tree", "forest (average)", "forest (sum)",
+                                    "boosting chain", "regression"};
+    s += fmt::format("compiled kernels: {} over {} features, {} trees, {} split nodes\n",
+                     kShapes[static_cast<int>(p.fast->shape)], p.fast->features.size(),
+                     p.fast->trees, p.fast->forest.nodes.size());
+  } else {
+    s += "compiled kernels: none (scored by the row evaluator)\n";
+  }
   if (p.root().function == MiningFunction::kClassification) {
     s += "classes:      ";
     EvalContext ctx(&p.pool);

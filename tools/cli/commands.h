@@ -16,6 +16,7 @@ struct ScoreArgs {
   std::vector<std::string> missing_values = {"", "NA", "N/A"};
   std::vector<std::string> keep_columns;  // input columns copied to the output, first
   char delimiter = ',';
+  bool no_kernels = false;
 };
 int RunScore(const ScoreArgs& args);
 
@@ -30,6 +31,7 @@ struct ConformanceArgs {
   std::string cases_file;               // --cases-file: run exactly the case ids listed there
   std::vector<std::string> cases;       // --case: run these case ids
   bool verbose = false;
+  bool no_kernels = false;              // --no-kernels: the general row evaluator only
 };
 int RunConformance(const ConformanceArgs& args);
 

@@ -70,6 +70,9 @@
 #include "fluxscore/table.h"
 
 namespace fluxscore::cli {
+
+// Options for every Score call of a run (--no-kernels forces the row evaluator).
+static pmml::ScoreOptions g_score_options;
 namespace {
 
 using pmml::DataType;
@@ -522,7 +525,7 @@ class CaseRunner {
   // Scores `input`; on failure fills `out` and returns false.
   bool Score(const Table& input, Outcome* out) {
     auto t0 = std::chrono::steady_clock::now();
-    auto r = model_->Score(input);
+    auto r = model_->Score(input, g_score_options);
     score_ms_ = MillisSince(t0);
     if (!r.ok()) {
       *out = Fail("score: " + r.status().ToString());
@@ -850,6 +853,7 @@ Result<std::vector<std::string>> ReadCasesFile(const std::string& path) {
 }  // namespace
 
 int RunConformance(const ConformanceArgs& args) {
+  g_score_options.compiled_kernels = !args.no_kernels;
   auto manifest = ReadManifest(args.manifest);
   if (!manifest.ok()) {
     fmt::print(stderr, "error: cannot read manifest: {}\n", manifest.status().ToString());

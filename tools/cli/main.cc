@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
                  "comma-separated input columns copied to the output before the results");
   sc->add_option("--delimiter", score.delimiter, "field delimiter of input and output")
       ->capture_default_str();
+  sc->add_flag("--no-kernels", score.no_kernels,
+               "score with the general row evaluator only (results are identical)");
 
   InspectArgs inspect;
   auto* ic = app.add_subcommand("inspect", "Describe a PMML model: fields, types, structure, "
@@ -43,6 +45,8 @@ int main(int argc, char** argv) {
   cc->add_option("--cases-file", conf.cases_file, "run exactly the case ids listed in this file");
   cc->add_option("--case", conf.cases, "run this case id (repeatable)");
   cc->add_flag("--verbose,-v", conf.verbose, "print timings");
+  cc->add_flag("--no-kernels", conf.no_kernels,
+               "score with the general row evaluator only (results are identical)");
 
   try {
     app.parse(argc, argv);

@@ -40,6 +40,7 @@ int RunScore(const ScoreArgs& args) {
                  f.name);
   pmml::ScoreOptions so;
   so.threads = args.threads;
+  so.compiled_kernels = !args.no_kernels;
   auto scored = model->Score(*input, so);
   if (!scored.ok()) {
     fmt::print(stderr, "fluxscore: {}\n", scored.status().ToString());

@@ -54,6 +54,10 @@ struct ScoreOptions {
   // results do not depend on the thread count.
   int threads = 1;
   size_t block_rows = 4096;
+  // Use the compiled batch kernels for the model shapes that have them (trees, forests,
+  // gradient-boosting chains, regressions over numeric inputs). Results are bit-identical
+  // either way; false forces the general row evaluator (for tests and benchmarks).
+  bool compiled_kernels = true;
 };
 
 // One row that could not be scored and why ("invalid value 'x' for field 'f'").
@@ -103,6 +107,8 @@ class Model {
   std::string Describe() const;
 
   const Plan& plan() const { return *plan_; }
+  // True when Score can use compiled batch kernels for this model.
+  bool has_compiled_kernels() const;
 
  private:
   explicit Model(std::unique_ptr<Plan> plan);

@@ -267,6 +267,8 @@ struct SubModel {
   int32_t target_slot = -1;  // input slot of the target field (residual), -1 none
 };
 
+struct FastPlan;  // plan/fast_plan.h
+
 // One column of Score's output table.
 struct OutputColumn {
   FieldInfo info;
@@ -306,6 +308,9 @@ struct Plan {
   // Public description of the interface.
   std::vector<FieldInfo> input_infos;
   std::vector<OutputColumn> columns;
+
+  // Compiled batch kernels when the document fits a supported shape (plan/fast_plan.h).
+  std::shared_ptr<const FastPlan> fast;
 };
 
 }  // namespace fluxscore::pmml

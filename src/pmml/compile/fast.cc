@@ -1,0 +1,342 @@
+// Recognises the document shapes that get compiled batch kernels and flattens their trees into
+// FNode arrays (see plan/fast_plan.h). Anything outside these shapes keeps the row evaluator.
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <unordered_map>
+
+#include "pmml/plan/fast_plan.h"
+
+namespace fluxscore::pmml {
+namespace {
+
+constexpr size_t kMaxFastDepth = 4096;  // deeper trees keep the row evaluator
+
+class Builder {
+ public:
+  explicit Builder(const Plan& plan) : plan_(plan), fast_(std::make_shared<FastPlan>()) {}
+
+  std::shared_ptr<FastPlan> Build();
+
+ private:
+  bool BindFeatures();
+  bool PlainModel(const SubModel& m) const {
+    if (!m.derived.empty() || m.float_math) return false;
+    for (const InputPlan& in : m.inputs)
+      if (in.source_slot >= 0) return false;  // nested treatments
+    return true;
+  }
+  // Adds a tree; leaves hold `width` values in the document model's category order.
+  bool AddTree(int32_t mi, int32_t acc, const std::vector<int32_t>* category_map);
+  int32_t Chain(const Tree& t, int32_t ni, int32_t child, int depth);
+  int32_t Subtree(const Tree& t, int32_t ni, int depth);
+  int32_t Leaf(const Tree& t, int32_t ni, bool null_leaf);
+  bool Columns(int32_t prediction_model);
+
+  const Plan& plan_;
+  std::shared_ptr<FastPlan> fast_;
+  std::unordered_map<int32_t, int32_t> slot_feature_;  // root input slot -> feature
+  // Per tree being added:
+  int32_t mi_ = -1;
+  const std::vector<int32_t>* map_ = nullptr;
+  bool ok_ = true;
+};
+
+bool Builder::BindFeatures() {
+  const SubModel& root = plan_.root();
+  if (!root.derived.empty()) return false;
+  for (size_t i = 0; i < root.inputs.size(); ++i) {
+    const InputPlan& in = root.inputs[i];
+    const FieldDef& f = plan_.fields[static_cast<size_t>(in.field)];
+    if (f.type != ValueType::kNumber) continue;  // not usable by kernels (a split on it fails)
+    // Valid values only matter through validity, which kernels check as intervals; categorical
+    // value lists and outlier treatments of valid values need the row evaluator.
+    if (!f.valid_values.empty() || !f.invalid_values.empty() || !f.missing_values.empty() ||
+        in.outliers != OutlierTreatment::kAsIs || f.data_type == DataType::kInteger)
+      continue;
+    FastFeature ff;
+    ff.input = static_cast<int32_t>(i);
+    ff.is_float = f.is_float;
+    ff.intervals = f.intervals;
+    slot_feature_[in.slot] = static_cast<int32_t>(fast_->features.size());
+    fast_->features.push_back(std::move(ff));
+  }
+  return true;
+}
+
+int32_t Builder::Leaf(const Tree& t, int32_t ni, bool null_leaf) {
+  FastForest& f = fast_->forest;
+  const int32_t leaf = static_cast<int32_t>(f.leaf_pred.size());
+  const SubModel& m = plan_.models[static_cast<size_t>(mi_)];
+  if (null_leaf) {
+    f.leaf_values.insert(f.leaf_values.end(), static_cast<size_t>(f.width), NAN);
+    f.leaf_pred.push_back(-1);
+    return ~leaf;
+  }
+  const TreeNode& n = t.nodes[static_cast<size_t>(ni)];
+  if (m.function == MiningFunction::kRegression) {
+    f.leaf_values.push_back(n.has_score ? n.score : NAN);
+    f.leaf_pred.push_back(-1);
+    return ~leaf;
+  }
+  // Classification: the node's distribution in root category order, its predicted class.
+  if (n.dist_begin == n.dist_end) {
+    ok_ = false;  // a vote without probabilities: row evaluator
+    return ~leaf;
+  }
+  std::vector<double> values(static_cast<size_t>(f.width), 0.0);
+  double best = -1;
+  int32_t best_cat = -1;
+  for (int32_t d = n.dist_begin; d < n.dist_end; ++d) {
+    const ScoreDist& sd = t.dists[static_cast<size_t>(d)];
+    int32_t c = map_ != nullptr ? (*map_)[static_cast<size_t>(sd.category)] : sd.category;
+    values[static_cast<size_t>(c)] = sd.probability;
+    if (sd.probability > best) {
+      best = sd.probability;
+      best_cat = c;
+    }
+  }
+  int32_t pred = best_cat;
+  if (n.has_score) {
+    const auto& cats = m.target.categories;
+    auto it = std::find(cats.begin(), cats.end(), n.score);
+    int32_t local = static_cast<int32_t>(it - cats.begin());
+    pred = map_ != nullptr ? (*map_)[static_cast<size_t>(local)] : local;
+  }
+  f.leaf_values.insert(f.leaf_values.end(), values.begin(), values.end());
+  f.leaf_pred.push_back(pred);
+  return ~leaf;
+}
+
+int32_t Builder::Subtree(const Tree& t, int32_t ni, int depth) {
+  const TreeNode& n = t.nodes[static_cast<size_t>(ni)];
+  if (n.num_children == 0) return Leaf(t, ni, false);
+  return Chain(t, ni, n.first_child, depth);
+}
+
+// The children of node ni from `child` on, as a chain of binary tests (first TRUE child wins).
+int32_t Builder::Chain(const Tree& t, int32_t ni, int32_t child, int depth) {
+  if (!ok_ || depth > static_cast<int>(kMaxFastDepth)) {
+    ok_ = false;
+    return ~0;
+  }
+  const TreeNode& n = t.nodes[static_cast<size_t>(ni)];
+  if (child >= n.first_child + n.num_children) {
+    // No child is true: noTrueChildStrategy.
+    return Leaf(t, ni, !(t.no_true_child_last && n.has_score));
+  }
+  const TreeNode& c = t.nodes[static_cast<size_t>(child)];
+  const Predicate& p = plan_.predicates[static_cast<size_t>(c.pred)];
+  if (p.kind == PredKind::kTrue) return Subtree(t, child, depth + 1);
+  if (p.kind == PredKind::kFalse) return Chain(t, ni, child + 1, depth + 1);
+  if (p.kind != PredKind::kSimple || p.by_text || p.op == CmpOp::kEq || p.op == CmpOp::kNe) {
+    ok_ = false;
+    return ~0;
+  }
+  auto fit = slot_feature_.find(p.slot);
+  if (fit == slot_feature_.end()) {
+    ok_ = false;
+    return ~0;
+  }
+  FNode node;
+  node.feature = fit->second;
+  node.threshold = p.value;
+  // x >= t and x > t are the negations of x < t and x <= t (inputs here are never NaN).
+  bool negated = p.op == CmpOp::kGe || p.op == CmpOp::kGt;
+  node.op_lt = (p.op == CmpOp::kLt || p.op == CmpOp::kGe) ? 1 : 0;
+  const int32_t index = static_cast<int32_t>(fast_->forest.nodes.size());
+  fast_->forest.nodes.push_back(node);
+  int32_t taken = Subtree(t, child, depth + 1);
+  // The common binary split: the next and last child is the complement of this one.
+  int32_t other;
+  int32_t next = child + 1;
+  bool complement = false;
+  if (next == n.first_child + n.num_children - 1) {
+    const Predicate& q = plan_.predicates[static_cast<size_t>(t.nodes[static_cast<size_t>(next)].pred)];
+    auto complement_op = [](CmpOp o) {
+      switch (o) {
+        case CmpOp::kLe: return CmpOp::kGt;
+        case CmpOp::kGt: return CmpOp::kLe;
+        case CmpOp::kLt: return CmpOp::kGe;
+        default: return CmpOp::kLt;
+      }
+    };
+    complement = q.kind == PredKind::kTrue ||
+                 (q.kind == PredKind::kSimple && !q.by_text && q.slot == p.slot &&
+                  q.value == p.value && q.op == complement_op(p.op));
+  }
+  other = complement ? Subtree(t, next, depth + 1) : Chain(t, ni, next, depth + 1);
+  FNode& stored = fast_->forest.nodes[static_cast<size_t>(index)];
+  stored.left = negated ? other : taken;
+  stored.right = negated ? taken : other;
+  return index;
+}
+
+bool Builder::AddTree(int32_t mi, int32_t acc, const std::vector<int32_t>* category_map) {
+  const SubModel& m = plan_.models[static_cast<size_t>(mi)];
+  if (m.kind != ModelKind::kTree || !PlainModel(m)) return false;
+  const Tree& t = plan_.trees[static_cast<size_t>(m.body)];
+  if (t.max_depth > kMaxFastDepth || t.missing == MissingStrategy::kWeightedConfidence ||
+      t.missing == MissingStrategy::kAggregateNodes)
+    return false;
+  const Predicate& root_pred = plan_.predicates[static_cast<size_t>(t.nodes[0].pred)];
+  if (root_pred.kind != PredKind::kTrue) return false;
+  mi_ = mi;
+  map_ = category_map;
+  ok_ = true;
+  int32_t root = Subtree(t, 0, 0);
+  if (!ok_) return false;
+  fast_->forest.roots.push_back(root);
+  fast_->forest.tree_acc.push_back(acc);
+  ++fast_->trees;
+  return true;
+}
+
+bool Builder::Columns(int32_t prediction_model) {
+  // prediction_model: the model whose OutputFields may be exposed besides the root's own.
+  const SubModel& root = plan_.root();
+  for (const OutputColumn& col : plan_.columns) {
+    FastColumn fc;
+    if (col.slots.size() != 1) return false;
+    int32_t slot = col.slots[0];
+    if (slot < 0) {
+      fc.kind = FastColumn::kPrediction;
+      fast_->columns.push_back(fc);
+      continue;
+    }
+    const OutputPlan* op = nullptr;
+    const SubModel* owner = nullptr;
+    for (int32_t mi : {0, prediction_model}) {
+      if (mi < 0) continue;
+      for (const OutputPlan& o : plan_.models[static_cast<size_t>(mi)].outputs)
+        if (o.slot == slot) {
+          op = &o;
+          owner = &plan_.models[static_cast<size_t>(mi)];
+        }
+    }
+    if (op == nullptr) return false;
+    if (op->feature == ResultFeature::kPredictedValue && op->type == owner->target.type) {
+      fc.kind = FastColumn::kPrediction;
+    } else if (op->feature == ResultFeature::kProbability && op->type == ValueType::kNumber &&
+               op->has_value && fast_->classification) {
+      fc.kind = FastColumn::kProbability;
+      // The category in the root's order.
+      const auto& cats = root.target.categories;
+      auto it = std::find(cats.begin(), cats.end(), op->value);
+      fc.category = it == cats.end() ? -1 : static_cast<int32_t>(it - cats.begin());
+    } else {
+      return false;
+    }
+    fast_->columns.push_back(fc);
+  }
+  return true;
+}
+
+std::shared_ptr<FastPlan> Builder::Build() {
+  const SubModel& root = plan_.root();
+  if (!BindFeatures() || root.float_math) return nullptr;
+  fast_->classification = root.function == MiningFunction::kClassification;
+  // Targets whose classification priors would apply are rare for these shapes; rows without a
+  // prediction fall back anyway, so priors need no kernel support.
+  const size_t k = root.target.categories.size();
+  if (root.kind == ModelKind::kTree) {
+    fast_->shape = FastShape::kTree;
+    fast_->forest.width = fast_->classification ? static_cast<int32_t>(k) : 1;
+    fast_->num_acc = fast_->forest.width;
+    if (!AddTree(0, 0, nullptr)) return nullptr;
+    if (!Columns(-1)) return nullptr;
+    return fast_;
+  }
+  if (root.kind == ModelKind::kRegression) {
+    if (!PlainModel(root)) return nullptr;
+    const Regression& reg = plan_.regressions[static_cast<size_t>(root.body)];
+    for (const RegTerm& term : reg.terms) {
+      auto fit = slot_feature_.find(term.slot);
+      if (term.kind != RegTerm::kNumeric || term.exponent != 1 || fit == slot_feature_.end())
+        return nullptr;
+      fast_->term_source.push_back(fit->second);
+    }
+    if (fast_->classification) {
+      for (const RegTable& t : reg.tables) fast_->final_to_root.push_back(t.category_index);
+    }
+    fast_->shape = FastShape::kRegression;
+    fast_->final_model = 0;
+    fast_->num_acc = static_cast<int32_t>(reg.tables.size());
+    if (!Columns(-1)) return nullptr;
+    return fast_;
+  }
+  // MiningModel shapes.
+  if (!PlainModel(root)) return nullptr;
+  const Segmentation& seg = plan_.segmentations[static_cast<size_t>(root.body)];
+  for (const Segment& s : seg.segments)
+    if (plan_.predicates[static_cast<size_t>(s.pred)].kind != PredKind::kTrue ||
+        s.weight_slot >= 0)
+      return nullptr;
+  using M = MultipleModelMethod;
+  if (seg.method == M::kAverage || seg.method == M::kSum) {
+    if (seg.method == M::kSum && fast_->classification) return nullptr;
+    fast_->shape = seg.method == M::kAverage ? FastShape::kForestAverage : FastShape::kForestSum;
+    fast_->forest.width = fast_->classification ? static_cast<int32_t>(k) : 1;
+    fast_->num_acc = fast_->forest.width;
+    for (const Segment& s : seg.segments) {
+      const SubModel& cm = plan_.models[static_cast<size_t>(s.model)];
+      if (!cm.outputs.empty()) return nullptr;
+      if (!AddTree(s.model, 0, fast_->classification ? &s.category_map : nullptr)) return nullptr;
+    }
+    if (!Columns(-1)) return nullptr;
+    return fast_;
+  }
+  if (seg.method == M::kModelChain && fast_->classification && seg.segments.size() >= 2) {
+    // [sum-forest with a predictedValue output]... then a classification RegressionModel.
+    const Segment& last = seg.segments.back();
+    const SubModel& fm = plan_.models[static_cast<size_t>(last.model)];
+    if (fm.kind != ModelKind::kRegression || fm.function != MiningFunction::kClassification ||
+        !PlainModel(fm))
+      return nullptr;
+    fast_->forest.width = 1;
+    for (size_t i = 0; i + 1 < seg.segments.size(); ++i) {
+      const SubModel& sm = plan_.models[static_cast<size_t>(seg.segments[i].model)];
+      if (sm.kind != ModelKind::kMining || sm.function != MiningFunction::kRegression ||
+          !PlainModel(sm) || sm.outputs.size() != 1 ||
+          sm.outputs[0].feature != ResultFeature::kPredictedValue ||
+          sm.outputs[0].type != ValueType::kNumber)
+        return nullptr;
+      const Segmentation& inner = plan_.segmentations[static_cast<size_t>(sm.body)];
+      if (inner.method != M::kSum) return nullptr;
+      const int32_t acc = static_cast<int32_t>(i);
+      for (const Segment& s : inner.segments) {
+        if (plan_.predicates[static_cast<size_t>(s.pred)].kind != PredKind::kTrue) return nullptr;
+        if (!plan_.models[static_cast<size_t>(s.model)].outputs.empty()) return nullptr;
+        if (!AddTree(s.model, acc, nullptr)) return nullptr;
+      }
+      fast_->sum_models.push_back(seg.segments[i].model);
+      fast_->sum_output_slots.push_back(sm.outputs[0].slot);
+    }
+    const Regression& reg = plan_.regressions[static_cast<size_t>(fm.body)];
+    for (const RegTerm& term : reg.terms) {
+      auto it = std::find(fast_->sum_output_slots.begin(), fast_->sum_output_slots.end(), term.slot);
+      if (term.kind != RegTerm::kNumeric || term.exponent != 1 ||
+          it == fast_->sum_output_slots.end())
+        return nullptr;
+      fast_->term_source.push_back(static_cast<int32_t>(it - fast_->sum_output_slots.begin()));
+    }
+    for (const RegTable& t : reg.tables)
+      fast_->final_to_root.push_back(
+          last.category_map[static_cast<size_t>(t.category_index)]);
+    fast_->shape = FastShape::kChain;
+    fast_->final_model = last.model;
+    fast_->num_acc = static_cast<int32_t>(fast_->sum_models.size());
+    if (!Columns(last.model)) return nullptr;
+    return fast_;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void BuildFastPlan(Plan& plan) {
+  Builder b(plan);
+  plan.fast = b.Build();
+}
+
+}  // namespace fluxscore::pmml

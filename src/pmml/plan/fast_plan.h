@@ -1,0 +1,76 @@
+// Compiled batch kernels for the model shapes that dominate production (decision trees,
+// random forests, gradient boosting chains, linear/logistic regression over numeric inputs).
+//
+// A FastPlan is built at load when the whole document fits one of these shapes; the scorer then
+// evaluates row blocks column-wise with many rows in flight per tree, and hands any row the
+// kernel cannot decide exactly (a missing or invalid input, a tree without a prediction) to the
+// row evaluator. Results are bit-identical to the row evaluator's (same arithmetic, same order;
+// see eval/model_math.h) — a unit test checks it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "pmml/plan/plan.h"
+
+namespace fluxscore::pmml {
+
+// One split. A child index < 0 is a leaf: ~index is the leaf number.
+struct FNode {
+  double threshold = 0;
+  int32_t feature = 0;  // index into FastPlan::features
+  int32_t left = 0;     // taken when the test holds
+  int32_t right = 0;
+  uint8_t op_lt = 0;    // 1: x < threshold; 0: x <= threshold
+};
+
+struct FastForest {
+  std::vector<FNode> nodes;
+  std::vector<int32_t> roots;       // per tree; < 0 for a tree that is a single leaf
+  std::vector<int32_t> tree_acc;    // per tree: first accumulator it adds into
+  std::vector<double> leaf_values;  // `width` values per leaf (NaN: no prediction)
+  std::vector<int32_t> leaf_pred;   // per leaf: predicted category (single classification tree)
+  int32_t width = 1;                // values per leaf: categories, or 1 for regression
+};
+
+enum class FastShape : uint8_t {
+  kTree,           // one TreeModel
+  kForestAverage,  // MiningModel average of TreeModels
+  kForestSum,      // MiningModel sum of TreeModels (+ Targets)
+  kChain,          // modelChain: sum-forests, then a classification RegressionModel over them
+  kRegression,     // RegressionModel over numeric inputs
+};
+
+struct FastFeature {
+  int32_t input = 0;  // index into the document model's inputs
+  bool is_float = false;
+  std::vector<Interval> intervals;  // a value outside every interval is invalid (row fallback)
+};
+
+// How one output column is computed.
+struct FastColumn {
+  enum Kind : uint8_t { kPrediction, kProbability } kind = kPrediction;
+  int32_t category = -1;  // kProbability: index into the document model's categories; -1 = none
+};
+
+struct FastPlan {
+  FastShape shape = FastShape::kTree;
+  bool classification = false;
+  std::vector<FastFeature> features;
+  FastForest forest;
+  int32_t num_acc = 1;   // accumulators per row
+  int32_t trees = 0;
+  // kChain: the sum models (one accumulator each) and the final RegressionModel.
+  std::vector<int32_t> sum_models;
+  std::vector<int32_t> sum_output_slots;  // the slot each sum model's value is read from
+  int32_t final_model = -1;
+  // kChain / kRegression: per term of the regression, the accumulator or feature it reads.
+  std::vector<int32_t> term_source;
+  std::vector<FastColumn> columns;  // parallel to Plan::columns
+  std::vector<int32_t> final_to_root;  // final model's category index -> root category index
+};
+
+// Builds plan.fast when the document fits a supported shape (leaves it null otherwise).
+void BuildFastPlan(Plan& plan);
+
+}  // namespace fluxscore::pmml
