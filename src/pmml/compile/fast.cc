@@ -20,10 +20,16 @@ class Builder {
 
  private:
   bool BindFeatures();
-  bool PlainModel(const SubModel& m) const {
+  // No derived fields, no float arithmetic, and nested MiningField treatments that cannot change
+  // a present, valid value (the only values kernels see): such a field reads its feature.
+  bool PlainModel(const SubModel& m) {
     if (!m.derived.empty() || m.float_math) return false;
-    for (const InputPlan& in : m.inputs)
-      if (in.source_slot >= 0) return false;  // nested treatments
+    for (const InputPlan& in : m.inputs) {
+      if (in.source_slot < 0) continue;
+      auto fit = slot_feature_.find(in.source_slot);
+      if (in.outliers != OutlierTreatment::kAsIs || fit == slot_feature_.end()) return false;
+      slot_feature_[in.slot] = fit->second;
+    }
     return true;
   }
   // Adds a tree; leaves hold `width` values in the document model's category order.
