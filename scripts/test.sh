@@ -21,4 +21,8 @@ for preset in release asan-ubsan; do
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --preset "$preset" -j "$jobs" || status=1
 done
+# Python: the scikit-learn -> PMML exporter's round trips through the release CLI.
+# Debian's interpreter, which has python3-sklearn (the first python3 on PATH may be another one).
+echo "== python tests"
+FLUXSCORE_BIN="$PWD/build/release/fluxscore" /usr/bin/python3 -m pytest -q tests/python || status=1
 exit $status

@@ -647,12 +647,21 @@ Status Compiler::CompileOutput(pugi::xml_node node, int32_t mi) {
     OutputPlan op;
     op.name = of.attribute("name").value();
     if (op.name.empty()) return Error(of, "OutputField needs a name");
-    const TargetPlan& tp = model(mi).target;
     std::string_view tf = of.attribute("targetField").value();
-    if (!tf.empty() && tf != tp.name)
+    const SubModel* source = &model(mi);
+    if (of.attribute("segmentId")) {
+      // The result features of one segment of this MiningModel.
+      std::string_view id = of.attribute("segmentId").value();
+      if (model(mi).kind != ModelKind::kMining)
+        return Error(of, "segmentId is only meaningful in a MiningModel");
+      for (const Segment& sg : plan_.segmentations[static_cast<size_t>(model(mi).body)].segments)
+        if (sg.id == id) op.segment_model = sg.model;
+      if (op.segment_model < 0) return Error(of, fmt::format("no Segment has id '{}'", id));
+      source = &model(op.segment_model);
+    }
+    const TargetPlan& tp = source->target;
+    if (!tf.empty() && tf != tp.name && op.segment_model < 0)
       return Error(of, fmt::format("targetField '{}' is not the model's target", tf));
-    if (of.attribute("segmentId"))
-      return Unsupported(of, "OutputField segmentId is not supported");
     std::string_view feature = of.attribute("feature").value();
     if (feature.empty()) feature = "predictedValue";
     ValueType inferred = ValueType::kNumber;
@@ -669,7 +678,7 @@ Status Compiler::CompileOutput(pugi::xml_node node, int32_t mi) {
     } else if (feature == "entityId") {
       op.feature = ResultFeature::kEntityId;
       inferred = ValueType::kString;
-      if (model(mi).kind != ModelKind::kTree)
+      if (source->kind != ModelKind::kTree)
         return Unsupported(of, "entityId is supported for TreeModel only");
     } else if (feature == "residual") {
       op.feature = ResultFeature::kResidual;
@@ -693,7 +702,7 @@ Status Compiler::CompileOutput(pugi::xml_node node, int32_t mi) {
       op.has_value = true;
       FLUXSCORE_ASSIGN_OR_RETURN(op.value, ParseTyped(of, of.attribute("value").value(),
                                                       tp.type, false));
-      auto& cats = model(mi).target.categories;
+      const auto& cats = source->target.categories;
       auto it = std::find(cats.begin(), cats.end(), op.value);
       op.category = it == cats.end() ? -1 : static_cast<int32_t>(it - cats.begin());
     }

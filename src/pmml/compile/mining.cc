@@ -27,9 +27,7 @@ Status Compiler::CompileMining(pugi::xml_node node, int32_t mi, int depth) {
   else if (method == "weightedSum") seg.method = M::kWeightedSum;
   else if (method == "selectFirst") seg.method = M::kSelectFirst;
   else if (method == "modelChain") seg.method = M::kModelChain;
-  else if (method == "selectAll")
-    return Unsupported(seg_node, "multipleModelMethod selectAll (a list of results per row) is "
-                                 "not supported");
+  else if (method == "selectAll") seg.method = M::kSelectAll;
   else return Error(seg_node, fmt::format("unknown multipleModelMethod '{}'", method));
   std::string_view mpt = seg_node.attribute("missingPredictionTreatment").value();
   if (mpt == "returnMissing") seg.return_missing = true;
@@ -70,6 +68,7 @@ Status Compiler::CompileMining(pugi::xml_node node, int32_t mi, int depth) {
     }
     if (!pred || !child) return Error(s, "a Segment needs a predicate and a model");
     Segment segment;
+    segment.id = s.attribute("id").value();
     FLUXSCORE_ASSIGN_OR_RETURN(segment.pred, CompilePredicate(pred, 0));
     FLUXSCORE_ASSIGN_OR_RETURN(segment.weight, Number(s, "weight", 1.0));
     FLUXSCORE_ASSIGN_OR_RETURN(segment.model, CompileModel(child, depth + 1));
@@ -85,7 +84,7 @@ Status Compiler::CompileMining(pugi::xml_node node, int32_t mi, int depth) {
     }
     const SubModel& cm = model(segment.model);
     if (seg.method != M::kModelChain && seg.method != M::kSelectFirst &&
-        cm.function != model(mi).function)
+        seg.method != M::kSelectAll && cm.function != model(mi).function)
       return Error(child, "a segment's functionName differs from its MiningModel's");
     if (classification && cm.function == MiningFunction::kClassification) {
       std::vector<double> cats = cm.target.categories;
@@ -99,6 +98,14 @@ Status Compiler::CompileMining(pugi::xml_node node, int32_t mi, int depth) {
     seg.segments.push_back(std::move(segment));
   }
   if (seg.segments.empty()) return Error(seg_node, "Segmentation needs at least one Segment");
+  if (seg.method == M::kSelectAll) {
+    // The result is the list of every selected segment's prediction, written as text
+    // "[v1, v2]"; OutputFields with segmentId give each segment's own results.
+    TargetPlan& t = model(mi).target;
+    t.type = ValueType::kString;
+    t.categories.clear();
+    t.priors.clear();
+  }
   model(mi).body = static_cast<int32_t>(plan_.segmentations.size());
   plan_.segmentations.push_back(std::move(seg));
   return Status::Ok();

@@ -304,7 +304,31 @@ void EvaluateMining(const Plan& plan, const SubModel& m, RowState& st) {
   double* confs = st.confs.data() + m.prob_offset;
   std::fill(probs, probs + k, 0.0);
   std::fill(confs, confs + k, NAN);
+  // Segments that do not run this row must not show an earlier row's result (segmentId outputs).
+  for (const Segment& s : seg.segments) st.results[static_cast<size_t>(s.model)] = ModelResult{};
 
+  if (seg.method == M::kSelectAll) {
+    // Every segment whose predicate holds runs; the result lists their predictions.
+    std::string list = "[";
+    bool first = true;
+    for (const Segment& s : seg.segments) {
+      ModelResult& cr = st.results[static_cast<size_t>(s.model)];
+      cr = ModelResult{};
+      if (EvalPredicate(plan, s.pred, st, nullptr) != Tri::kTrue) continue;
+      EvaluateModel(plan, s.model, st);
+      if (!st.error.empty()) return;
+      if (!first) list += ", ";
+      first = false;
+      const SubModel& cm = plan.models[static_cast<size_t>(s.model)];
+      list += cr.has_prediction ? FormatValue(cr.prediction, cm.target.type, st.ctx) : "null";
+    }
+    list += "]";
+    ModelResult& r = st.results[mi];
+    r.has_prediction = true;
+    r.prediction = st.ctx.Intern(list);
+    r.target_applied = true;  // a list: Targets do not apply
+    return;
+  }
   if (seg.method == M::kSelectFirst || seg.method == M::kModelChain) {
     // Outputs of segments that do not run must not leak from an earlier row.
     if (seg.method == M::kSelectFirst)
@@ -514,13 +538,16 @@ int32_t CategoryOf(const TargetPlan& t, double v) {
   return it == t.categories.end() ? -1 : static_cast<int32_t>(it - t.categories.begin());
 }
 
-void EvaluateOutputs(const Plan& plan, const SubModel& m, RowState& st) {
-  const ModelResult& r = st.results[static_cast<size_t>(&m - plan.models.data())];
-  const TargetPlan& target = m.target;
-  const bool classification = m.function == MiningFunction::kClassification;
-  const double* probs = st.probs.data() + m.prob_offset;
-  const double* confs = st.confs.data() + m.prob_offset;
-  for (const OutputPlan& op : m.outputs) {
+void EvaluateOutputs(const Plan& plan, const SubModel& own, RowState& st) {
+  for (const OutputPlan& op : own.outputs) {
+    // segmentId: the result features of that segment's model.
+    const SubModel& m =
+        op.segment_model >= 0 ? plan.models[static_cast<size_t>(op.segment_model)] : own;
+    const ModelResult& r = st.results[static_cast<size_t>(&m - plan.models.data())];
+    const TargetPlan& target = m.target;
+    const bool classification = m.function == MiningFunction::kClassification;
+    const double* probs = st.probs.data() + m.prob_offset;
+    const double* confs = st.confs.data() + m.prob_offset;
     Cell out = Cell::Missing();
     ValueType from = ValueType::kNumber;
     switch (op.feature) {

@@ -203,6 +203,7 @@ struct OutputPlan {
   int32_t expr = -1;       // transformedValue / decision expression
   int32_t slot = -1;       // where the result is stored for later output fields
   int32_t source_slot = -1;  // residual: the target field's input slot
+  int32_t segment_model = -1;  // segmentId: the result is that segment's model's
 };
 
 // ---------------------------------------------------------------- regression models
@@ -236,6 +237,7 @@ enum class MultipleModelMethod : uint8_t {
   kMax, kSum, kWeightedSum, kSelectFirst, kSelectAll, kModelChain,
 };
 struct Segment {
+  std::string id;
   int32_t pred = 0;
   int32_t model = -1;
   double weight = 1;
