@@ -230,68 +230,66 @@ struct ThreadState {
   explicit ThreadState(const Plan& plan) : row(plan) {}
   RowState row;
   FastBlock fast;
+  std::vector<uint8_t> undecided;  // per row of the block: left for the row evaluator
 };
 
-// Gathers the compiled kernels' inputs of rows [begin, end): a row is ok when every feature is
-// present and valid (anything else is left to the row evaluator, which applies treatments).
-void GatherFast(const Plan& plan, const FastPlan& fp, const Bound& bound, size_t begin,
-                size_t end, FastBlock& fb) {
-  fb.Resize(end - begin, plan, fp);
-  const size_t F = fp.features.size();
-  std::fill(fb.ok.begin(), fb.ok.end(), 1);
-  for (size_t f = 0; f < F; ++f) {
-    const FastFeature& ff = fp.features[f];
-    const Binding& b = bound.inputs[static_cast<size_t>(ff.input)];
-    double* x = fb.x.data() + f;
-    if (b.column == nullptr) {
-      std::fill(fb.ok.begin(), fb.ok.end(), 0);
-      return;
-    }
+// Where each compiled-kernel feature reads its values from.
+std::vector<FastSource> FastSources(const FastPlan& fp, const Bound& bound) {
+  std::vector<FastSource> out(fp.features.size());
+  for (size_t f = 0; f < fp.features.size(); ++f) {
+    const Binding& b = bound.inputs[static_cast<size_t>(fp.features[f].input)];
+    if (b.column == nullptr) continue;
     if (b.column->kind() == Column::Kind::kNumeric) {
-      const double* col = b.column->numbers().data() + begin;
-      for (size_t i = 0; i < fb.n; ++i) {
-        double v = col[i];
-        if (ff.is_float) v = static_cast<double>(static_cast<float>(v));
-        x[i * F] = v;
-        fb.ok[i] &= !std::isnan(v);
-      }
+      out[f].numbers = b.column->numbers().data();
     } else {
-      const int32_t* codes = b.column->codes().data() + begin;
-      for (size_t i = 0; i < fb.n; ++i) {
-        Cell c = codes[i] >= 0 ? b.dict_cells[static_cast<size_t>(codes[i])] : Cell::Missing();
-        x[i * F] = c.v;
-        fb.ok[i] &= c.s == CellState::kValid;
-      }
-    }
-    if (!ff.intervals.empty()) {
-      for (size_t i = 0; i < fb.n; ++i) {
-        bool in = false;
-        for (const Interval& iv : ff.intervals) in |= iv.Contains(x[i * F]);
-        fb.ok[i] &= in;
-      }
+      out[f].codes = b.column->codes().data();
+      out[f].dict_cells = b.dict_cells.data();
     }
   }
+  return out;
 }
 
-void ScoreBlock(const Plan& plan, const Bound& bound, size_t begin, size_t end,
-                ThreadState& ts, bool use_fast, OutputBuffers& out, BlockResult& res) {
+void ScoreBlock(const Plan& plan, const Bound& bound, const std::vector<FastSource>& sources,
+                size_t begin, size_t end, ThreadState& ts, bool use_fast, OutputBuffers& out,
+                BlockResult& res) {
   RowState& st = ts.row;
   st.ctx.ResetOverflow();
   for (const std::string& s : bound.extras) st.ctx.Intern(s);
   const int32_t pool_size = plan.pool.size();
   const size_t ncols = plan.columns.size();
   const FastPlan* fp = use_fast ? plan.fast.get() : nullptr;
-  if (fp != nullptr) {
-    GatherFast(plan, *fp, bound, begin, end, ts.fast);
-    RunFastKernels(plan, *fp, ts.fast);
+  // Compiled kernels: sub-blocks small enough that their feature columns stay in L1/L2 while
+  // the trees are walked; undecided rows are marked for the row evaluator below.
+  constexpr size_t kFastRows = 256;
+  std::vector<uint8_t>& undecided = ts.undecided;
+  undecided.assign(end - begin, fp == nullptr ? 1 : 0);
+  for (size_t sub = begin; fp != nullptr && sub < end; sub += kFastRows) {
+    const size_t sub_end = std::min(end, sub + kFastRows);
+    FastBlock& fb = ts.fast;
+    GatherFast(*fp, sources, sub, sub_end - sub, plan.root().target.categories.size(), fb);
+    RunFastKernels(plan, *fp, fb);
+    for (size_t i = 0; i < fb.n; ++i) undecided[sub - begin + i] = !fb.decided[i];
+    const size_t begin = sub;  // output rows of this sub-block start here
+    for (size_t c = 0; c < ncols; ++c) {
+      const double* values = FastColumnValues(*fp, fb, c);
+      if (out.is_string[c] && out.types[c] == ValueType::kString) {
+        int32_t* codes = out.codes[c].data() + begin;
+        for (size_t i = 0; i < fb.n; ++i)
+          if (fb.decided[i]) codes[i] = static_cast<int32_t>(values[i]);  // pool codes
+      } else if (!out.is_string[c]) {
+        double* numbers = out.numbers[c].data() + begin;
+        for (size_t i = 0; i < fb.n; ++i)
+          if (fb.decided[i]) numbers[i] = values != nullptr ? values[i] : 0.0;
+      } else {
+        for (size_t i = 0; i < fb.n; ++i)
+          if (fb.decided[i])
+            WriteCell(out, c, begin + i, Cell::Valid(values != nullptr ? values[i] : 0.0), st,
+                      pool_size, res);
+      }
+    }
   }
   for (size_t row = begin; row < end; ++row) {
-    if (fp != nullptr && ts.fast.decided[row - begin]) {
-      for (size_t c = 0; c < ncols; ++c)
-        WriteCell(out, c, row, FastColumnValue(plan, *fp, ts.fast, c, row - begin), st,
-                  pool_size, res);
-      continue;
-    }
+    if (!undecided[row - begin]) continue;
     if (st.ctx.overflow().size() > bound.extras.size() + 4096) {
       st.ctx.ResetOverflow();
       for (const std::string& s : bound.extras) st.ctx.Intern(s);
@@ -357,11 +355,14 @@ Result<ScoreResult> Model::Score(const Table& input, const ScoreOptions& options
   std::vector<BlockResult> results(nblocks);
   std::atomic<size_t> next{0};
   const bool use_fast = options.compiled_kernels && plan.fast != nullptr;
+  const std::vector<FastSource> sources =
+      use_fast ? FastSources(*plan.fast, bound) : std::vector<FastSource>{};
   auto worker = [&]() {
     ThreadState ts(plan);
     for (size_t b = next++; b < nblocks; b = next++) {
       size_t begin = b * block;
-      ScoreBlock(plan, bound, begin, std::min(rows, begin + block), ts, use_fast, out, results[b]);
+      ScoreBlock(plan, bound, sources, begin, std::min(rows, begin + block), ts, use_fast, out,
+                 results[b]);
     }
   };
   if (threads == 1) {
@@ -512,7 +513,7 @@ std::string Model::Describe() const {
   if (p.fast != nullptr) {
     static const char* kShapes[] = {"tree", "forest (average)", "forest (sum)",
                                     "boosting chain", "regression"};
-    s += fmt::format("compiled kernels: {} over {} features, {} trees, {} split nodes\n",
+    s += fmt::format("compiled kernels: {} over {} features, {} trees, {} nodes\n",
                      kShapes[static_cast<int>(p.fast->shape)], p.fast->features.size(),
                      p.fast->trees, p.fast->forest.nodes.size());
   } else {

@@ -70,25 +70,36 @@ bool Builder::BindFeatures() {
   return true;
 }
 
+// A leaf: a self-looping node carrying leaf number `leaf`.
+int32_t LeafNode(FastForest& f, int32_t leaf) {
+  const int32_t index = static_cast<int32_t>(f.nodes.size());
+  FNode node;
+  node.left = node.right = index;
+  f.nodes.push_back(node);
+  f.leaf_of_node.push_back(leaf);
+  return index;
+}
+
 int32_t Builder::Leaf(const Tree& t, int32_t ni, bool null_leaf) {
   FastForest& f = fast_->forest;
   const int32_t leaf = static_cast<int32_t>(f.leaf_pred.size());
+  const int32_t node = LeafNode(f, leaf);
   const SubModel& m = plan_.models[static_cast<size_t>(mi_)];
   if (null_leaf) {
     f.leaf_values.insert(f.leaf_values.end(), static_cast<size_t>(f.width), NAN);
     f.leaf_pred.push_back(-1);
-    return ~leaf;
+    return node;
   }
   const TreeNode& n = t.nodes[static_cast<size_t>(ni)];
   if (m.function == MiningFunction::kRegression) {
     f.leaf_values.push_back(n.has_score ? n.score : NAN);
     f.leaf_pred.push_back(-1);
-    return ~leaf;
+    return node;
   }
   // Classification: the node's distribution in root category order, its predicted class.
   if (n.dist_begin == n.dist_end) {
     ok_ = false;  // a vote without probabilities: row evaluator
-    return ~leaf;
+    return node;
   }
   std::vector<double> values(static_cast<size_t>(f.width), 0.0);
   double best = -1;
@@ -111,7 +122,7 @@ int32_t Builder::Leaf(const Tree& t, int32_t ni, bool null_leaf) {
   }
   f.leaf_values.insert(f.leaf_values.end(), values.begin(), values.end());
   f.leaf_pred.push_back(pred);
-  return ~leaf;
+  return node;
 }
 
 int32_t Builder::Subtree(const Tree& t, int32_t ni, int depth) {
@@ -124,7 +135,7 @@ int32_t Builder::Subtree(const Tree& t, int32_t ni, int depth) {
 int32_t Builder::Chain(const Tree& t, int32_t ni, int32_t child, int depth) {
   if (!ok_ || depth > static_cast<int>(kMaxFastDepth)) {
     ok_ = false;
-    return ~0;
+    return 0;
   }
   const TreeNode& n = t.nodes[static_cast<size_t>(ni)];
   if (child >= n.first_child + n.num_children) {
@@ -137,21 +148,23 @@ int32_t Builder::Chain(const Tree& t, int32_t ni, int32_t child, int depth) {
   if (p.kind == PredKind::kFalse) return Chain(t, ni, child + 1, depth + 1);
   if (p.kind != PredKind::kSimple || p.by_text || p.op == CmpOp::kEq || p.op == CmpOp::kNe) {
     ok_ = false;
-    return ~0;
+    return 0;
   }
   auto fit = slot_feature_.find(p.slot);
   if (fit == slot_feature_.end()) {
     ok_ = false;
-    return ~0;
+    return 0;
   }
   FNode node;
   node.feature = fit->second;
-  node.threshold = p.value;
-  // x >= t and x > t are the negations of x < t and x <= t (inputs here are never NaN).
+  // x >= t and x > t are the negations of x < t and x <= t (inputs here are never NaN), and
+  // x < t is x <= nextafter(t, -inf).
   bool negated = p.op == CmpOp::kGe || p.op == CmpOp::kGt;
-  node.op_lt = (p.op == CmpOp::kLt || p.op == CmpOp::kGe) ? 1 : 0;
+  bool strict = p.op == CmpOp::kLt || p.op == CmpOp::kGe;
+  node.threshold = strict ? std::nextafter(p.value, -INFINITY) : p.value;
   const int32_t index = static_cast<int32_t>(fast_->forest.nodes.size());
   fast_->forest.nodes.push_back(node);
+  fast_->forest.leaf_of_node.push_back(-1);
   int32_t taken = Subtree(t, child, depth + 1);
   // The common binary split: the next and last child is the complement of this one.
   int32_t other;
@@ -192,6 +205,21 @@ bool Builder::AddTree(int32_t mi, int32_t acc, const std::vector<int32_t>* categ
   ok_ = true;
   int32_t root = Subtree(t, 0, 0);
   if (!ok_) return false;
+  // Splits on the longest path: the number of steps a walk needs to reach any leaf.
+  FastForest& f = fast_->forest;
+  int32_t steps = 0;
+  std::vector<std::pair<int32_t, int32_t>> stack = {{root, 0}};
+  while (!stack.empty()) {
+    auto [node, d] = stack.back();
+    stack.pop_back();
+    if (f.leaf_of_node[static_cast<size_t>(node)] >= 0) {
+      steps = std::max(steps, d);
+      continue;
+    }
+    stack.emplace_back(f.nodes[static_cast<size_t>(node)].left, d + 1);
+    stack.emplace_back(f.nodes[static_cast<size_t>(node)].right, d + 1);
+  }
+  f.steps.push_back(steps);
   fast_->forest.roots.push_back(root);
   fast_->forest.tree_acc.push_back(acc);
   ++fast_->trees;

@@ -10,187 +10,271 @@ namespace {
 
 constexpr size_t kLanes = 16;  // rows walked through one tree at the same time
 
-// Walks every tree for the ok rows; each tree's leaf values are added into its accumulators
-// (or, for kTree, the reached leaf is recorded).
+// Walks every tree for the ok rows, kLanes rows at a time, each a fixed number of branch-free
+// steps (leaves loop to themselves); each tree's leaf values are added into its accumulators
+// (or, for kTree, the reached leaf is recorded). Accumulation order per row is tree order, as in
+// the row evaluator.
 void WalkTrees(const FastPlan& fp, FastBlock& b) {
   const FastForest& f = fp.forest;
-  const size_t F = fp.features.size();
-  const size_t A = static_cast<size_t>(fp.num_acc);
+  const size_t n = b.n;
   const size_t W = static_cast<size_t>(f.width);
-  const FNode* nodes = f.nodes.data();
-  const double* x = b.x.data();
-  // Rows to walk: the ok ones, compacted.
-  thread_local std::vector<uint32_t> rows;
-  rows.clear();
-  for (size_t i = 0; i < b.n; ++i)
-    if (b.ok[i]) rows.push_back(static_cast<uint32_t>(i));
-  const size_t nrows = rows.size();
+  const FNode* __restrict nodes = f.nodes.data();
+  const int32_t* leaf_of = f.leaf_of_node.data();
+  const double* __restrict x = b.x.data();
+  const uint32_t* rows = b.rows.data();
+  const size_t nrows = b.rows.size();
   for (size_t t = 0; t < f.roots.size(); ++t) {
     const int32_t root = f.roots[t];
-    const size_t acc0 = static_cast<size_t>(f.tree_acc[t]);
-    for (size_t base = 0; base < nrows; base += kLanes) {
-      const size_t m = std::min(kLanes, nrows - base);
+    const int32_t steps = f.steps[t];
+    double* acc0 = b.acc.data() + static_cast<size_t>(f.tree_acc[t]) * n;
+    size_t base = 0;
+    for (; base + kLanes <= nrows; base += kLanes) {
       int32_t idx[kLanes];
-      for (size_t j = 0; j < m; ++j) idx[j] = root;
-      bool active = root >= 0;
-      while (active) {
-        active = false;
-        for (size_t j = 0; j < m; ++j) {
-          int32_t c = idx[j];
-          if (c < 0) continue;
-          const FNode& nd = nodes[c];
-          const double v = x[rows[base + j] * F + static_cast<size_t>(nd.feature)];
-          const bool go = nd.op_lt ? v < nd.threshold : v <= nd.threshold;
-          c = go ? nd.left : nd.right;
-          idx[j] = c;
-          active |= c >= 0;
+      uint32_t r[kLanes];
+      for (size_t j = 0; j < kLanes; ++j) {
+        idx[j] = root;
+        r[j] = rows[base + j];
+      }
+      for (int32_t s = 0; s < steps; ++s) {
+        for (size_t j = 0; j < kLanes; ++j) {
+          const FNode& nd = nodes[idx[j]];
+          idx[j] = x[static_cast<size_t>(nd.feature) * n + r[j]] <= nd.threshold ? nd.left : nd.right;
         }
       }
       if (fp.shape == FastShape::kTree) {
-        for (size_t j = 0; j < m; ++j) b.leaf[rows[base + j]] = ~idx[j];
+        for (size_t j = 0; j < kLanes; ++j) b.leaf[r[j]] = leaf_of[idx[j]];
         continue;
       }
-      for (size_t j = 0; j < m; ++j) {
-        const double* lv = f.leaf_values.data() + static_cast<size_t>(~idx[j]) * W;
-        double* acc = b.acc.data() + rows[base + j] * A + acc0;
-        for (size_t w = 0; w < W; ++w) acc[w] = acc[w] + lv[w];
+      for (size_t j = 0; j < kLanes; ++j) {
+        const double* lv = f.leaf_values.data() + static_cast<size_t>(leaf_of[idx[j]]) * W;
+        for (size_t w = 0; w < W; ++w) {
+          double& a = acc0[w * n + r[j]];
+          a = a + lv[w];
+        }
+      }
+    }
+    for (; base < nrows; ++base) {  // the remaining rows, one at a time
+      const uint32_t r = rows[base];
+      int32_t idx = root;
+      for (int32_t s = 0; s < steps; ++s) {
+        const FNode& nd = nodes[idx];
+        idx = x[static_cast<size_t>(nd.feature) * n + r] <= nd.threshold ? nd.left : nd.right;
+      }
+      if (fp.shape == FastShape::kTree) {
+        b.leaf[r] = leaf_of[idx];
+        continue;
+      }
+      const double* lv = f.leaf_values.data() + static_cast<size_t>(leaf_of[idx]) * W;
+      for (size_t w = 0; w < W; ++w) {
+        double& a = acc0[w * n + r];
+        a = a + lv[w];
       }
     }
   }
 }
 
-// Picks the first maximum, as the row evaluator does.
-int32_t ArgMax(const double* p, size_t k) {
-  double best = -INFINITY;
-  int32_t at = -1;
-  for (size_t c = 0; c < k; ++c)
-    if (p[c] > best) {
-      best = p[c];
-      at = static_cast<int32_t>(c);
-    }
-  return at;
-}
-
 }  // namespace
 
-void FastBlock::Resize(size_t rows, const Plan& plan, const FastPlan& fp) {
-  n = rows;
-  x.resize(rows * fp.features.size());
-  ok.assign(rows, 0);
-  acc.assign(rows * static_cast<size_t>(fp.num_acc), 0.0);
-  leaf.resize(rows);
-  decided.assign(rows, 0);
-  prediction.resize(rows);
-  probs.assign(rows * plan.root().target.categories.size(), 0.0);
+void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size_t begin,
+                size_t n, size_t num_categories, FastBlock& b) {
+  const size_t F = fp.features.size();
+  b.n = n;
+  b.x.resize(F * n);
+  b.ok.assign(n, 1);
+  b.acc.assign(static_cast<size_t>(fp.num_acc) * n, 0.0);
+  b.leaf.resize(n);
+  b.decided.assign(n, 0);
+  b.prediction.resize(n);
+  b.probs.assign(num_categories * n, 0.0);
+  uint8_t* ok = b.ok.data();
+  // check[i] stays finite while every numeric input of row i is finite (x * 0 is NaN for NaN
+  // and infinities): one vectorisable pass per feature instead of a branch per value. Rows with
+  // infinities go to the row evaluator, which handles them (they are valid values there).
+  b.check.assign(n, 0.0);
+  double* __restrict check = b.check.data();
+  for (size_t f = 0; f < F; ++f) {
+    const FastFeature& ff = fp.features[f];
+    const FastSource& src = sources[f];
+    double* __restrict x = b.x.data() + f * n;
+    if (src.numbers != nullptr) {
+      const double* __restrict col = src.numbers + begin;
+      if (ff.is_float) {
+        for (size_t i = 0; i < n; ++i) x[i] = static_cast<double>(static_cast<float>(col[i]));
+      } else {
+        for (size_t i = 0; i < n; ++i) x[i] = col[i];
+      }
+      for (size_t i = 0; i < n; ++i) check[i] = check[i] + x[i] * 0.0;
+    } else if (src.codes != nullptr) {
+      const int32_t* codes = src.codes + begin;
+      for (size_t i = 0; i < n; ++i) {
+        Cell c = codes[i] >= 0 ? src.dict_cells[codes[i]] : Cell::Missing();
+        x[i] = c.v;
+        ok[i] &= static_cast<uint8_t>(c.s == CellState::kValid);
+      }
+    } else {
+      std::fill(x, x + n, 0.0);
+      std::fill(ok, ok + n, 0);
+    }
+    if (!ff.intervals.empty()) {
+      for (size_t i = 0; i < n; ++i) {
+        bool in = false;
+        for (const Interval& iv : ff.intervals) in |= iv.Contains(x[i]);
+        ok[i] &= static_cast<uint8_t>(in);
+      }
+    }
+  }
+  b.rows.clear();
+  for (size_t i = 0; i < n; ++i) {
+    ok[i] &= static_cast<uint8_t>(check[i] == 0.0);
+    if (ok[i]) b.rows.push_back(static_cast<uint32_t>(i));
+  }
 }
 
 void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
   const SubModel& root = plan.root();
   const size_t k = root.target.categories.size();
-  const size_t A = static_cast<size_t>(fp.num_acc);
-  const size_t F = fp.features.size();
-  if (fp.shape != FastShape::kRegression) WalkTrees(fp, b);
+  const size_t n = b.n;
   const FastForest& f = fp.forest;
-  for (size_t i = 0; i < b.n; ++i) {
-    if (!b.ok[i]) continue;
-    double* probs = b.probs.data() + i * k;
-    const double* acc = b.acc.data() + i * A;
-    switch (fp.shape) {
-      case FastShape::kTree: {
+  const std::vector<double>& cats = root.target.categories;
+  double* probs = b.probs.data();
+  double* pred = b.prediction.data();
+  uint8_t* decided = b.decided.data();
+
+  if (fp.shape == FastShape::kRegression || fp.shape == FastShape::kChain) {
+    const SubModel& fm = plan.models[static_cast<size_t>(fp.final_model)];
+    const Regression& reg = plan.regressions[static_cast<size_t>(fm.body)];
+    const size_t nt = reg.tables.size();
+    // Table inputs, column-major: the sum models' values after their Targets, or features.
+    const double* src = b.x.data();
+    thread_local std::vector<double> sums;
+    if (fp.shape == FastShape::kChain) {
+      WalkTrees(fp, b);
+      const size_t A = static_cast<size_t>(fp.num_acc);
+      sums.resize(A * n);
+      for (size_t s = 0; s < A; ++s) {
+        const SubModel& sm = plan.models[static_cast<size_t>(fp.sum_models[s])];
+        const double* acc = b.acc.data() + s * n;
+        for (uint32_t i : b.rows) sums[s * n + i] = ApplyTarget(sm.target, acc[i], false);
+      }
+      src = sums.data();
+    }
+    // y_t = sum of coef * input over the table's terms, then + intercept (the row evaluator's
+    // order), accumulated column-wise.
+    thread_local std::vector<double> y;
+    y.assign(nt * n, 0.0);
+    for (size_t t = 0; t < nt; ++t) {
+      const RegTable& table = reg.tables[t];
+      double* __restrict yt = y.data() + t * n;
+      for (int32_t term = table.begin; term < table.end; ++term) {
+        const double coef = reg.terms[static_cast<size_t>(term)].coef;
+        const double* __restrict in =
+            src + static_cast<size_t>(fp.term_source[static_cast<size_t>(term)]) * n;
+        for (size_t i = 0; i < n; ++i) yt[i] = yt[i] + coef * in[i];
+      }
+      for (size_t i = 0; i < n; ++i) yt[i] = yt[i] + table.intercept;
+    }
+    if (!fp.classification) {
+      for (uint32_t i : b.rows) {
+        if (fp.shape == FastShape::kChain && std::isnan(y[i])) continue;
+        pred[i] = ApplyTarget(fm.target, RegressionOutput(reg, y[i], false), false);
+        decided[i] = 1;
+      }
+      return;
+    }
+    const bool ordinal = fm.target.field >= 0 &&
+                         plan.fields[static_cast<size_t>(fm.target.field)].op_type == OpType::kOrdinal;
+    double v[64];
+    thread_local std::vector<double> big;
+    double* vv = v;
+    if (nt > 64) {
+      big.resize(nt);
+      vv = big.data();
+    }
+    for (uint32_t i : b.rows) {
+      bool null_leaf = false;
+      for (size_t t = 0; t < nt; ++t) {
+        vv[t] = y[t * n + i];
+        null_leaf |= std::isnan(vv[t]);
+      }
+      if (null_leaf) continue;
+      NormalizeRegression(reg, ordinal, false, vv, nt);
+      double best = -INFINITY;
+      double p = 0;
+      for (size_t t = 0; t < nt; ++t) {
+        probs[static_cast<size_t>(fp.final_to_root[t]) * n + i] = vv[t];
+        if (vv[t] > best) {
+          best = vv[t];
+          p = reg.tables[t].category;
+        }
+      }
+      pred[i] = p;
+      decided[i] = 1;
+    }
+    return;
+  }
+
+  WalkTrees(fp, b);
+  switch (fp.shape) {
+    case FastShape::kTree:
+      for (uint32_t i : b.rows) {
         const size_t leaf = static_cast<size_t>(b.leaf[i]);
         if (fp.classification) {
           const double* lv = f.leaf_values.data() + leaf * k;
           if (f.leaf_pred[leaf] < 0 || std::isnan(lv[0])) continue;
-          std::copy(lv, lv + k, probs);
-          b.prediction[i] = root.target.categories[static_cast<size_t>(f.leaf_pred[leaf])];
+          for (size_t c = 0; c < k; ++c) probs[c * n + i] = lv[c];
+          pred[i] = cats[static_cast<size_t>(f.leaf_pred[leaf])];
         } else {
           const double v = f.leaf_values[leaf];
           if (std::isnan(v)) continue;
-          b.prediction[i] = ApplyTarget(root.target, v, false);
+          pred[i] = ApplyTarget(root.target, v, false);
         }
-        break;
+        decided[i] = 1;
       }
-      case FastShape::kForestAverage: {
-        const double total = static_cast<double>(fp.trees);
+      break;
+    case FastShape::kForestAverage: {
+      const double total = static_cast<double>(fp.trees);
+      for (uint32_t i : b.rows) {
         if (fp.classification) {
+          // Division, then the first maximum in category order (the row evaluator's choice).
+          double best = -INFINITY;
+          size_t at = 0;
           bool null_leaf = false;
           for (size_t c = 0; c < k; ++c) {
-            probs[c] = acc[c] / total;
-            null_leaf |= std::isnan(probs[c]);
+            const double p = b.acc[c * n + i] / total;
+            probs[c * n + i] = p;
+            null_leaf |= std::isnan(p);
+            if (p > best) {
+              best = p;
+              at = c;
+            }
           }
           if (null_leaf) continue;
-          b.prediction[i] = root.target.categories[static_cast<size_t>(ArgMax(probs, k))];
+          pred[i] = cats[at];
         } else {
-          if (std::isnan(acc[0])) continue;
-          b.prediction[i] = ApplyTarget(root.target, acc[0] / total, false);
+          if (std::isnan(b.acc[i])) continue;
+          pred[i] = ApplyTarget(root.target, b.acc[i] / total, false);
         }
-        break;
+        decided[i] = 1;
       }
-      case FastShape::kForestSum: {
-        if (std::isnan(acc[0])) continue;
-        b.prediction[i] = ApplyTarget(root.target, acc[0], false);
-        break;
-      }
-      case FastShape::kChain:
-      case FastShape::kRegression: {
-        const SubModel& fm = plan.models[static_cast<size_t>(fp.final_model)];
-        const Regression& reg = plan.regressions[static_cast<size_t>(fm.body)];
-        // Inputs of the regression: the sum models' values after their Targets, or features.
-        thread_local std::vector<double> source;
-        if (fp.shape == FastShape::kChain) {
-          source.resize(A);
-          bool null_leaf = false;
-          for (size_t s = 0; s < A; ++s) {
-            const SubModel& sm = plan.models[static_cast<size_t>(fp.sum_models[s])];
-            source[s] = ApplyTarget(sm.target, acc[s], false);
-            null_leaf |= std::isnan(acc[s]);
-          }
-          if (null_leaf) continue;
-        }
-        const double* src = fp.shape == FastShape::kChain ? source.data() : b.x.data() + i * F;
-        const size_t nt = reg.tables.size();
-        b.scratch.resize(nt);
-        double* v = b.scratch.data();
-        for (size_t t = 0; t < nt; ++t) {
-          const RegTable& table = reg.tables[t];
-          double y = 0;
-          for (int32_t term = table.begin; term < table.end; ++term)
-            y = y + reg.terms[static_cast<size_t>(term)].coef *
-                        src[static_cast<size_t>(fp.term_source[static_cast<size_t>(term)])];
-          v[t] = y + table.intercept;
-        }
-        if (!fp.classification) {
-          b.prediction[i] = ApplyTarget(fm.target, RegressionOutput(reg, v[0], false), false);
-          break;
-        }
-        const bool ordinal =
-            fm.target.field >= 0 &&
-            plan.fields[static_cast<size_t>(fm.target.field)].op_type == OpType::kOrdinal;
-        NormalizeRegression(reg, ordinal, false, v, nt);
-        double best = -INFINITY;
-        double pred = 0;
-        for (size_t t = 0; t < nt; ++t) {
-          probs[static_cast<size_t>(fp.final_to_root[t])] = v[t];
-          if (v[t] > best) {
-            best = v[t];
-            pred = reg.tables[t].category;
-          }
-        }
-        b.prediction[i] = pred;
-        break;
-      }
+      break;
     }
-    b.decided[i] = 1;
+    case FastShape::kForestSum:
+      for (uint32_t i : b.rows) {
+        if (std::isnan(b.acc[i])) continue;
+        pred[i] = ApplyTarget(root.target, b.acc[i], false);
+        decided[i] = 1;
+      }
+      break;
+    default:
+      break;
   }
 }
 
-Cell FastColumnValue(const Plan& plan, const FastPlan& fp, const FastBlock& b, size_t c,
-                     size_t row) {
+const double* FastColumnValues(const FastPlan& fp, const FastBlock& b, size_t c) {
   const FastColumn& col = fp.columns[c];
-  if (col.kind == FastColumn::kPrediction) return Cell::Valid(b.prediction[row]);
-  const size_t k = plan.root().target.categories.size();
-  return Cell::Valid(col.category >= 0 ? b.probs[row * k + static_cast<size_t>(col.category)]
-                                       : 0.0);
+  if (col.kind == FastColumn::kPrediction) return b.prediction.data();
+  if (col.category < 0) return nullptr;  // a category the model never predicts: 0
+  return b.probs.data() + static_cast<size_t>(col.category) * b.n;
 }
 
 }  // namespace fluxscore::pmml

@@ -10,24 +10,34 @@
 
 namespace fluxscore::pmml {
 
+// Where one feature's values come from in the input table.
+struct FastSource {
+  const double* numbers = nullptr;  // numeric column (null if absent or a string column)
+  const int32_t* codes = nullptr;   // string column codes ...
+  const Cell* dict_cells = nullptr; // ... and the prepared cell of each dictionary entry
+};
+
 struct FastBlock {
   size_t n = 0;                 // rows in the block
-  std::vector<double> x;        // n x features, row-major (valid inputs only)
+  std::vector<double> x;        // features x n, column-major (valid inputs only)
   std::vector<uint8_t> ok;      // per row: every feature present and valid
-  std::vector<double> acc;      // n x num_acc accumulators
+  std::vector<double> check;    // per row: 0 while every numeric input is finite
+  std::vector<uint32_t> rows;   // the ok rows
+  std::vector<double> acc;      // num_acc x n accumulators (column-major)
   std::vector<int32_t> leaf;    // kTree: the leaf each row reached
   std::vector<uint8_t> decided; // per row: the kernel produced the result
   std::vector<double> prediction;  // per row: category value (classification) or value
-  std::vector<double> probs;    // n x root categories
-  std::vector<double> scratch;  // per-row table values
-  void Resize(size_t rows, const Plan& plan, const FastPlan& fp);
+  std::vector<double> probs;    // root categories x n (column-major)
 };
 
-// Runs the kernels for rows with ok[i]; fills decided / prediction / probs.
+// Copies rows [begin, begin + n) of the features into the block and marks the ok rows.
+void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size_t begin,
+                size_t n, size_t num_categories, FastBlock& b);
+
+// Runs the kernels for the ok rows; fills decided / prediction / probs.
 void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b);
 
-// The value of output column c for a decided row.
-Cell FastColumnValue(const Plan& plan, const FastPlan& fp, const FastBlock& b, size_t c,
-                     size_t row);
+// The values of output column c for the block's rows (valid where decided).
+const double* FastColumnValues(const FastPlan& fp, const FastBlock& b, size_t c);
 
 }  // namespace fluxscore::pmml

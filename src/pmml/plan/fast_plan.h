@@ -15,22 +15,27 @@
 
 namespace fluxscore::pmml {
 
-// One split. A child index < 0 is a leaf: ~index is the leaf number.
+// One node of a flattened tree: go to `left` when x <= threshold, else to `right`.
+// (x < t is stored as x <= the next double below t, the same test for every non-NaN double.)
+// A leaf is a node that loops to itself, so a walk can run a fixed number of steps without
+// branches; FastForest::leaf_of_node says which leaf it is.
 struct FNode {
   double threshold = 0;
   int32_t feature = 0;  // index into FastPlan::features
-  int32_t left = 0;     // taken when the test holds
+  int32_t left = 0;
   int32_t right = 0;
-  uint8_t op_lt = 0;    // 1: x < threshold; 0: x <= threshold
+  int32_t pad = 0;
 };
 
 struct FastForest {
   std::vector<FNode> nodes;
-  std::vector<int32_t> roots;       // per tree; < 0 for a tree that is a single leaf
-  std::vector<int32_t> tree_acc;    // per tree: first accumulator it adds into
-  std::vector<double> leaf_values;  // `width` values per leaf (NaN: no prediction)
-  std::vector<int32_t> leaf_pred;   // per leaf: predicted category (single classification tree)
-  int32_t width = 1;                // values per leaf: categories, or 1 for regression
+  std::vector<int32_t> leaf_of_node;  // per node: leaf number, -1 for splits
+  std::vector<int32_t> roots;         // per tree: root node
+  std::vector<int32_t> steps;         // per tree: splits on its longest path
+  std::vector<int32_t> tree_acc;      // per tree: first accumulator it adds into
+  std::vector<double> leaf_values;    // `width` values per leaf (NaN: no prediction)
+  std::vector<int32_t> leaf_pred;     // per leaf: predicted category (single classification tree)
+  int32_t width = 1;                  // values per leaf: categories, or 1 for regression
 };
 
 enum class FastShape : uint8_t {
