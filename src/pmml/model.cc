@@ -260,7 +260,7 @@ void ScoreBlock(const Plan& plan, const Bound& bound, const std::vector<FastSour
   const FastPlan* fp = use_fast ? plan.fast.get() : nullptr;
   // Compiled kernels: sub-blocks small enough that their feature columns stay in L1/L2 while
   // the trees are walked; undecided rows are marked for the row evaluator below.
-  constexpr size_t kFastRows = 256;
+  constexpr size_t kFastRows = kFastBlockRows;
   std::vector<uint8_t>& undecided = ts.undecided;
   undecided.assign(end - begin, fp == nullptr ? 1 : 0);
   for (size_t sub = begin; fp != nullptr && sub < end; sub += kFastRows) {

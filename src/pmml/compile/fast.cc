@@ -156,7 +156,7 @@ int32_t Builder::Chain(const Tree& t, int32_t ni, int32_t child, int depth) {
     return 0;
   }
   FNode node;
-  node.feature = fit->second;
+  node.x_offset = fit->second * static_cast<int32_t>(kFastBlockRows);
   // x >= t and x > t are the negations of x < t and x <= t (inputs here are never NaN), and
   // x < t is x <= nextafter(t, -inf).
   bool negated = p.op == CmpOp::kGe || p.op == CmpOp::kGt;

@@ -121,7 +121,8 @@ Result<int32_t> Compiler::CompilePredicate(pugi::xml_node n, int depth) {
     else if (op == "surrogate") p.kind = PredKind::kSurrogate;
     else return Error(n, fmt::format("unknown booleanOperator '{}'", op));
     std::vector<int32_t> kids;
-    for (pugi::xml_node c : Children(n)) {
+    for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) {
+      if (c.type() != pugi::node_element || Document::LocalName(c) == "Extension") continue;
       FLUXSCORE_ASSIGN_OR_RETURN(int32_t k, CompilePredicate(c, depth + 1));
       kids.push_back(k);
     }
@@ -182,8 +183,10 @@ Status Compiler::CompileTree(pugi::xml_node model, int32_t mi) {
     TreeNode node;
     pugi::xml_node pred;
     std::vector<pugi::xml_node> kids;
-    for (pugi::xml_node c : Children(xn)) {
+    for (pugi::xml_node c = xn.first_child(); c; c = c.next_sibling()) {
+      if (c.type() != pugi::node_element) continue;
       std::string_view cn = Document::LocalName(c);
+      if (cn == "Extension") continue;
       if (IsPredicate(cn)) {
         if (pred) return Error(c, "a Node has more than one predicate");
         pred = c;

@@ -38,7 +38,7 @@ void WalkTrees(const FastPlan& fp, FastBlock& b) {
       for (int32_t s = 0; s < steps; ++s) {
         for (size_t j = 0; j < kLanes; ++j) {
           const FNode& nd = nodes[idx[j]];
-          idx[j] = x[static_cast<size_t>(nd.feature) * n + r[j]] <= nd.threshold ? nd.left : nd.right;
+          idx[j] = x[nd.x_offset + r[j]] <= nd.threshold ? nd.left : nd.right;
         }
       }
       if (fp.shape == FastShape::kTree) {
@@ -58,7 +58,7 @@ void WalkTrees(const FastPlan& fp, FastBlock& b) {
       int32_t idx = root;
       for (int32_t s = 0; s < steps; ++s) {
         const FNode& nd = nodes[idx];
-        idx = x[static_cast<size_t>(nd.feature) * n + r] <= nd.threshold ? nd.left : nd.right;
+        idx = x[nd.x_offset + r] <= nd.threshold ? nd.left : nd.right;
       }
       if (fp.shape == FastShape::kTree) {
         b.leaf[r] = leaf_of[idx];
@@ -79,7 +79,7 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
                 size_t n, size_t num_categories, FastBlock& b) {
   const size_t F = fp.features.size();
   b.n = n;
-  b.x.resize(F * n);
+  b.x.resize(F * kFastBlockRows);
   b.ok.assign(n, 1);
   b.acc.assign(static_cast<size_t>(fp.num_acc) * n, 0.0);
   b.leaf.resize(n);
@@ -95,7 +95,7 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
   for (size_t f = 0; f < F; ++f) {
     const FastFeature& ff = fp.features[f];
     const FastSource& src = sources[f];
-    double* __restrict x = b.x.data() + f * n;
+    double* __restrict x = b.x.data() + f * kFastBlockRows;
     if (src.numbers != nullptr) {
       const double* __restrict col = src.numbers + begin;
       if (ff.is_float) {
@@ -167,8 +167,9 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
       double* __restrict yt = y.data() + t * n;
       for (int32_t term = table.begin; term < table.end; ++term) {
         const double coef = reg.terms[static_cast<size_t>(term)].coef;
+        const size_t stride = fp.shape == FastShape::kChain ? n : kFastBlockRows;
         const double* __restrict in =
-            src + static_cast<size_t>(fp.term_source[static_cast<size_t>(term)]) * n;
+            src + static_cast<size_t>(fp.term_source[static_cast<size_t>(term)]) * stride;
         for (size_t i = 0; i < n; ++i) yt[i] = yt[i] + coef * in[i];
       }
       for (size_t i = 0; i < n; ++i) yt[i] = yt[i] + table.intercept;

@@ -19,9 +19,13 @@ namespace fluxscore::pmml {
 // (x < t is stored as x <= the next double below t, the same test for every non-NaN double.)
 // A leaf is a node that loops to itself, so a walk can run a fixed number of steps without
 // branches; FastForest::leaf_of_node says which leaf it is.
+// Rows per kernel sub-block: the feature columns of one sub-block (features x 256 doubles) stay
+// in L1/L2 while every tree is walked over them.
+inline constexpr size_t kFastBlockRows = 256;
+
 struct FNode {
   double threshold = 0;
-  int32_t feature = 0;  // index into FastPlan::features
+  int32_t x_offset = 0;  // feature index * kFastBlockRows: the feature's column in a sub-block
   int32_t left = 0;
   int32_t right = 0;
   int32_t pad = 0;

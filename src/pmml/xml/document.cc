@@ -72,17 +72,13 @@ Result<std::unique_ptr<Document>> Document::Parse(std::string xml, std::string s
     return Status::InvalidModel(fmt::format("{}: document of {} bytes exceeds the limit of {}",
                                             d->source_, xml.size(), options.max_document_bytes));
   d->text_ = std::move(xml);
-  d->line_starts_.push_back(0);
-  for (size_t i = 0; i < d->text_.size(); ++i)
-    if (d->text_[i] == '\n') d->line_starts_.push_back(i + 1);
 
   unsigned flags = pugi::parse_default | pugi::parse_doctype;
   pugi::xml_parse_result r =
       d->doc_.load_buffer(d->text_.data(), d->text_.size(), flags, pugi::encoding_auto);
   if (!r) {
     auto off = static_cast<size_t>(std::max<ptrdiff_t>(0, r.offset));
-    auto it = std::upper_bound(d->line_starts_.begin(), d->line_starts_.end(), off);
-    int line = static_cast<int>(it - d->line_starts_.begin());
+    int line = d->LineAt(off);
     return Status::InvalidModel(
         fmt::format("{}:{}: malformed XML: {}", d->source_, line, r.description()));
   }
@@ -137,11 +133,16 @@ Result<std::unique_ptr<Document>> Document::Parse(std::string xml, std::string s
   return d;
 }
 
+// Lines are counted only when a message needs one (errors), not on every load.
+int Document::LineAt(size_t offset) const {
+  offset = std::min(offset, text_.size());
+  return 1 + static_cast<int>(std::count(text_.begin(), text_.begin() + static_cast<long>(offset), '\n'));
+}
+
 int Document::LineOf(pugi::xml_node node) const {
   ptrdiff_t off = node.offset_debug();
   if (off < 0) return 0;
-  auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), static_cast<size_t>(off));
-  return static_cast<int>(it - line_starts_.begin());
+  return LineAt(static_cast<size_t>(off));
 }
 
 std::string Document::PathOf(pugi::xml_node node) const {

@@ -46,7 +46,7 @@ class Document {
   std::string version_;
   pugi::xml_document doc_;
   pugi::xml_node root_;
-  std::vector<size_t> line_starts_;
+  int LineAt(size_t offset) const;
 };
 
 }  // namespace fluxscore::pmml
