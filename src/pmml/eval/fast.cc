@@ -8,7 +8,7 @@
 namespace fluxscore::pmml {
 namespace {
 
-constexpr size_t kLanes = 16;  // rows walked through one tree at the same time
+constexpr size_t kLanes = 8;  // rows walked through one tree at the same time
 
 // Walks every tree for the ok rows, kLanes rows at a time, each a fixed number of branch-free
 // steps (leaves loop to themselves); each tree's leaf values are added into its accumulators
@@ -28,17 +28,28 @@ void WalkTrees(const FastPlan& fp, FastBlock& b) {
     const int32_t steps = f.steps[t];
     double* acc0 = b.acc.data() + static_cast<size_t>(f.tree_acc[t]) * n;
     size_t base = 0;
+    const bool dense = nrows == n;  // every row of the sub-block is walked: rows[i] == i
     for (; base + kLanes <= nrows; base += kLanes) {
       int32_t idx[kLanes];
       uint32_t r[kLanes];
       for (size_t j = 0; j < kLanes; ++j) {
         idx[j] = root;
-        r[j] = rows[base + j];
+        r[j] = dense ? static_cast<uint32_t>(base + j) : rows[base + j];
       }
-      for (int32_t s = 0; s < steps; ++s) {
-        for (size_t j = 0; j < kLanes; ++j) {
-          const FNode& nd = nodes[idx[j]];
-          idx[j] = x[nd.x_offset + r[j]] <= nd.threshold ? nd.left : nd.right;
+      if (dense) {
+        const double* xb = x + base;
+        for (int32_t s = 0; s < steps; ++s) {
+          for (size_t j = 0; j < kLanes; ++j) {
+            const FNode& nd = nodes[idx[j]];
+            idx[j] = xb[nd.x_offset + j] <= nd.threshold ? nd.left : nd.right;
+          }
+        }
+      } else {
+        for (int32_t s = 0; s < steps; ++s) {
+          for (size_t j = 0; j < kLanes; ++j) {
+            const FNode& nd = nodes[idx[j]];
+            idx[j] = x[nd.x_offset + r[j]] <= nd.threshold ? nd.left : nd.right;
+          }
         }
       }
       if (fp.shape == FastShape::kTree) {

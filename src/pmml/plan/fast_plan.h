@@ -19,9 +19,9 @@ namespace fluxscore::pmml {
 // (x < t is stored as x <= the next double below t, the same test for every non-NaN double.)
 // A leaf is a node that loops to itself, so a walk can run a fixed number of steps without
 // branches; FastForest::leaf_of_node says which leaf it is.
-// Rows per kernel sub-block: the feature columns of one sub-block (features x 256 doubles) stay
+// Rows per kernel sub-block: the feature columns of one sub-block (features x 2048 doubles) stay
 // in L1/L2 while every tree is walked over them.
-inline constexpr size_t kFastBlockRows = 256;
+inline constexpr size_t kFastBlockRows = 2048;
 
 struct FNode {
   double threshold = 0;
