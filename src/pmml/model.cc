@@ -507,15 +507,19 @@ std::string Model::Describe() const {
                      ToString(c.info.op_type));
   size_t nodes = 0;
   for (const Tree& t : p.trees) nodes += t.nodes.size();
-  s += fmt::format("structure:     {} models, {} trees, {} tree nodes, {} predicates\n",
-                   p.models.size(), p.trees.size(), nodes, p.predicates.size());
+  s += fmt::format("structure:     {} models, {} trees, {} tree nodes, {} predicates "
+                   "(row evaluator: {} bytes per node with its predicate)\n",
+                   p.models.size(), p.trees.size(), nodes, p.predicates.size(),
+                   sizeof(TreeNode) + sizeof(Predicate));
   DescribeModel(p, 0, 2, s);
   if (p.fast != nullptr) {
     static const char* kShapes[] = {"tree", "forest (average)", "forest (sum)",
                                     "boosting chain", "regression"};
-    s += fmt::format("compiled kernels: {} over {} features, {} trees, {} nodes\n",
+    s += fmt::format("compiled kernels: {} over {} features, {} trees, {} nodes ({} bytes per "
+                     "node)\n",
                      kShapes[static_cast<int>(p.fast->shape)], p.fast->features.size(),
-                     p.fast->trees, p.fast->forest.nodes.size());
+                     p.fast->trees, p.fast->forest.nodes.size(),
+                     sizeof(FNode) + sizeof(int32_t));
   } else {
     s += "compiled kernels: none (scored by the row evaluator)\n";
   }
