@@ -74,7 +74,7 @@ bool Builder::BindFeatures() {
 int32_t LeafNode(FastForest& f, int32_t leaf) {
   const int32_t index = static_cast<int32_t>(f.nodes.size());
   FNode node;
-  node.left = node.right = index;
+  node.child[0] = node.child[1] = index;
   f.nodes.push_back(node);
   f.leaf_of_node.push_back(leaf);
   return index;
@@ -186,8 +186,8 @@ int32_t Builder::Chain(const Tree& t, int32_t ni, int32_t child, int depth) {
   }
   other = complement ? Subtree(t, next, depth + 1) : Chain(t, ni, next, depth + 1);
   FNode& stored = fast_->forest.nodes[static_cast<size_t>(index)];
-  stored.left = negated ? other : taken;
-  stored.right = negated ? taken : other;
+  stored.child[0] = negated ? other : taken;
+  stored.child[1] = negated ? taken : other;
   return index;
 }
 
@@ -216,8 +216,8 @@ bool Builder::AddTree(int32_t mi, int32_t acc, const std::vector<int32_t>* categ
       steps = std::max(steps, d);
       continue;
     }
-    stack.emplace_back(f.nodes[static_cast<size_t>(node)].left, d + 1);
-    stack.emplace_back(f.nodes[static_cast<size_t>(node)].right, d + 1);
+    stack.emplace_back(f.nodes[static_cast<size_t>(node)].child[0], d + 1);
+    stack.emplace_back(f.nodes[static_cast<size_t>(node)].child[1], d + 1);
   }
   f.steps.push_back(steps);
   fast_->forest.roots.push_back(root);

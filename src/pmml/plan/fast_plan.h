@@ -15,7 +15,7 @@
 
 namespace fluxscore::pmml {
 
-// One node of a flattened tree: go to `left` when x <= threshold, else to `right`.
+// One node of a flattened tree: go to child[0] when x <= threshold, else to child[1].
 // (x < t is stored as x <= the next double below t, the same test for every non-NaN double.)
 // A leaf is a node that loops to itself, so a walk can run a fixed number of steps without
 // branches; FastForest::leaf_of_node says which leaf it is.
@@ -26,8 +26,8 @@ inline constexpr size_t kFastBlockRows = 2048;
 struct FNode {
   double threshold = 0;
   int32_t x_offset = 0;  // feature index * kFastBlockRows: the feature's column in a sub-block
-  int32_t left = 0;
-  int32_t right = 0;
+  int32_t child[2] = {0, 0};  // [0]: x <= threshold (left), [1]: otherwise (right); indexing by
+                              // the comparison keeps the walk free of unpredictable branches
   int32_t pad = 0;
 };
 
