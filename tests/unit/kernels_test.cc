@@ -17,11 +17,13 @@ namespace {
 
 constexpr int kFeatures = 5;
 
+bool g_all_float = false;  // every feature a float field: the float32 kernels
+
 std::string Fields(bool classification) {
   std::string s = "<DataDictionary>";
   for (int f = 0; f < kFeatures; ++f) {
     s += "<DataField name=\"x" + std::to_string(f) + "\" optype=\"continuous\" dataType=\"" +
-         (f % 2 ? "float" : "double") + "\">";
+         (f % 2 || g_all_float ? "float" : "double") + "\">";
     if (f == 4) s += "<Interval closure=\"closedClosed\" leftMargin=\"-2\" rightMargin=\"2\"/>";
     s += "</DataField>";
   }
@@ -67,7 +69,7 @@ std::string Tree(std::mt19937& rng, int depth, const std::vector<std::string>& c
     }
     std::string f = "x" + std::to_string(feat(rng));
     char t[32];
-    std::snprintf(t, sizeof t, "%.6f", thr(rng));
+    std::snprintf(t, sizeof t, "%.9g", static_cast<double>(static_cast<float>(thr(rng))));
     s += "<Node" + std::string(classes.empty() ? " score=\"0.25\"" : "") + ">" + pred;
     node(d + 1, "<SimplePredicate field=\"" + f + "\" operator=\"lessOrEqual\" value=\"" + t + "\"/>");
     node(d + 1, "<SimplePredicate field=\"" + f + "\" operator=\"greaterThan\" value=\"" + t + "\"/>");
@@ -104,6 +106,14 @@ std::vector<std::pair<std::string, std::string>> Models() {
       s += "<Segment><True/>" + Tree(rng, 5, cls) + "</Segment>";
     }
     out.emplace_back("forest", Doc(true, s + "</Segmentation></MiningModel>"));
+  }
+  {  // random forest over float fields only: the float32 kernels
+    g_all_float = true;
+    std::string s = "<MiningModel functionName=\"classification\">" + Schema(true) + ProbOutputs() +
+                    "<Segmentation multipleModelMethod=\"average\">";
+    for (int i = 0; i < 5; ++i) s += "<Segment><True/>" + Tree(rng, 6, {"a", "b", "c"}) + "</Segment>";
+    out.emplace_back("forest-float32", Doc(true, s + "</Segmentation></MiningModel>"));
+    g_all_float = false;
   }
   {  // regression forest: sum with Targets
     std::string s = "<MiningModel functionName=\"regression\">" + Schema(true) +

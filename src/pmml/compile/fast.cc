@@ -17,6 +17,8 @@ class Builder {
   explicit Builder(const Plan& plan) : plan_(plan), fast_(std::make_shared<FastPlan>()) {}
 
   std::shared_ptr<FastPlan> Build();
+  std::shared_ptr<FastPlan> BuildShape();
+  bool FloatDomain() const;
 
  private:
   bool BindFeatures();
@@ -42,6 +44,7 @@ class Builder {
   const Plan& plan_;
   std::shared_ptr<FastPlan> fast_;
   std::unordered_map<int32_t, int32_t> slot_feature_;  // root input slot -> feature
+  bool float_domain_ = true;  // every split compares a float field with a float threshold
   // Per tree being added:
   int32_t mi_ = -1;
   const std::vector<int32_t>* map_ = nullptr;
@@ -76,6 +79,9 @@ int32_t LeafNode(FastForest& f, int32_t leaf) {
   FNode node;
   node.child[0] = node.child[1] = index;
   f.nodes.push_back(node);
+  FNode32 node32;
+  node32.child[0] = node32.child[1] = index;
+  f.nodes32.push_back(node32);
   f.leaf_of_node.push_back(leaf);
   return index;
 }
@@ -162,8 +168,17 @@ int32_t Builder::Chain(const Tree& t, int32_t ni, int32_t child, int depth) {
   bool negated = p.op == CmpOp::kGe || p.op == CmpOp::kGt;
   bool strict = p.op == CmpOp::kLt || p.op == CmpOp::kGe;
   node.threshold = strict ? std::nextafter(p.value, -INFINITY) : p.value;
+  // The float32 form of the same test, when the feature and the threshold are float values.
+  FNode32 node32;
+  node32.x_offset = node.x_offset;
+  const float tf = static_cast<float>(p.value);
+  if (!fast_->features[static_cast<size_t>(fit->second)].is_float ||
+      static_cast<double>(tf) != p.value)
+    float_domain_ = false;
+  node32.threshold = strict ? std::nextafter(tf, -INFINITY) : tf;
   const int32_t index = static_cast<int32_t>(fast_->forest.nodes.size());
   fast_->forest.nodes.push_back(node);
+  fast_->forest.nodes32.push_back(node32);
   fast_->forest.leaf_of_node.push_back(-1);
   int32_t taken = Subtree(t, child, depth + 1);
   // The common binary split: the next and last child is the complement of this one.
@@ -188,6 +203,9 @@ int32_t Builder::Chain(const Tree& t, int32_t ni, int32_t child, int depth) {
   FNode& stored = fast_->forest.nodes[static_cast<size_t>(index)];
   stored.child[0] = negated ? other : taken;
   stored.child[1] = negated ? taken : other;
+  FNode32& stored32 = fast_->forest.nodes32[static_cast<size_t>(index)];
+  stored32.child[0] = stored.child[0];
+  stored32.child[1] = stored.child[1];
   return index;
 }
 
@@ -267,6 +285,12 @@ bool Builder::Columns(int32_t prediction_model) {
 }
 
 std::shared_ptr<FastPlan> Builder::Build() {
+  std::shared_ptr<FastPlan> plan = BuildShape();
+  if (plan != nullptr) plan->float_domain = FloatDomain();
+  return plan;
+}
+
+std::shared_ptr<FastPlan> Builder::BuildShape() {
   const SubModel& root = plan_.root();
   if (!BindFeatures() || root.float_math) return nullptr;
   fast_->classification = root.function == MiningFunction::kClassification;
@@ -372,5 +396,7 @@ void BuildFastPlan(Plan& plan) {
   Builder b(plan);
   plan.fast = b.Build();
 }
+
+bool Builder::FloatDomain() const { return float_domain_ && fast_->trees > 0; }
 
 }  // namespace fluxscore::pmml

@@ -14,13 +14,13 @@ constexpr size_t kLanes = 16;  // rows walked through one tree at the same time
 // steps (leaves loop to themselves); each tree's leaf values are added into its accumulators
 // (or, for kTree, the reached leaf is recorded). Accumulation order per row is tree order, as in
 // the row evaluator.
-void WalkTrees(const FastPlan& fp, FastBlock& b) {
+template <typename Node, typename X>
+void WalkTreesT(const FastPlan& fp, FastBlock& b, const Node* __restrict nodes,
+                const X* __restrict x) {
   const FastForest& f = fp.forest;
   const size_t n = b.n;
   const size_t W = static_cast<size_t>(f.width);
-  const FNode* __restrict nodes = f.nodes.data();
   const int32_t* leaf_of = f.leaf_of_node.data();
-  const double* __restrict x = b.x.data();
   const uint32_t* rows = b.rows.data();
   const size_t nrows = b.rows.size();
   for (size_t t = 0; t < f.roots.size(); ++t) {
@@ -37,17 +37,17 @@ void WalkTrees(const FastPlan& fp, FastBlock& b) {
         r[j] = dense ? static_cast<uint32_t>(base + j) : rows[base + j];
       }
       if (dense) {
-        const double* xb = x + base;
+        const X* xb = x + base;
         for (int32_t s = 0; s < steps; ++s) {
           for (size_t j = 0; j < kLanes; ++j) {
-            const FNode& nd = nodes[idx[j]];
+            const Node& nd = nodes[idx[j]];
             idx[j] = nd.child[xb[nd.x_offset + j] > nd.threshold];
           }
         }
       } else {
         for (int32_t s = 0; s < steps; ++s) {
           for (size_t j = 0; j < kLanes; ++j) {
-            const FNode& nd = nodes[idx[j]];
+            const Node& nd = nodes[idx[j]];
             idx[j] = nd.child[x[nd.x_offset + r[j]] > nd.threshold];
           }
         }
@@ -68,7 +68,7 @@ void WalkTrees(const FastPlan& fp, FastBlock& b) {
       const uint32_t r = rows[base];
       int32_t idx = root;
       for (int32_t s = 0; s < steps; ++s) {
-        const FNode& nd = nodes[idx];
+        const Node& nd = nodes[idx];
         idx = nd.child[x[nd.x_offset + r] > nd.threshold];
       }
       if (fp.shape == FastShape::kTree) {
@@ -81,6 +81,14 @@ void WalkTrees(const FastPlan& fp, FastBlock& b) {
         a = a + lv[w];
       }
     }
+  }
+}
+
+void WalkTrees(const FastPlan& fp, FastBlock& b) {
+  if (fp.float_domain) {
+    WalkTreesT(fp, b, fp.forest.nodes32.data(), b.xf.data());
+  } else {
+    WalkTreesT(fp, b, fp.forest.nodes.data(), b.x.data());
   }
 }
 
@@ -138,6 +146,14 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
   for (size_t i = 0; i < n; ++i) {
     ok[i] &= static_cast<uint8_t>(check[i] == 0.0);
     if (ok[i]) b.rows.push_back(static_cast<uint32_t>(i));
+  }
+  if (fp.float_domain) {  // float features hold float values: the narrowing is exact
+    b.xf.resize(F * kFastBlockRows);
+    for (size_t f = 0; f < F; ++f) {
+      const double* __restrict x = b.x.data() + f * kFastBlockRows;
+      float* __restrict xf = b.xf.data() + f * kFastBlockRows;
+      for (size_t i = 0; i < n; ++i) xf[i] = static_cast<float>(x[i]);
+    }
   }
 }
 

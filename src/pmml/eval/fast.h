@@ -19,7 +19,8 @@ struct FastSource {
 
 struct FastBlock {
   size_t n = 0;                 // rows in the block
-  std::vector<double> x;        // features x n, column-major (valid inputs only)
+  std::vector<double> x;        // features x kFastBlockRows, column-major
+  std::vector<float> xf;        // the same as float32 (FastPlan::float_domain)
   std::vector<uint8_t> ok;      // per row: every feature present and valid
   std::vector<double> check;    // per row: 0 while every numeric input is finite
   std::vector<uint32_t> rows;   // the ok rows
