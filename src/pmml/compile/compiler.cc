@@ -114,6 +114,19 @@ Result<double> Compiler::ParseTyped(pugi::xml_node n, std::string_view text, Val
   return v;
 }
 
+Result<Interval> Compiler::ParseInterval(pugi::xml_node c) const {
+  FLUXSCORE_RETURN_IF_ERROR(Check(c, {"closure", "leftMargin", "rightMargin"}, {}));
+  Interval iv;
+  std::string_view closure = c.attribute("closure").value();
+  if (closure == "openOpen") iv.left_closed = iv.right_closed = false;
+  else if (closure == "openClosed") iv.left_closed = false;
+  else if (closure == "closedOpen") iv.right_closed = false;
+  else if (closure != "closedClosed") return Error(c, "Interval needs a closure");
+  FLUXSCORE_ASSIGN_OR_RETURN(iv.left, Number(c, "leftMargin", -INFINITY));
+  FLUXSCORE_ASSIGN_OR_RETURN(iv.right, Number(c, "rightMargin", INFINITY));
+  return iv;
+}
+
 Result<Cell> Compiler::OptionalTyped(pugi::xml_node n, const char* attr, ValueType t,
                                      bool is_float) {
   pugi::xml_attribute a = n.attribute(attr);
@@ -228,15 +241,7 @@ Status Compiler::Run() {
           return Error(c, fmt::format("unknown Value property '{}'", prop));
         }
       } else {
-        FLUXSCORE_RETURN_IF_ERROR(Check(c, {"closure", "leftMargin", "rightMargin"}, {}));
-        Interval iv;
-        std::string_view closure = c.attribute("closure").value();
-        if (closure == "openOpen") iv.left_closed = iv.right_closed = false;
-        else if (closure == "openClosed") iv.left_closed = false;
-        else if (closure == "closedOpen") iv.right_closed = false;
-        else if (closure != "closedClosed") return Error(c, "Interval needs a closure");
-        FLUXSCORE_ASSIGN_OR_RETURN(iv.left, Number(c, "leftMargin", -INFINITY));
-        FLUXSCORE_ASSIGN_OR_RETURN(iv.right, Number(c, "rightMargin", INFINITY));
+        FLUXSCORE_ASSIGN_OR_RETURN(Interval iv, ParseInterval(c));
         def.intervals.push_back(iv);
       }
     }

@@ -35,6 +35,8 @@ class Compiler {
   // Parses text as a value of type t; strings are interned into the plan's pool.
   Result<double> ParseTyped(pugi::xml_node n, std::string_view text, ValueType t, bool is_float);
   Result<Cell> OptionalTyped(pugi::xml_node n, const char* attr, ValueType t, bool is_float);
+  // An <Interval closure=... leftMargin=... rightMargin=...> element.
+  Result<Interval> ParseInterval(pugi::xml_node iv) const;
 
   struct Binding {
     int32_t slot = -1;

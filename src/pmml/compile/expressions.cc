@@ -234,15 +234,7 @@ Result<int32_t> Compiler::CompileExpr(pugi::xml_node n, int depth, const Params*
       FLUXSCORE_RETURN_IF_ERROR(Check(b, {"binValue"}, {"Interval"}));
       pugi::xml_node iv = Child(b, "Interval");
       if (!iv || !b.attribute("binValue")) return Error(b, "DiscretizeBin needs binValue and Interval");
-      FLUXSCORE_RETURN_IF_ERROR(Check(iv, {"closure", "leftMargin", "rightMargin"}, {}));
-      Interval in;
-      std::string_view closure = iv.attribute("closure").value();
-      if (closure == "openOpen") in.left_closed = in.right_closed = false;
-      else if (closure == "openClosed") in.left_closed = false;
-      else if (closure == "closedOpen") in.right_closed = false;
-      else if (closure != "closedClosed") return Error(iv, "Interval needs a closure");
-      FLUXSCORE_ASSIGN_OR_RETURN(in.left, Number(iv, "leftMargin", -INFINITY));
-      FLUXSCORE_ASSIGN_OR_RETURN(in.right, Number(iv, "rightMargin", INFINITY));
+      FLUXSCORE_ASSIGN_OR_RETURN(Interval in, ParseInterval(iv));
       FLUXSCORE_ASSIGN_OR_RETURN(double v, ParseTyped(b, b.attribute("binValue").value(), e.type,
                                                       false));
       d.bins.push_back(in);

@@ -102,10 +102,6 @@ double EvalContext::Intern(std::string_view s) {
 
 // ------------------------------------------------------------------ parsing
 
-namespace {
-
-constexpr double kSecondsPerDay = 86400.0;
-
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
@@ -115,11 +111,6 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
-
-struct Civil {
-  int64_t y;
-  unsigned m, d;
-};
 
 Civil CivilFromDays(int64_t z) {
   z += 719468;
@@ -133,6 +124,11 @@ Civil CivilFromDays(int64_t z) {
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   return {y + (m <= 2), m, d};
 }
+
+namespace {
+
+constexpr double kSecondsPerDay = 86400.0;
+
 
 bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 

@@ -82,6 +82,14 @@ class EvalContext {
   std::unordered_map<std::string, int32_t> overflow_index_;
 };
 
+// Proleptic Gregorian calendar (H. Hinnant's algorithms): days since 1970-01-01 and back.
+struct Civil {
+  int64_t y;
+  unsigned m, d;
+};
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
+Civil CivilFromDays(int64_t z);
+
 // Parses text as a value of type t (numbers: decimal/scientific, "NaN", "INF"; booleans:
 // true/false/1/0; dates ISO 8601). Returns false if the text is not of that type.
 bool ParseValue(std::string_view text, ValueType t, EvalContext& ctx, double* out);
