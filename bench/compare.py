@@ -56,6 +56,7 @@ SKLEARN_MODELS = ["dt10", "dtfull", "rf", "gb", "lr"]
 # The XGBoost model each fluxscore model is compared with (same tree count and depth).
 XGB_PAIR = {"gb": "xgb_d3", "rf": "xgb_d10"}
 BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+BUSY_CORES = 0.3  # other processes' CPU use (cores) above which a measurement is flagged
 TREE_TOL = 1e-12  # max |fluxscore - sklearn| accepted for probabilities in [0, 1]
 
 MAKE_CLASSIFICATION = dict(n_samples=N_SAMPLES, n_features=N_FEATURES, n_informative=10,
@@ -65,6 +66,34 @@ MAKE_CLASSIFICATION = dict(n_samples=N_SAMPLES, n_features=N_FEATURES, n_informa
 
 def log(*a):
     print(*a, file=sys.stderr, flush=True)
+
+
+class LoadProbe:
+    """CPU used by everything else on the machine while a measurement ran, in cores.
+
+    (all busy CPU time in /proc/stat - this process's and its children's CPU time) / wall time.
+    On a shared 2-core machine a 2-thread figure taken while others used ~1 core is meaningless.
+    """
+
+    def __enter__(self):
+        self.t0, self.busy0, self.own0 = time.monotonic(), self._busy(), sum(os.times()[:4])
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = wall = time.monotonic() - self.t0
+        others = (self._busy() - self.busy0) - (sum(os.times()[:4]) - self.own0)
+        self.other_cores = max(0.0, others / wall) if wall > 0 else 0.0
+        return False
+
+    @staticmethod
+    def _busy():
+        try:
+            with open("/proc/stat") as fh:
+                f = [int(x) for x in fh.readline().split()[1:]]
+        except OSError:
+            return 0.0
+        # user nice system idle iowait irq softirq steal ...: busy = all but idle and iowait
+        return (sum(f[:8]) - f[3] - f[4]) / os.sysconf("SC_CLK_TCK")
 
 
 # --------------------------------------------------------------------------------------------
@@ -254,11 +283,18 @@ def time_sklearn(work: Path, name: str, model_path: Path, rows: int, repeat: int
     env = os.environ.copy()
     for v in BLAS_VARS:
         env.pop(v, None)
-    r = subprocess.run([sys.executable, str(Path(__file__).resolve()), "_sklearn_worker",
-                        json.dumps(spec)], env=env, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"sklearn worker failed for {name}:\n{r.stderr}")
-    res = json.loads(r.stdout.strip().splitlines()[-1])
+    res = {}
+    for config in configs:  # one child per configuration, so each gets its own load figure
+        spec["configs"] = [config]
+        with LoadProbe() as probe:
+            r = subprocess.run([sys.executable, str(Path(__file__).resolve()), "_sklearn_worker",
+                                json.dumps(spec)], env=env, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"sklearn worker failed for {name}:\n{r.stderr}")
+        part = json.loads(r.stdout.strip().splitlines()[-1])
+        for v in part.values():
+            v["other_cores"], v["probe_wall_s"] = probe.other_cores, probe.wall
+        res.update(part)
     return {k: v for k, v in res.items() if "skipped" not in v} | \
         {f"{k}_skipped": v for k, v in res.items() if "skipped" in v}, \
         np.fromfile(out, dtype="<f8")
@@ -287,11 +323,13 @@ def run_fluxscore(binary: Path, work: Path, name: str, pmml: Path, rows: int, th
     cmd = [str(binary), "--model", str(pmml), "--data", str(data_paths(work)[0]),
            "--rows", str(rows), "--cols", str(N_FEATURES), "--names", ",".join(FEATURES),
            "--threads", str(threads), "--repeat", str(repeat), "--out", str(out)]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    with LoadProbe() as probe:
+        r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"fluxscore_bench_score failed for {name} (threads={threads}): "
                            f"{r.stderr.strip()}")
     res = json.loads(r.stdout.strip().splitlines()[-1])
+    res["other_cores"], res["probe_wall_s"] = probe.other_cores, probe.wall
     res["cmd"] = " ".join(cmd)
     return res, np.fromfile(out, dtype="<f8")
 
@@ -301,14 +339,16 @@ def time_xgboost(est, X, threads: int, repeat: int):
     booster = est.get_booster()
     booster.set_param({"nthread": threads})
     times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        dm = xgb.DMatrix(X, nthread=threads)  # fresh DMatrix: no prediction cache hit
-        p = booster.predict(dm)
-        times.append(time.perf_counter() - t0)
-        del dm
+    with LoadProbe() as probe:
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            dm = xgb.DMatrix(X, nthread=threads)  # fresh DMatrix: no prediction cache hit
+            p = booster.predict(dm)
+            times.append(time.perf_counter() - t0)
+            del dm
     med = statistics.median(times)
-    return {"median_s": med, "best_s": min(times), "rows_per_s": X.shape[0] / med}, p
+    return {"median_s": med, "best_s": min(times), "rows_per_s": X.shape[0] / med,
+            "other_cores": probe.other_cores, "probe_wall_s": probe.wall}, p
 
 
 # --------------------------------------------------------------------------------------------
@@ -346,10 +386,22 @@ def get(d, *keys):
     return d
 
 
-def render(results: dict, meta: dict) -> str:
+def with_best(results: dict, rows: int) -> dict:
+    """A copy of results whose rows_per_s use the best (fastest) run instead of the median."""
+    import copy
+    out = copy.deepcopy(results)
+    for r in out.values():
+        for system in ("sklearn", "flux", "xgb"):
+            for t in (r.get(system) or {}).values():
+                if isinstance(t, dict) and t.get("best_s"):
+                    t["rows_per_s"] = rows / t["best_s"]
+    return out
+
+
+def render(results: dict, meta: dict, stat: str = "median") -> str:
     L = []
     L.append(f"rows scored: {meta['rows']:,} (the first rows of the 1M-row data set); "
-             f"median of {meta['repeat']} runs; rows/s = rows / median time; "
+             f"{stat} of {meta['repeat']} runs; rows/s = rows / {stat} time; "
              f"1T / 2T = 1 / 2 threads")
     L.append("")
     L.append("| model | trees | nodes | sklearn 1T | sklearn 2T | fluxscore 1T | fluxscore 2T "
@@ -413,6 +465,17 @@ def render(results: dict, meta: dict) -> str:
             L.append(f"| {name} | {size} | {f['load_s'] * 1e3:.1f} ms "
                      f"| {f['load_mb_s']:.1f} |")
     notes = [n for r in results.values() for n in r.get("notes", [])]
+    busy = []
+    for name, r in results.items():
+        for system, label in (("sklearn", "sklearn"), ("flux", "fluxscore"), ("xgb", "XGBoost")):
+            for t, d in (r.get(system) or {}).items():
+                if isinstance(d, dict) and d.get("other_cores", 0) >= BUSY_CORES \
+                        and d.get("probe_wall_s", 0) >= 1.0:  # jiffies: too coarse below 1 s
+                    busy.append(f"{name} {label} {t.split('_')[0]}T ({d['other_cores']:.2f})")
+    if busy:
+        notes.append(f"other processes used >= {BUSY_CORES} core on average during: "
+                     + ", ".join(busy) + " - on this 2-core machine such figures (2T above "
+                     "all) understate the system measured; rerun or compare best-of tables")
     if notes:
         L.append("")
         L.append("Notes:")
@@ -439,6 +502,9 @@ def main():
     ap.add_argument("--wait-exporter", type=float, default=0,
                     help="seconds to keep retrying a failing PMML export (default 0)")
     ap.add_argument("--json", default=None, help="also write all results as JSON here")
+    ap.add_argument("--label", default=None,
+                    help="what the binary was built from, printed instead of this work tree's "
+                    "commit (use with --bin built elsewhere)")
     args = ap.parse_args()
 
     only = [m.strip() for m in args.only.split(",") if m.strip()]
@@ -545,7 +611,7 @@ def main():
                 cpu = line.split(":", 1)[1].strip()
     except OSError:
         pass
-    meta = {"rows": args.rows, "repeat": args.repeat, "date": started, "commit": commit + ("+uncommitted src/include" if dirty else ""),
+    meta = {"rows": args.rows, "repeat": args.repeat, "date": started, "commit": args.label or (commit + ("+uncommitted src/include" if dirty else "")),
             "nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
             "sklearn": sklearn.__version__, "numpy": np.__version__,
             "xgboost": xgboost.__version__, "binary": str(binary),
@@ -566,6 +632,8 @@ def main():
     out_json = Path(args.json) if args.json else work / f"results-{args.rows}.json"
     out_json.write_text(json.dumps({"meta": meta, "results": results}, indent=1, default=str))
     (work / f"results-{args.rows}.md").write_text(text + "\n")
+    (work / f"results-{args.rows}-best.md").write_text(
+        render(with_best(results, args.rows), meta, "best") + "\n")
     log(f"results written to {out_json}")
 
 
