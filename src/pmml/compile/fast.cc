@@ -163,6 +163,7 @@ int32_t Builder::Chain(const Tree& t, int32_t ni, int32_t child, int depth) {
   }
   FNode node;
   node.x_offset = fit->second * static_cast<int32_t>(kFastBlockRows);
+  fast_->features[static_cast<size_t>(fit->second)].used = true;
   // x >= t and x > t are the negations of x < t and x <= t (inputs here are never NaN), and
   // x < t is x <= nextafter(t, -inf).
   bool negated = p.op == CmpOp::kGe || p.op == CmpOp::kGt;
@@ -312,6 +313,7 @@ std::shared_ptr<FastPlan> Builder::BuildShape() {
       auto fit = slot_feature_.find(term.slot);
       if (term.kind != RegTerm::kNumeric || term.exponent != 1 || fit == slot_feature_.end())
         return nullptr;
+      fast_->features[static_cast<size_t>(fit->second)].used = true;
       fast_->term_source.push_back(fit->second);
     }
     if (fast_->classification) {

@@ -99,6 +99,7 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
   const size_t F = fp.features.size();
   b.n = n;
   b.x.resize(F * kFastBlockRows);
+  if (fp.float_domain) b.xf.resize(F * kFastBlockRows);
   b.ok.assign(n, 1);
   b.acc.assign(static_cast<size_t>(fp.num_acc) * n, 0.0);
   b.leaf.resize(n);
@@ -106,15 +107,31 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
   b.prediction.resize(n);
   b.probs.assign(num_categories * n, 0.0);
   uint8_t* ok = b.ok.data();
-  // check[i] stays finite while every numeric input of row i is finite (x * 0 is NaN for NaN
-  // and infinities): one vectorisable pass per feature instead of a branch per value. Rows with
+  // check[i] stays 0 while every numeric input of row i is finite (x * 0 is NaN for NaN and
+  // infinities): one vectorisable pass per feature instead of a branch per value. Rows with
   // infinities go to the row evaluator, which handles them (they are valid values there).
   b.check.assign(n, 0.0);
+  b.checkf.assign(n, 0.0f);
   double* __restrict check = b.check.data();
+  float* __restrict checkf = b.checkf.data();
   for (size_t f = 0; f < F; ++f) {
     const FastFeature& ff = fp.features[f];
     const FastSource& src = sources[f];
     double* __restrict x = b.x.data() + f * kFastBlockRows;
+    // A numeric field the model never reads can change nothing: missing is harmless and every
+    // number is valid. (Text cells and intervals can still make it invalid: checked below.)
+    if (!ff.used && ff.intervals.empty() && src.numbers != nullptr) continue;
+    if (src.numbers != nullptr && fp.float_domain && ff.intervals.empty()) {
+      // Float32 forests read float32 values only: one pass narrows and checks.
+      const double* __restrict col = src.numbers + begin;
+      float* __restrict xf = b.xf.data() + f * kFastBlockRows;
+      for (size_t i = 0; i < n; ++i) {
+        const float v = static_cast<float>(col[i]);
+        xf[i] = v;
+        checkf[i] = checkf[i] + v * 0.0f;
+      }
+      continue;
+    }
     if (src.numbers != nullptr) {
       const double* __restrict col = src.numbers + begin;
       if (ff.is_float) {
@@ -141,19 +158,15 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
         ok[i] &= static_cast<uint8_t>(in);
       }
     }
-  }
-  b.rows.clear();
-  for (size_t i = 0; i < n; ++i) {
-    ok[i] &= static_cast<uint8_t>(check[i] == 0.0);
-    if (ok[i]) b.rows.push_back(static_cast<uint32_t>(i));
-  }
-  if (fp.float_domain) {  // float features hold float values: the narrowing is exact
-    b.xf.resize(F * kFastBlockRows);
-    for (size_t f = 0; f < F; ++f) {
-      const double* __restrict x = b.x.data() + f * kFastBlockRows;
+    if (fp.float_domain) {  // float features hold float values: the narrowing is exact
       float* __restrict xf = b.xf.data() + f * kFastBlockRows;
       for (size_t i = 0; i < n; ++i) xf[i] = static_cast<float>(x[i]);
     }
+  }
+  b.rows.clear();
+  for (size_t i = 0; i < n; ++i) {
+    ok[i] &= static_cast<uint8_t>((check[i] == 0.0) & (checkf[i] == 0.0f));
+    if (ok[i]) b.rows.push_back(static_cast<uint32_t>(i));
   }
 }
 

@@ -23,6 +23,7 @@ struct FastBlock {
   std::vector<float> xf;        // the same as float32 (FastPlan::float_domain)
   std::vector<uint8_t> ok;      // per row: every feature present and valid
   std::vector<double> check;    // per row: 0 while every numeric input is finite
+  std::vector<float> checkf;    // the same for float32 inputs
   std::vector<uint32_t> rows;   // the ok rows
   std::vector<double> acc;      // num_acc x n accumulators (column-major)
   std::vector<int32_t> leaf;    // kTree: the leaf each row reached

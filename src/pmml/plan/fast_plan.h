@@ -63,6 +63,7 @@ enum class FastShape : uint8_t {
 struct FastFeature {
   int32_t input = 0;  // index into the document model's inputs
   bool is_float = false;
+  bool used = false;  // some split or regression term reads it
   std::vector<Interval> intervals;  // a value outside every interval is invalid (row fallback)
 };
 
