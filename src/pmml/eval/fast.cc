@@ -8,6 +8,15 @@
 namespace fluxscore::pmml {
 namespace {
 
+// The column loops are compiled twice, for AVX2 and for baseline x86-64, and the loader picks the
+// one this CPU runs (GCC function multi-versioning). The arithmetic is the same IEEE operations
+// in the same order either way (no FMA: -ffp-contract=off), so results do not change.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define FLUXSCORE_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#else
+#define FLUXSCORE_MULTIVERSION
+#endif
+
 constexpr size_t kLanes = 16;  // rows walked through one tree at the same time
 
 // Walks every tree for the ok rows, kLanes rows at a time, each a fixed number of branch-free
@@ -94,6 +103,7 @@ void WalkTrees(const FastPlan& fp, FastBlock& b) {
 
 }  // namespace
 
+FLUXSCORE_MULTIVERSION
 void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size_t begin,
                 size_t n, size_t num_categories, FastBlock& b) {
   const size_t F = fp.features.size();
@@ -114,6 +124,7 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
   b.checkf.assign(n, 0.0f);
   double* __restrict check = b.check.data();
   float* __restrict checkf = b.checkf.data();
+  b.column.assign(F, nullptr);
   for (size_t f = 0; f < F; ++f) {
     const FastFeature& ff = fp.features[f];
     const FastSource& src = sources[f];
@@ -121,6 +132,15 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
     // A numeric field the model never reads can change nothing: missing is harmless and every
     // number is valid. (Text cells and intervals can still make it invalid: checked below.)
     if (!ff.used && ff.intervals.empty() && src.numbers != nullptr) continue;
+    b.column[f] = x;
+    if (src.numbers != nullptr && !ff.is_float && ff.intervals.empty() &&
+        fp.shape == FastShape::kRegression) {
+      // Regressions read double columns in place: only the finiteness check passes over them.
+      const double* __restrict col = src.numbers + begin;
+      b.column[f] = col;
+      for (size_t i = 0; i < n; ++i) check[i] = check[i] + col[i] * 0.0;
+      continue;
+    }
     if (src.numbers != nullptr && fp.float_domain && ff.intervals.empty()) {
       // Float32 forests read float32 values only: one pass narrows and checks.
       const double* __restrict col = src.numbers + begin;
@@ -170,6 +190,7 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
   }
 }
 
+FLUXSCORE_MULTIVERSION
 void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
   const SubModel& root = plan.root();
   const size_t k = root.target.categories.size();
@@ -207,9 +228,9 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
       double* __restrict yt = y.data() + t * n;
       for (int32_t term = table.begin; term < table.end; ++term) {
         const double coef = reg.terms[static_cast<size_t>(term)].coef;
-        const size_t stride = fp.shape == FastShape::kChain ? n : kFastBlockRows;
+        const size_t source = static_cast<size_t>(fp.term_source[static_cast<size_t>(term)]);
         const double* __restrict in =
-            src + static_cast<size_t>(fp.term_source[static_cast<size_t>(term)]) * stride;
+            fp.shape == FastShape::kChain ? src + source * n : b.column[source];
         for (size_t i = 0; i < n; ++i) yt[i] = yt[i] + coef * in[i];
       }
       for (size_t i = 0; i < n; ++i) yt[i] = yt[i] + table.intercept;
