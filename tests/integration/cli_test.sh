@@ -63,6 +63,12 @@ printf '<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><DataDictionary/
 check "inspect unsupported exit 2" test $? -eq 2
 check "inspect names unsupported element" grep -q 'nn.pmml:2: /PMML/NeuralNetwork: model element <NeuralNetwork> is not supported' "$tmp/inspect2.txt"
 
+# inspect lists every unsupported element, not only the first.
+printf '<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><DataDictionary>\n<DataField name="a" optype="continuous" dataType="double"/></DataDictionary>\n<MiningModel functionName="regression"><MiningSchema><MiningField name="a"/></MiningSchema>\n<Segmentation multipleModelMethod="sum"><Segment><True/>\n<NeuralNetwork functionName="regression"/></Segment><Segment><True/>\n<Scorecard functionName="regression"/></Segment></Segmentation></MiningModel></PMML>' >"$tmp/two.pmml"
+"$bin" inspect "$tmp/two.pmml" >"$tmp/inspect3.txt" 2>&1
+check "inspect lists the first unsupported element" grep -q 'two.pmml:5: .*Segment\[1\]/NeuralNetwork' "$tmp/inspect3.txt"
+check "inspect lists the second unsupported element" grep -q 'two.pmml:6: .*Segment\[2\]/Scorecard: <Scorecard> is not supported' "$tmp/inspect3.txt"
+
 # 8. usage errors exit 2
 "$bin" score >/dev/null 2>&1
 check "usage error exit 2" test $? -eq 2

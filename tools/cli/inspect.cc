@@ -12,6 +12,13 @@ int RunInspect(const InspectArgs& args) {
     const Status& s = model.status();
     if (s.code() == Status::Code::kUnsupported) {
       fmt::print("unsupported: {}\n", s.message());
+      // Loading stopped at the first; list every unsupported element of the document.
+      auto all = pmml::ListUnsupportedElements(args.model);
+      if (all.ok()) {
+        for (const std::string& m : *all)
+          if (s.message().find(m.substr(0, m.find(": <"))) == std::string::npos)
+            fmt::print("unsupported: {}\n", m);
+      }
     } else {
       fmt::print(stderr, "fluxscore: {}\n", s.ToString());
     }

@@ -116,4 +116,10 @@ class Model {
   std::vector<FieldInfo> output_infos_;
 };
 
+// Every element of the document at `path` that this engine does not implement, one message each
+// ("file:line: /PMML/MiningModel/Segmentation/Segment[2]/NeuralNetwork: <NeuralNetwork> is not
+// supported"). Loading stops at the first problem; this lists them all. Errors only for an
+// unreadable or malformed document.
+Result<std::vector<std::string>> ListUnsupportedElements(const std::string& path);
+
 }  // namespace fluxscore::pmml
