@@ -685,44 +685,20 @@ bool FormatDatetime(double v, ValueType t, std::string_view pattern, std::string
       case 's':
         AppendNum(*out, days * 86400 + secs, 1, '0');
         break;
-      case 'D': {
+      default: {
+        // Composite conversions expand to their parts.
+        static constexpr std::pair<char, const char*> kComposite[] = {
+            {'D', "%m/%d/%y"},    {'F', "%Y-%m-%d"},    {'T', "%H:%M:%S"},
+            {'R', "%H:%M"},       {'r', "%I:%M:%S %p"}, {'c', "%a %b %e %H:%M:%S %Y"}};
+        const char* expansion = nullptr;
+        for (const auto& [conv, expanded] : kComposite)
+          if (conv == pattern[i]) expansion = expanded;
+        if (expansion == nullptr) return false;
         std::string part;
-        FormatDatetime(v, t, "%m/%d/%y", &part);
+        if (!FormatDatetime(v, t, expansion, &part)) return false;
         *out += part;
         break;
       }
-      case 'F': {
-        std::string part;
-        FormatDatetime(v, t, "%Y-%m-%d", &part);
-        *out += part;
-        break;
-      }
-      case 'T': {
-        std::string part;
-        FormatDatetime(v, t, "%H:%M:%S", &part);
-        *out += part;
-        break;
-      }
-      case 'R': {
-        std::string part;
-        FormatDatetime(v, t, "%H:%M", &part);
-        *out += part;
-        break;
-      }
-      case 'r': {
-        std::string part;
-        FormatDatetime(v, t, "%I:%M:%S %p", &part);
-        *out += part;
-        break;
-      }
-      case 'c': {
-        std::string part;
-        FormatDatetime(v, t, "%a %b %e %H:%M:%S %Y", &part);
-        *out += part;
-        break;
-      }
-      default:
-        return false;
     }
   }
   return true;
