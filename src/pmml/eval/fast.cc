@@ -135,10 +135,10 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
     b.column[f] = x;
     if (src.numbers != nullptr && !ff.is_float && ff.intervals.empty() &&
         fp.shape == FastShape::kRegression) {
-      // Regressions read double columns in place: only the finiteness check passes over them.
-      const double* __restrict col = src.numbers + begin;
-      b.column[f] = col;
-      for (size_t i = 0; i < n; ++i) check[i] = check[i] + col[i] * 0.0;
+      // Regressions read double columns in place and need no check pass: a missing (NaN) input
+      // makes its table's value NaN, which RunFastKernels sends to the row evaluator; infinities
+      // are valid values, on which both paths do the same arithmetic.
+      b.column[f] = src.numbers + begin;
       continue;
     }
     if (src.numbers != nullptr && fp.float_domain && ff.intervals.empty()) {
@@ -237,7 +237,7 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
     }
     if (!fp.classification) {
       for (uint32_t i : b.rows) {
-        if (fp.shape == FastShape::kChain && std::isnan(y[i])) continue;
+        if (std::isnan(y[i])) continue;  // a missing input (or a chain's missing leaf)
         pred[i] = ApplyTarget(fm.target, RegressionOutput(reg, y[i], false), false);
         decided[i] = 1;
       }
