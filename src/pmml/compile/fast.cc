@@ -287,7 +287,15 @@ bool Builder::Columns(int32_t prediction_model) {
 
 std::shared_ptr<FastPlan> Builder::Build() {
   std::shared_ptr<FastPlan> plan = BuildShape();
-  if (plan != nullptr) plan->float_domain = FloatDomain();
+  if (plan == nullptr) return plan;
+  plan->float_domain = FloatDomain();
+  FastForest& f = plan->forest;
+  if (f.width == 1) {
+    f.node_value.assign(f.nodes.size(), NAN);
+    for (size_t i = 0; i < f.nodes.size(); ++i)
+      if (f.leaf_of_node[i] >= 0)
+        f.node_value[i] = f.leaf_values[static_cast<size_t>(f.leaf_of_node[i])];
+  }
   return plan;
 }
 

@@ -65,6 +65,11 @@ void WalkTreesT(const FastPlan& fp, FastBlock& b, const Node* __restrict nodes,
         for (size_t j = 0; j < kLanes; ++j) b.leaf[r[j]] = leaf_of[idx[j]];
         continue;
       }
+      if (W == 1) {  // one value per leaf, read straight by node (boosting, regression forests)
+        const double* nv = f.node_value.data();
+        for (size_t j = 0; j < kLanes; ++j) acc0[r[j]] = acc0[r[j]] + nv[idx[j]];
+        continue;
+      }
       for (size_t j = 0; j < kLanes; ++j) {
         const double* lv = f.leaf_values.data() + static_cast<size_t>(leaf_of[idx[j]]) * W;
         for (size_t w = 0; w < W; ++w) {

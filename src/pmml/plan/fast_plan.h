@@ -48,6 +48,7 @@ struct FastForest {
   std::vector<int32_t> steps;         // per tree: splits on its longest path
   std::vector<int32_t> tree_acc;      // per tree: first accumulator it adds into
   std::vector<double> leaf_values;    // `width` values per leaf (NaN: no prediction)
+  std::vector<double> node_value;     // width 1: per node, its leaf's value (NaN for splits)
   std::vector<int32_t> leaf_pred;     // per leaf: predicted category (single classification tree)
   int32_t width = 1;                  // values per leaf: categories, or 1 for regression
 };
