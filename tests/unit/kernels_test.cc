@@ -240,3 +240,41 @@ TEST(CompiledKernelsTest, ResultsDoNotDependOnThreadsOrBlockSizes) {
 
 }  // namespace
 }  // namespace fluxscore
+
+namespace fluxscore {
+namespace {
+
+// Inputs as text (a string column feeding numeric fields, with unparseable cells) take the
+// kernels' dictionary path; results must still equal the row evaluator's.
+TEST(CompiledKernelsTest, TextColumnsAndBadCellsMatchTheRowEvaluator) {
+  Table numeric = Data(2000);
+  Table text;
+  for (size_t c = 0; c < numeric.num_columns(); ++c) {
+    const Column& src = numeric.columns()[c];
+    if (c % 2 == 0) {
+      text.AddColumn(src);
+      continue;
+    }
+    Column col = Column::String(src.name());
+    for (size_t r = 0; r < src.size(); ++r) {
+      if (r % 97 == 5) col.AppendString("not a number");
+      else if (src.IsMissing(r)) col.AppendMissing();
+      else col.AppendString(FormatDouble(src.numbers()[r]));
+    }
+    text.AddColumn(std::move(col));
+  }
+  for (const auto& [name, xml] : Models()) {
+    auto m = pmml::Model::LoadString(xml, name);
+    ASSERT_TRUE(m.ok());
+    pmml::ScoreOptions fast, slow;
+    slow.compiled_kernels = false;
+    auto a = m->Score(text, fast);
+    auto b = m->Score(text, slow);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ExpectIdentical(*a, *b, name + " (text columns)");
+    EXPECT_FALSE(a->row_errors.empty()) << name << ": unparseable cells are invalid values";
+  }
+}
+
+}  // namespace
+}  // namespace fluxscore
