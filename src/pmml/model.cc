@@ -212,7 +212,9 @@ void WriteCell(OutputBuffers& out, size_t c, size_t row, Cell v,
       return;
     }
     double text_code = v.v;
-    if (out.types[c] != ValueType::kString)
+    if (out.types[c] == ValueType::kBoolean)
+      text_code = v.v != 0 ? kTrueCode : kFalseCode;  // no text formatting per row
+    else if (out.types[c] != ValueType::kString)
       text_code = st.ctx.Intern(FormatValue(v.v, out.types[c], st.ctx));
     auto code = static_cast<int32_t>(text_code);
     if (code >= pool_size) {

@@ -168,8 +168,9 @@ Status Compiler::Run() {
   pugi::xml_node root = doc_.root();
   plan_.source = doc_.source();
   plan_.pmml_version = doc_.version();
-  plan_.pool.Intern("false");  // boolean outputs are written as text without overflow
-  plan_.pool.Intern("true");
+  // kFalseCode / kTrueCode (value.h): boolean outputs are written without per-row formatting.
+  if (plan_.pool.Intern("false") != kFalseCode || plan_.pool.Intern("true") != kTrueCode)
+    return Status::InvalidModel("internal: the string pool must start with false, true");
   pugi::xml_node model_node;
   {
     std::vector<std::string_view> allowed = {"Header", "MiningBuildTask", "DataDictionary",
@@ -685,11 +686,6 @@ Status Compiler::CompileOutput(pugi::xml_node node, int32_t mi) {
       inferred = ValueType::kString;
       if (source->kind != ModelKind::kTree)
         return Unsupported(of, "entityId is supported for TreeModel only");
-    } else if (feature == "residual") {
-      op.feature = ResultFeature::kResidual;
-      if (model(mi).target_slot < 0)
-        return Unsupported(of, "result feature residual is not supported yet");
-      op.source_slot = model(mi).target_slot;
     } else if (feature == "transformedValue" || feature == "decision") {
       op.feature = feature == "decision" ? ResultFeature::kDecision
                                          : ResultFeature::kTransformedValue;

@@ -28,6 +28,11 @@ Status Compiler::CompileRegression(pugi::xml_node node, int32_t mi) {
       model_type != "logisticRegression")
     return Unsupported(node, fmt::format("modelType '{}' is not supported", model_type));
 
+  // NumericPredictor / CategoricalPredictor name their field by `name` (PMML 4.x) or `field`.
+  auto predictor_field = [&](pugi::xml_node p) {
+    return Resolve(p.attribute("name") ? p.attribute("name").value() : p.attribute("field").value(),
+                   p, 0);
+  };
   for (pugi::xml_node t : Children(node)) {
     if (Document::LocalName(t) != "RegressionTable") continue;
     FLUXSCORE_RETURN_IF_ERROR(Check(t, {"intercept", "targetCategory"},
@@ -48,18 +53,14 @@ Status Compiler::CompileRegression(pugi::xml_node node, int32_t mi) {
       RegTerm term;
       if (kind == "NumericPredictor") {
         FLUXSCORE_RETURN_IF_ERROR(Check(p, {"name", "field", "exponent", "coefficient"}, {}));
-        std::string_view name = p.attribute("name") ? p.attribute("name").value()
-                                                    : p.attribute("field").value();
-        FLUXSCORE_ASSIGN_OR_RETURN(Binding b, Resolve(name, p, 0));
+        FLUXSCORE_ASSIGN_OR_RETURN(Binding b, predictor_field(p));
         term.kind = RegTerm::kNumeric;
         term.slot = b.slot;
         FLUXSCORE_ASSIGN_OR_RETURN(term.exponent, Number(p, "exponent", 1));
         FLUXSCORE_ASSIGN_OR_RETURN(term.coef, RequiredNumber(p, "coefficient"));
       } else if (kind == "CategoricalPredictor") {
         FLUXSCORE_RETURN_IF_ERROR(Check(p, {"name", "field", "value", "coefficient"}, {}));
-        std::string_view name = p.attribute("name") ? p.attribute("name").value()
-                                                    : p.attribute("field").value();
-        FLUXSCORE_ASSIGN_OR_RETURN(Binding b, Resolve(name, p, 0));
+        FLUXSCORE_ASSIGN_OR_RETURN(Binding b, predictor_field(p));
         term.kind = RegTerm::kCategorical;
         term.slot = b.slot;
         if (!p.attribute("value")) return Error(p, "CategoricalPredictor needs a value");

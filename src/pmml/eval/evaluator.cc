@@ -77,7 +77,6 @@ Cell EvalExpr(const Plan& plan, int32_t ei, RowState& st) {
   const int32_t nargs = e.args_end - e.args_begin;
   switch (e.kind) {
     case ExprKind::kConstant:
-    case ExprKind::kMissing:
       return e.value;
     case ExprKind::kFieldRef: {
       Cell c = st.cells[static_cast<size_t>(e.slot)];

@@ -37,7 +37,6 @@ struct RowState {
   std::vector<double> confs;  // per model, per category, NaN = none
   std::vector<Cell> scratch;        // argument stack for Apply/MapValues (reused)
   std::vector<double> acc;          // per-category accumulator (strategies, aggregation)
-  std::vector<double> acc2;
   std::vector<int32_t> node_stack;  // explicit stack for multi-branch tree walks
   // Per MiningModel: segment results collected for median / max / weighted combinations
   // (per model, because segments may themselves be MiningModels using theirs).

@@ -584,9 +584,6 @@ void EvaluateOutputs(const Plan& plan, const SubModel& own, RowState& st) {
           from = ValueType::kString;
         }
         break;
-      case ResultFeature::kResidual:
-      case ResultFeature::kAffinity:
-        break;
       case ResultFeature::kTransformedValue:
       case ResultFeature::kDecision:
         out = EvalExpr(plan, op.expr, st);

@@ -28,7 +28,6 @@ enum class ExprKind : uint8_t {
   kMapValues,
   kApply,         // builtin over args
   kIf,            // lazily evaluated if(cond, then[, else])
-  kMissing,       // Constant with missing="true" / no value
   kTextIndex,     // term frequency of args[1] (term) in args[0] (text); aux -> text_indexes
 };
 
@@ -187,7 +186,7 @@ struct TargetPlan {
 
 enum class ResultFeature : uint8_t {
   kPredictedValue, kPredictedDisplayValue, kProbability, kConfidence, kEntityId,
-  kTransformedValue, kDecision, kAffinity, kResidual,
+  kTransformedValue, kDecision,
 };
 
 struct OutputPlan {
@@ -202,7 +201,6 @@ struct OutputPlan {
   int32_t category = -1;   // index of `value` in the model's target categories
   int32_t expr = -1;       // transformedValue / decision expression
   int32_t slot = -1;       // where the result is stored for later output fields
-  int32_t source_slot = -1;  // residual: the target field's input slot
   int32_t segment_model = -1;  // segmentId: the result is that segment's model's
 };
 
@@ -266,7 +264,6 @@ struct SubModel {
   int32_t body = -1;         // index into Plan::trees / regressions / segmentations
   int32_t prob_offset = 0;   // this model's per-category scratch in RowState
   bool float_math = false;   // x-mathContext="float": aggregate in float32
-  int32_t target_slot = -1;  // input slot of the target field (residual), -1 none
 };
 
 struct FastPlan;  // plan/fast_plan.h

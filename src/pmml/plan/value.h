@@ -40,6 +40,11 @@ enum class ValueType : uint8_t { kString, kNumber, kBoolean, kDate, kTime, kDate
 ValueType ValueTypeOf(DataType t);
 std::string_view ToString(ValueType t);
 
+// Every compiled model's pool starts with these two strings, so boolean outputs are written as
+// text without formatting or interning per row.
+inline constexpr int32_t kFalseCode = 0;
+inline constexpr int32_t kTrueCode = 1;
+
 // Interned strings of a compiled model. Immutable after compilation.
 class StringPool {
  public:
