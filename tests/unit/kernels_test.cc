@@ -46,16 +46,20 @@ std::string Schema(bool with_target) {
 }
 
 // A random binary tree of the given depth. classes: labels a leaf may mention (empty: regression).
+// early > 0: off the leftmost path, a node becomes a leaf with that probability (ragged trees:
+// leaves above the bottom level; the leftmost path still reaches `depth`).
 std::string Tree(std::mt19937& rng, int depth, const std::vector<std::string>& classes,
-                 const std::string& extra_attrs = "") {
+                 const std::string& extra_attrs = "", double early = 0) {
+  std::uniform_real_distribution<double> stop(0.0, 1.0);
   std::uniform_int_distribution<int> feat(0, kFeatures - 1);
   std::normal_distribution<double> thr(0.0, 0.7);
   std::uniform_int_distribution<int> count(0, 40);
   std::string s = "<TreeModel functionName=\"" +
                   std::string(classes.empty() ? "regression" : "classification") + "\"" +
                   extra_attrs + ">" + Schema(false);
-  std::function<void(int, const std::string&)> node = [&](int d, const std::string& pred) {
-    if (d == depth) {
+  std::function<void(int, const std::string&, bool)> node = [&](int d, const std::string& pred,
+                                                                bool spine) {
+    if (d == depth || (!spine && d > 0 && stop(rng) < early)) {
       if (classes.empty()) {
         s += "<Node score=\"" + std::to_string(thr(rng)) + "\">" + pred + "</Node>";
         return;
@@ -71,11 +75,13 @@ std::string Tree(std::mt19937& rng, int depth, const std::vector<std::string>& c
     char t[32];
     std::snprintf(t, sizeof t, "%.9g", static_cast<double>(static_cast<float>(thr(rng))));
     s += "<Node" + std::string(classes.empty() ? " score=\"0.25\"" : "") + ">" + pred;
-    node(d + 1, "<SimplePredicate field=\"" + f + "\" operator=\"lessOrEqual\" value=\"" + t + "\"/>");
-    node(d + 1, "<SimplePredicate field=\"" + f + "\" operator=\"greaterThan\" value=\"" + t + "\"/>");
+    node(d + 1, "<SimplePredicate field=\"" + f + "\" operator=\"lessOrEqual\" value=\"" + t + "\"/>",
+         spine);
+    node(d + 1, "<SimplePredicate field=\"" + f + "\" operator=\"greaterThan\" value=\"" + t + "\"/>",
+         false);
     s += "</Node>";
   };
-  node(0, "<True/>");
+  node(0, "<True/>", true);
   return s + "</TreeModel>";
 }
 
@@ -113,6 +119,19 @@ std::vector<std::pair<std::string, std::string>> Models() {
                     "<Segmentation multipleModelMethod=\"average\">";
     for (int i = 0; i < 5; ++i) s += "<Segment><True/>" + Tree(rng, 6, {"a", "b", "c"}) + "</Segment>";
     out.emplace_back("forest-float32", Doc(true, s + "</Segmentation></MiningModel>"));
+    g_all_float = false;
+  }
+  // Ragged forests: leaves above the bottom level, and trees deeper than kPerfectMaxDepth (12)
+  // next to shallow ones, so the perfect layout (always-left padding, column-wise top levels)
+  // and the linked layout both run, in float32 and in double.
+  for (bool all_float : {true, false}) {
+    g_all_float = all_float;
+    std::string s = "<MiningModel functionName=\"classification\">" + Schema(true) + ProbOutputs() +
+                    "<Segmentation multipleModelMethod=\"average\">";
+    for (int depth : {1, 3, 7, 12, 13, 15, 2})
+      s += "<Segment><True/>" + Tree(rng, depth, {"a", "b", "c"}, "", 0.35) + "</Segment>";
+    out.emplace_back(all_float ? "forest-ragged-float32" : "forest-ragged",
+                     Doc(true, s + "</Segmentation></MiningModel>"));
     g_all_float = false;
   }
   {  // regression forest: sum with Targets

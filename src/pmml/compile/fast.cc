@@ -1,6 +1,7 @@
 // Recognises the document shapes that get compiled batch kernels and flattens their trees into
 // FNode arrays (see plan/fast_plan.h). Anything outside these shapes keeps the row evaluator.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <memory>
 #include <unordered_map>
@@ -9,6 +10,8 @@
 
 namespace fluxscore::pmml {
 namespace {
+
+void LayOutPerfectTrees(FastPlan& plan);
 
 constexpr size_t kMaxFastDepth = 4096;  // deeper trees keep the row evaluator
 
@@ -162,7 +165,7 @@ int32_t Builder::Chain(const Tree& t, int32_t ni, int32_t child, int depth) {
     return 0;
   }
   FNode node;
-  node.x_offset = fit->second * static_cast<int32_t>(kFastBlockRows);
+  node.x_offset = fit->second * static_cast<int32_t>(kFastLanes);
   fast_->features[static_cast<size_t>(fit->second)].used = true;
   // x >= t and x > t are the negations of x < t and x <= t (inputs here are never NaN), and
   // x < t is x <= nextafter(t, -inf).
@@ -296,6 +299,7 @@ std::shared_ptr<FastPlan> Builder::Build() {
       if (f.leaf_of_node[i] >= 0)
         f.node_value[i] = f.leaf_values[static_cast<size_t>(f.leaf_of_node[i])];
   }
+  LayOutPerfectTrees(*plan);
   return plan;
 }
 
@@ -398,6 +402,64 @@ std::shared_ptr<FastPlan> Builder::BuildShape() {
     return fast_;
   }
   return nullptr;
+}
+
+// Lays out every tree of at most kPerfectMaxDepth steps as a perfect binary tree (see
+// fast_plan.h); deeper trees keep only the linked layout.
+void LayOutPerfectTrees(FastPlan& plan) {
+  FastForest& f = plan.forest;
+  const bool f32 = plan.float_domain;
+  for (size_t t = 0; t < f.roots.size(); ++t) {
+    const int32_t depth = f.steps[t];
+    if (depth > kPerfectMaxDepth) {
+      f.perfect_base.push_back(-1);
+      f.bottom_base.push_back(-1);
+      continue;
+    }
+    const size_t internal = (size_t{1} << depth) - 1;
+    const size_t pbase = f32 ? f.pnodes32.size() : f.pnodes.size();
+    const size_t bbase = f.bottom.size();
+    f.perfect_base.push_back(static_cast<int32_t>(pbase));
+    f.bottom_base.push_back(static_cast<int32_t>(bbase));
+    // Always-left tests read the root's feature (a column the block holds) against +inf.
+    const int32_t any_offset = f.nodes[static_cast<size_t>(f.roots[t])].x_offset;
+    PNode left;
+    left.threshold = INFINITY;
+    left.x_offset = any_offset;
+    PNode32 left32;
+    left32.threshold = INFINITY;
+    left32.x_offset = any_offset;
+    if (f32) {
+      f.pnodes32.resize(pbase + internal, left32);
+    } else {
+      f.pnodes.resize(pbase + internal, left);
+    }
+    f.bottom.resize(bbase + internal + 1, -1);
+    // (node, position, depth) — iterative, positions are below 2^13.
+    std::vector<std::array<int32_t, 3>> stack = {{f.roots[t], 0, 0}};
+    while (!stack.empty()) {
+      auto [node, pos, d] = stack.back();
+      stack.pop_back();
+      const size_t un = static_cast<size_t>(node);
+      if (d == depth) {
+        f.bottom[bbase + static_cast<size_t>(pos) - internal] = node;
+        continue;
+      }
+      const bool leaf = f.leaf_of_node[un] >= 0;
+      if (!leaf) {
+        if (f32) {
+          f.pnodes32[pbase + static_cast<size_t>(pos)] = {f.nodes32[un].threshold,
+                                                          f.nodes32[un].x_offset, };
+        } else {
+          PNode& p = f.pnodes[pbase + static_cast<size_t>(pos)];
+          p.threshold = f.nodes[un].threshold;
+          p.x_offset = f.nodes[un].x_offset;
+        }
+      }
+      stack.push_back({leaf ? node : f.nodes[un].child[0], 2 * pos + 1, d + 1});
+      stack.push_back({leaf ? node : f.nodes[un].child[1], 2 * pos + 2, d + 1});
+    }
+  }
 }
 
 }  // namespace

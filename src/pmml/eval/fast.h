@@ -21,6 +21,8 @@ struct FastBlock {
   size_t n = 0;                 // rows in the block
   std::vector<double> x;        // features x kFastBlockRows, column-major
   std::vector<float> xf;        // the same as float32 (FastPlan::float_domain)
+  std::vector<double> tile;     // the ok rows in tiles of kFastLanes rows (see fast_plan.h)
+  std::vector<float> tilef;     // the same as float32
   std::vector<const double*> column;  // per feature: its values for the block (x, or in place)
   std::vector<uint8_t> ok;      // per row: every feature present and valid
   std::vector<double> check;    // per row: 0 while every numeric input is finite

@@ -23,9 +23,14 @@ namespace fluxscore::pmml {
 // in L1/L2 while every tree is walked over them.
 inline constexpr size_t kFastBlockRows = 2048;
 
+// Rows walked through one tree at the same time. Trees read a sub-block's rows in tiles of
+// kFastLanes rows: tile g holds, feature by feature, the values of rows 16g..16g+15, so lane j
+// of a walk finds feature f at tile + f * kFastLanes + j (x_offset = f * kFastLanes).
+inline constexpr size_t kFastLanes = 16;
+
 struct FNode {
   double threshold = 0;
-  int32_t x_offset = 0;  // feature index * kFastBlockRows: the feature's column in a sub-block
+  int32_t x_offset = 0;  // feature index * kFastLanes: the feature's place in a row tile
   int32_t child[2] = {0, 0};  // [0]: x <= threshold (left), [1]: otherwise (right); indexing by
                               // the comparison keeps the walk free of unpredictable branches
   int32_t pad = 0;
@@ -40,6 +45,24 @@ struct FNode32 {
   int32_t child[2] = {0, 0};
 };
 
+// Trees no deeper than kPerfectMaxDepth are also laid out as perfect binary trees: the children
+// of position i are 2i+1 and 2i+2, so a node holds only its test (8 bytes in float32), a walk
+// computes the next position instead of loading it, and after exactly `steps` steps the position
+// names a bottom slot that maps back to the reached node. A leaf above the bottom becomes a test
+// that always goes left (threshold +inf; inputs reaching kernels are finite).
+inline constexpr int32_t kPerfectMaxDepth = 12;
+
+struct PNode {
+  double threshold = 0;
+  int32_t x_offset = 0;
+  int32_t pad = 0;
+};
+
+struct PNode32 {
+  float threshold = 0;
+  int32_t x_offset = 0;
+};
+
 struct FastForest {
   std::vector<FNode> nodes;
   std::vector<FNode32> nodes32;       // when FastPlan::float_domain: parallel to nodes
@@ -51,6 +74,12 @@ struct FastForest {
   std::vector<double> node_value;     // width 1: per node, its leaf's value (NaN for splits)
   std::vector<int32_t> leaf_pred;     // per leaf: predicted category (single classification tree)
   int32_t width = 1;                  // values per leaf: categories, or 1 for regression
+  // Perfect layouts (see kPerfectMaxDepth); pnodes32 when FastPlan::float_domain, else pnodes.
+  std::vector<PNode> pnodes;
+  std::vector<PNode32> pnodes32;
+  std::vector<int32_t> perfect_base;  // per tree: its first position in pnodes; -1: not laid out
+  std::vector<int32_t> bottom_base;   // per tree: its first slot in bottom
+  std::vector<int32_t> bottom;        // per bottom slot: the node (index into nodes) it reaches
 };
 
 enum class FastShape : uint8_t {
