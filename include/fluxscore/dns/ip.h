@@ -1,0 +1,37 @@
+// IPv4 and IPv6 addresses as one value type (IPv4 held as IPv4-mapped IPv6, ::ffff:a.b.c.d).
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace fluxscore::dns {
+
+using U128 = unsigned __int128;
+
+struct IpAddr {
+  std::array<uint8_t, 16> bytes{};
+
+  // Strict text forms only: dotted quad (no leading zeros beyond "0", no spaces) or RFC 4291
+  // IPv6 text (inet_pton rules, including embedded IPv4). Anything else: nullopt.
+  static std::optional<IpAddr> Parse(std::string_view text);
+  static IpAddr FromV4(uint32_t host_order);
+  static IpAddr FromU128(U128 v);
+
+  bool is_v4() const;
+  uint32_t v4() const;  // host order; only meaningful when is_v4()
+  U128 ToU128() const;  // big-endian value of the 16 bytes (IPv4: 0xffff'xxxxxxxx)
+  std::string ToString() const;  // IPv4 dotted quad, IPv6 RFC 5952 (inet_ntop)
+
+  auto operator<=>(const IpAddr&) const = default;
+  bool operator==(const IpAddr&) const = default;
+};
+
+struct IpAddrHash {
+  size_t operator()(const IpAddr& a) const noexcept;
+};
+
+}  // namespace fluxscore::dns
