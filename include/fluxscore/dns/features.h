@@ -1,0 +1,129 @@
+// Per-domain fast-flux features over tumbling time windows, from DnsRecords, with state that
+// merges exactly: Aggregate(A) merged with Aggregate(B) equals Aggregate(A ∪ B).
+// Every column is defined in docs/features.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "fluxscore/dns/record.h"
+#include "fluxscore/status.h"
+
+namespace fluxscore::dns {
+
+class Enricher;  // fluxscore/dns/enrich.h
+
+// The Public Suffix List (https://publicsuffix.org/list/): rules, wildcards, exceptions.
+class PublicSuffixList {
+ public:
+  static Result<PublicSuffixList> Load(const std::string& path);
+  // Registered domain (public suffix + one label) of a normalised name; the name itself when it
+  // is a public suffix or has no label left of its suffix.
+  std::string_view Registered(std::string_view name) const;
+  // Length of the public suffix of `name` (bytes, without the dot before it).
+  size_t SuffixLength(std::string_view name) const;
+  size_t rules() const { return rules_.size() + wildcards_.size() + exceptions_.size(); }
+
+ private:
+  std::unordered_set<std::string> rules_, wildcards_, exceptions_;  // wildcards_: "x" for "*.x"
+};
+
+// Dictionary words for name_word_ratio (lower-case ASCII letters, at least 3 long).
+class WordList {
+ public:
+  static Result<WordList> Load(const std::string& path);
+  // Length of the longest substring of `label` that is a word (0 if none).
+  size_t LongestWord(std::string_view label) const;
+  size_t size() const { return words_.size(); }
+
+ private:
+  std::unordered_set<std::string> words_;
+  size_t max_len_ = 0;
+};
+
+enum class KeyMode { kFqdn, kRegistered };
+
+struct FeatureOptions {
+  int64_t window_seconds = 86400;
+  KeyMode key = KeyMode::kFqdn;
+  const PublicSuffixList* psl = nullptr;  // required for KeyMode::kRegistered and name features
+  uint32_t min_ips = 3;                   // prefilter: keys with fewer distinct IPs get no row
+  // Distinct sets (answer IPs, clients, TTL values) are exact up to this many members; beyond,
+  // each keeps the `sample_cap` members of smallest hash (a uniform sample that merges exactly)
+  // and counts are estimated from it (docs/features.md).
+  uint32_t sample_cap = 2048;
+  // TTL change counting keeps the first `sample_cap` (time, TTL) events by time.
+  uint64_t memory_budget = uint64_t{2} << 30;  // bytes of aggregation state
+};
+
+// One output row: the key, its window and the feature values (NaN = empty).
+struct FeatureRow {
+  std::string domain;
+  int64_t window_start = 0;
+  std::vector<double> values;  // parallel to FeatureColumns()
+};
+
+struct FeatureColumn {
+  std::string_view name;
+  bool integer;  // printed without a fraction
+};
+// The feature columns after `domain` and `window_start`, in output order.
+const std::vector<FeatureColumn>& FeatureColumns();
+
+struct FinishStats {
+  uint64_t keys = 0;           // (key, window) pairs aggregated
+  uint64_t passed = 0;         // rows produced
+  uint64_t filtered = 0;       // keys with fewer than min_ips distinct IPs
+  uint64_t address_ips = 0;    // distinct (key, IP) pairs looked up
+  uint64_t unknown_asn = 0;    // ... with no ASN match
+  uint64_t unknown_country = 0;
+  uint64_t sampled_keys = 0;   // keys whose IP set went beyond sample_cap
+};
+
+class Aggregator : public RecordSink {
+ public:
+  explicit Aggregator(FeatureOptions opts);
+  ~Aggregator() override;
+  Aggregator(Aggregator&&) noexcept;
+
+  void Add(const DnsRecord& r) override;
+  // Adds another aggregator's state (same window and key mode).
+  Status Merge(const Aggregator& other);
+
+  // OK while the state fits the memory budget; once it does not, further records are counted
+  // (dropped_records) but not aggregated, and this says so.
+  Status budget_status() const;
+  uint64_t dropped_records() const;
+  uint64_t approx_bytes() const;
+  size_t keys() const;
+
+  // Computes the rows (sorted by window_start, domain) of the keys that pass the prefilter.
+  // enricher may be null (ASN/country columns then empty).
+  std::vector<FeatureRow> Finish(const Enricher* enricher, const WordList* words,
+                                 FinishStats* stats) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// CSV with a header line (`domain,window_start,<FeatureColumns()>`), empty cells for NaN.
+void WriteFeaturesCsv(const std::vector<FeatureRow>& rows, std::ostream& out);
+// One JSON object per row, null for NaN.
+void WriteFeaturesJsonl(const std::vector<FeatureRow>& rows, std::ostream& out);
+
+// Name features on their own (also used by Finish): length, labels, digit/vowel ratios,
+// entropy and word ratio of the registered label.
+struct NameFeatures {
+  double length = 0, labels = 0, digit_ratio = 0, vowel_ratio = 0, entropy = 0, word_ratio = 0;
+};
+NameFeatures ComputeNameFeatures(std::string_view domain, const PublicSuffixList* psl,
+                                 const WordList* words);
+
+}  // namespace fluxscore::dns

@@ -1,0 +1,92 @@
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "fluxscore/dns/features.h"
+
+namespace fluxscore::dns {
+namespace {
+
+// Domains may hold any printable UTF-8 except what CSV needs quoted.
+void CsvField(std::string_view s, std::string& out) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out.append(s);
+    return;
+  }
+  out.push_back('"');
+  for (char c : s) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+void Number(double v, bool integer, std::string& out) {
+  if (integer && std::fabs(v) < 9007199254740992.0) {
+    fmt::format_to(std::back_inserter(out), "{}", static_cast<int64_t>(v));
+  } else {
+    fmt::format_to(std::back_inserter(out), "{}", v);  // shortest round-trip form
+  }
+}
+
+void JsonString(std::string_view s, std::string& out) {
+  out.push_back('"');
+  for (char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(ch);
+    } else if (c < 0x20) {
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+void WriteFeaturesCsv(const std::vector<FeatureRow>& rows, std::ostream& out) {
+  const auto& cols = FeatureColumns();
+  std::string line = "domain,window_start";
+  for (const auto& c : cols) {
+    line.push_back(',');
+    line.append(c.name);
+  }
+  line.push_back('\n');
+  out << line;
+  for (const FeatureRow& r : rows) {
+    line.clear();
+    CsvField(r.domain, line);
+    fmt::format_to(std::back_inserter(line), ",{}", r.window_start);
+    for (size_t i = 0; i < cols.size(); ++i) {
+      line.push_back(',');
+      if (!std::isnan(r.values[i])) Number(r.values[i], cols[i].integer, line);
+    }
+    line.push_back('\n');
+    out << line;
+  }
+}
+
+void WriteFeaturesJsonl(const std::vector<FeatureRow>& rows, std::ostream& out) {
+  const auto& cols = FeatureColumns();
+  std::string line;
+  for (const FeatureRow& r : rows) {
+    line = "{\"domain\":";
+    JsonString(r.domain, line);
+    fmt::format_to(std::back_inserter(line), ",\"window_start\":{}", r.window_start);
+    for (size_t i = 0; i < cols.size(); ++i) {
+      fmt::format_to(std::back_inserter(line), ",\"{}\":", cols[i].name);
+      if (std::isnan(r.values[i])) {
+        line.append("null");
+      } else {
+        Number(r.values[i], cols[i].integer, line);
+      }
+    }
+    line.append("}\n");
+    out << line;
+  }
+}
+
+}  // namespace fluxscore::dns

@@ -1,0 +1,84 @@
+// Distinct-value sets that are exact up to a cap and a uniform, exactly mergeable sample
+// beyond it: the `cap` members of smallest 64-bit hash ("bottom-k" / KMV sketch).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace fluxscore::dns {
+
+inline uint64_t Mix64(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ULL;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBULL;
+  x ^= x >> 31;
+  return x;
+}
+
+struct NoValue {
+  bool operator==(const NoValue&) const { return true; }
+};
+
+template <typename T>
+class BottomK {
+ public:
+  struct Item {
+    uint64_t hash;
+    T value;
+  };
+
+  // Returns the number of members added (0 or 1).
+  int Insert(uint64_t h, const T& v, size_t cap) {
+    if (saturated_ && h >= items_.back().hash) return 0;
+    auto it = std::lower_bound(items_.begin(), items_.end(), h,
+                               [](const Item& a, uint64_t x) { return a.hash < x; });
+    if (it != items_.end() && it->hash == h) return 0;  // 64-bit hashes: equal hash = same value
+    items_.insert(it, Item{h, v});
+    if (items_.size() > cap) {
+      items_.pop_back();
+      saturated_ = true;
+      return 0;
+    }
+    return 1;
+  }
+
+  void Merge(const BottomK& o, size_t cap) {
+    std::vector<Item> out;
+    out.reserve(std::min(cap + 1, items_.size() + o.items_.size()));
+    size_t i = 0, j = 0;
+    while ((i < items_.size() || j < o.items_.size()) && out.size() <= cap) {
+      if (j == o.items_.size() || (i < items_.size() && items_[i].hash < o.items_[j].hash)) {
+        out.push_back(items_[i++]);
+      } else if (i == items_.size() || o.items_[j].hash < items_[i].hash) {
+        out.push_back(o.items_[j++]);
+      } else {
+        out.push_back(items_[i++]);
+        ++j;
+      }
+    }
+    saturated_ = saturated_ || o.saturated_ || out.size() > cap;
+    if (out.size() > cap) out.resize(cap);
+    items_ = std::move(out);
+  }
+
+  // Exact count while not saturated; else the KMV estimate (k - 1) / (h_k / 2^64).
+  double Count() const {
+    if (!saturated_) return static_cast<double>(items_.size());
+    const double k = static_cast<double>(items_.size());
+    const double hk = (static_cast<double>(items_.back().hash) + 1.0) / 18446744073709551616.0;
+    return std::round((k - 1) / hk);
+  }
+
+  bool saturated() const { return saturated_; }
+  const std::vector<Item>& items() const { return items_; }
+  size_t bytes() const { return items_.capacity() * sizeof(Item); }
+
+ private:
+  std::vector<Item> items_;  // ascending hash
+  bool saturated_ = false;
+};
+
+}  // namespace fluxscore::dns

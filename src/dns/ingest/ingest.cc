@@ -1,0 +1,84 @@
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "dns/ingest/readers.h"
+#if __has_include("fluxscore/dns/pcap.h")
+#include "fluxscore/dns/pcap.h"
+#define FLUXSCORE_HAVE_PCAP 1
+#endif
+
+namespace fluxscore::dns {
+
+Result<LogFormat> ParseLogFormat(std::string_view name) {
+  if (name == "auto") return LogFormat::kAuto;
+  if (name == "zeek" || name == "zeek-tsv") return LogFormat::kZeekTsv;
+  if (name == "zeek-json" || name == "json") return LogFormat::kZeekJson;
+  if (name == "passivedns") return LogFormat::kPassiveDns;
+  if (name == "pcap" || name == "pcapng") return LogFormat::kPcap;
+  return Status::InvalidArgument(fmt::format(
+      "unknown log format '{}' (expected auto, zeek, zeek-json, passivedns or pcap)", name));
+}
+
+std::string_view LogFormatName(LogFormat f) {
+  switch (f) {
+    case LogFormat::kAuto: return "auto";
+    case LogFormat::kZeekTsv: return "zeek";
+    case LogFormat::kZeekJson: return "zeek-json";
+    case LogFormat::kPassiveDns: return "passivedns";
+    case LogFormat::kPcap: return "pcap";
+  }
+  return "?";
+}
+
+namespace {
+
+Result<LogFormat> Detect(ByteStream& in) {
+  FLUXSCORE_ASSIGN_OR_RETURN(std::string_view head, in.Peek(4096));
+  if (head.empty()) return LogFormat::kZeekTsv;  // empty input: nothing to read either way
+  if (head.size() >= 4) {
+    static constexpr uint32_t kMagics[] = {0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1,
+                                           0x0a0d0d0a};
+    uint32_t m;
+    std::memcpy(&m, head.data(), 4);
+    for (uint32_t k : kMagics)
+      if (m == k) return LogFormat::kPcap;
+  }
+  size_t i = head.find_first_not_of(" \t\r\n");
+  if (i != std::string_view::npos && head[i] == '{') return LogFormat::kZeekJson;
+  if (head.substr(0, 11) == "#separator " || head.substr(0, 8) == "#fields\t") return LogFormat::kZeekTsv;
+  const size_t nl = head.find('\n');
+  const std::string_view first = head.substr(0, nl);
+  if (first.find("||") != std::string_view::npos) return LogFormat::kPassiveDns;
+  return Status::DataError(fmt::format(
+      "{}: cannot tell the log format from its first bytes (not pcap/pcapng, not a Zeek dns.log "
+      "with a #separator header, not JSON lines, not passivedns '||' lines); use --format",
+      in.name()));
+}
+
+}  // namespace
+
+Status ReadLog(const std::string& path, LogFormat format, RecordSink& sink, IngestStats& stats,
+               const ProgressFn& progress, LogFormat* detected) {
+  ByteStream in;
+  FLUXSCORE_RETURN_IF_ERROR(in.Open(path));
+  if (format == LogFormat::kAuto) {
+    FLUXSCORE_ASSIGN_OR_RETURN(format, Detect(in));
+  }
+  if (detected != nullptr) *detected = format;
+  switch (format) {
+    case LogFormat::kZeekTsv: return ReadZeekTsv(in, sink, stats, progress);
+    case LogFormat::kZeekJson: return ReadZeekJson(in, sink, stats, progress);
+    case LogFormat::kPassiveDns: return ReadPassiveDns(in, sink, stats, progress);
+    case LogFormat::kPcap:
+#ifdef FLUXSCORE_HAVE_PCAP
+      return ReadPcap(in, sink, stats);
+#else
+      return Status::Unsupported("pcap reader not built");
+#endif
+    case LogFormat::kAuto: break;
+  }
+  return Status::InvalidArgument("no format");
+}
+
+}  // namespace fluxscore::dns

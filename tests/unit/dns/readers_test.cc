@@ -1,0 +1,270 @@
+// Zeek TSV / JSON and passivedns readers, format detection, gzip, bad records.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "fluxscore/dns/ingest.h"
+
+namespace fluxscore::dns {
+namespace {
+
+struct Collect : RecordSink {
+  std::vector<DnsRecord> recs;
+  void Add(const DnsRecord& r) override { recs.push_back(r); }
+};
+
+std::string TempFile(const std::string& name, const std::string& content) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+
+std::string GzFile(const std::string& name, const std::string& content, size_t cut = 0) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  gzFile f = gzopen(path.c_str(), "wb");
+  gzwrite(f, content.data(), static_cast<unsigned>(content.size()));
+  gzclose(f);
+  if (cut > 0) {  // truncate the compressed file
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(path, std::ios::binary) << bytes.substr(0, bytes.size() - cut);
+  }
+  return path;
+}
+
+const char* kZeekHeader =
+    "#separator \\x09\n"
+    "#set_separator\t,\n"
+    "#empty_field\t(empty)\n"
+    "#unset_field\t-\n"
+    "#path\tdns\n"
+    "#open\t2019-01-17-17-43-56\n"
+    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\ttrans_id\trtt\tquery\t"
+    "qclass\tqclass_name\tqtype\tqtype_name\trcode\trcode_name\tAA\tTC\tRD\tRA\tZ\tanswers\tTTLs\t"
+    "rejected\n"
+    "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tcount\tinterval\tstring\tcount\tstring\t"
+    "count\tstring\tcount\tstring\tbool\tbool\tbool\tbool\tcount\tvector[string]\t"
+    "vector[interval]\tbool\n";
+
+std::string ZeekLine(const std::string& ts, const std::string& client, const std::string& query,
+                     const std::string& qtype, const std::string& rcode, const std::string& answers,
+                     const std::string& ttls) {
+  return ts + "\tCx1\t" + client + "\t5353\t10.0.0.1\t53\tudp\t1\t0.01\t" + query +
+         "\t1\tC_INTERNET\t" + qtype + "\tA\t" + rcode + "\tNOERROR\tF\tF\tT\tT\t0\t" + answers +
+         "\t" + ttls + "\tF\n";
+}
+
+TEST(ZeekTsvTest, ReadsRecordsWithCnamesAddressesAndEmptyVectors) {
+  std::string log = std::string(kZeekHeader) +
+                    ZeekLine("1547747036.100000", "192.168.1.5", "WWW.Example.COM.", "1", "0",
+                             "edge.cdn.example.net,93.184.216.34,2606:2800:220:1::248",
+                             "300.000000,20.000000,20.000000") +
+                    ZeekLine("1547747037.5", "192.168.1.6", "nx.example.org", "1", "3", "(empty)",
+                             "(empty)") +
+                    ZeekLine("1547747038", "192.168.1.7", "txt.example.org", "16", "0",
+                             "TXT 11 hello\\x2cworld", "60.000000") +
+                    "#close\t2019-01-17-18-00-00\n";
+  Collect sink;
+  IngestStats stats;
+  LogFormat used;
+  ASSERT_TRUE(ReadLog(TempFile("a.log", log), LogFormat::kAuto, sink, stats, nullptr, &used).ok());
+  EXPECT_EQ(used, LogFormat::kZeekTsv);
+  ASSERT_EQ(sink.recs.size(), 3u);
+  EXPECT_EQ(stats.read, 3u);
+  EXPECT_EQ(stats.used, 3u);
+  EXPECT_EQ(stats.rejected_total(), 0u);
+  const DnsRecord& r = sink.recs[0];
+  EXPECT_EQ(r.qname, "www.example.com");
+  EXPECT_DOUBLE_EQ(r.ts, 1547747036.1);
+  EXPECT_EQ(r.client.ToString(), "192.168.1.5");
+  EXPECT_EQ(r.qtype, 1);
+  EXPECT_EQ(r.rcode, 0);
+  ASSERT_EQ(r.answers.size(), 3u);
+  EXPECT_EQ(r.answers[0].type, kTypeCNAME);
+  EXPECT_FALSE(r.answers[0].is_address);
+  EXPECT_EQ(r.answers[0].ttl, 300u);
+  EXPECT_TRUE(r.answers[1].is_address);
+  EXPECT_EQ(r.answers[1].type, kTypeA);
+  EXPECT_EQ(r.answers[1].addr.ToString(), "93.184.216.34");
+  EXPECT_EQ(r.answers[2].type, kTypeAAAA);
+  EXPECT_EQ(r.answers[2].ttl, 20u);
+  EXPECT_EQ(sink.recs[1].rcode, 3);
+  EXPECT_TRUE(sink.recs[1].answers.empty());
+  ASSERT_EQ(sink.recs[2].answers.size(), 1u);
+  EXPECT_EQ(sink.recs[2].answers[0].type, kTypeTXT);
+  EXPECT_EQ(sink.recs[2].answers[0].data, "TXT 11 hello,world");  // \x2c unescaped
+}
+
+TEST(ZeekTsvTest, BadRecordsAreCountedByReasonWithTheirLines) {
+  std::string long_name(4096, 'a');
+  std::string log = std::string(kZeekHeader) +
+                    ZeekLine("1.0", "10.1.1.1", "ok.example", "1", "0", "1.2.3.4", "60") +  // line 9
+                    "1.0\tonly\tthree\n" +                                                 // 10
+                    ZeekLine("x", "10.1.1.1", "a.example", "1", "0", "1.2.3.4", "60") +    // 11
+                    ZeekLine("1.0", "10.1.1.1", long_name, "1", "0", "1.2.3.4", "60") +    // 12
+                    ZeekLine("1.0", "10.1.1.1", "bad\xff\xfe.example", "1", "0", "-", "-") + // 13
+                    ZeekLine("1.0", "10.1.1.1", "b.example", "1", "0", "1.2.3.4,5.6.7.8", "60") + // 14
+                    ZeekLine("1.0", "10.1.1.1", "c.example", "1", "0", "1.2.3.4", "6e1x") +  // 15
+                    ZeekLine("1.0", "999.1.1.1", "d.example", "1", "0", "1.2.3.4", "60") +   // 16
+                    ZeekLine("1.0", "10.1.1.1", "e.example", "1", "0", "1.2.3.4", "-5");     // 17
+  Collect sink;
+  IngestStats stats;
+  ASSERT_TRUE(ReadLog(TempFile("bad.log", log), LogFormat::kZeekTsv, sink, stats).ok());
+  EXPECT_EQ(sink.recs.size(), 1u);
+  EXPECT_EQ(stats.read, 9u);
+  EXPECT_EQ(stats.used, 1u);
+  EXPECT_EQ(stats.rejected_total(), 8u);
+  const auto& by = stats.rejected();
+  EXPECT_EQ(by.at("wrong field count"), 1u);
+  EXPECT_EQ(by.at("bad ts"), 1u);
+  EXPECT_EQ(by.at("bad query name"), 2u);
+  EXPECT_EQ(by.at("answers and TTLs differ in length"), 1u);
+  EXPECT_EQ(by.at("bad TTL"), 2u);
+  EXPECT_EQ(by.at("bad client address"), 1u);
+  ASSERT_GE(stats.first_rejections().size(), 2u);
+  EXPECT_NE(stats.first_rejections()[0].find("bad.log:10: wrong field count"), std::string::npos)
+      << stats.first_rejections()[0];
+  EXPECT_NE(stats.first_rejections()[1].find("bad.log:11: bad ts"), std::string::npos);
+}
+
+TEST(ZeekTsvTest, StrictStopsAtTheFirstBadRecord) {
+  std::string log = std::string(kZeekHeader) + "1.0\tonly\tthree\n" +
+                    ZeekLine("1.0", "10.1.1.1", "ok.example", "1", "0", "1.2.3.4", "60");
+  Collect sink;
+  IngestStats stats(/*strict=*/true);
+  Status st = ReadLog(TempFile("strict.log", log), LogFormat::kAuto, sink, stats);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("strict.log:9: wrong field count"), std::string::npos) << st.message();
+  EXPECT_TRUE(sink.recs.empty());
+}
+
+TEST(ZeekTsvTest, RecordBeforeHeaderTruncatedLastLineAndOverLongLine) {
+  std::string log = "1.0\tx\n" + std::string(kZeekHeader) + std::string(2 << 20, 'x') + "\n" +
+                    ZeekLine("1.0", "10.1.1.1", "ok.example", "1", "0", "1.2.3.4", "60");
+  log += "2.0\tCx1\t10.1.1.1\t53";  // cut mid-record, no newline
+  Collect sink;
+  IngestStats stats;
+  ASSERT_TRUE(ReadLog(TempFile("cut.log", log), LogFormat::kZeekTsv, sink, stats).ok());
+  EXPECT_EQ(sink.recs.size(), 1u);
+  EXPECT_EQ(stats.rejected().at("record before a #fields header"), 1u);
+  EXPECT_EQ(stats.rejected().at("line too long"), 1u);
+  EXPECT_EQ(stats.rejected().at("truncated last line"), 1u);
+  EXPECT_EQ(stats.read, stats.used + stats.rejected_total());
+}
+
+TEST(ZeekTsvTest, GzipInputAndTruncatedGzip) {
+  std::string log = std::string(kZeekHeader);
+  for (int i = 0; i < 5000; ++i)
+    log += ZeekLine(std::to_string(1000 + i), "10.1.1.1", "n" + std::to_string(i) + ".example",
+                    "1", "0", "1.2.3.4", "60");
+  Collect sink;
+  IngestStats stats;
+  ASSERT_TRUE(ReadLog(GzFile("a.log.gz", log), LogFormat::kAuto, sink, stats).ok());
+  EXPECT_EQ(sink.recs.size(), 5000u);
+  Collect sink2;
+  IngestStats stats2;
+  Status st = ReadLog(GzFile("cut.log.gz", log, 200), LogFormat::kAuto, sink2, stats2);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("cut.log.gz"), std::string::npos) << st.message();
+  EXPECT_LT(sink2.recs.size(), 5000u);
+}
+
+TEST(ZeekJsonTest, ReadsTheZeekSampleAndIsoTimestamps) {
+  std::string log =
+      R"({"ts":1602265824.123071,"uid":"CHFRflzsgM15k9et4","id.orig_h":"192.168.75.169","id.orig_p":58506,)"
+      R"("id.resp_h":"192.168.75.1","id.resp_p":53,"proto":"udp","trans_id":50763,"rtt":0.022633075714111329,)"
+      R"("query":"www.sansgear.com","qclass":1,"qclass_name":"C_INTERNET","qtype":1,"qtype_name":"A","rcode":0,)"
+      R"("rcode_name":"NOERROR","AA":false,"TC":false,"RD":true,"RA":true,"Z":0,)"
+      R"("answers":["vhost1.identityvector.com","70.32.97.206"],"TTLs":[3600.0,3600.0],"rejected":false})"
+      "\n"
+      R"({"ts":"2020-10-09T17:50:24.500000Z","id.orig_h":"10.0.0.2","query":"caf\u00e9.example","qtype":28,)"
+      R"("answers":["2001:db8::1"],"TTLs":[60]})"
+      "\n"
+      R"({"ts":1.0,"query":"x.example","answers":["1.2.3.4"]})"
+      "\n"
+      R"({"ts":1.0,"query":"x.example",)"
+      "\n"
+      R"({"ts":1.0,"query":"y.example","nested":{"a":[1,{"b":2}]},"answers":[],"TTLs":[]})"
+      "\n";
+  Collect sink;
+  IngestStats stats;
+  LogFormat used;
+  ASSERT_TRUE(ReadLog(TempFile("a.json", log), LogFormat::kAuto, sink, stats, nullptr, &used).ok());
+  EXPECT_EQ(used, LogFormat::kZeekJson);
+  ASSERT_EQ(sink.recs.size(), 3u);
+  const DnsRecord& r = sink.recs[0];
+  EXPECT_EQ(r.qname, "www.sansgear.com");
+  EXPECT_EQ(r.client.ToString(), "192.168.75.169");
+  ASSERT_EQ(r.answers.size(), 2u);
+  EXPECT_EQ(r.answers[0].type, kTypeCNAME);
+  EXPECT_TRUE(r.answers[1].is_address);
+  EXPECT_EQ(r.answers[1].ttl, 3600u);
+  EXPECT_DOUBLE_EQ(sink.recs[1].ts, 1602265824.5);
+  EXPECT_EQ(sink.recs[1].qname, "caf\xc3\xa9.example");
+  EXPECT_EQ(sink.recs[1].answers[0].type, kTypeAAAA);
+  EXPECT_EQ(sink.recs[2].qname, "y.example");
+  EXPECT_EQ(stats.rejected().at("answers and TTLs differ in length"), 1u);
+  EXPECT_EQ(stats.rejected().at("malformed JSON"), 1u);
+}
+
+TEST(PassiveDnsTest, GroupsTheLinesOfOneResponse) {
+  std::string log =
+      "1322849924.408856||10.1.1.1||8.8.8.8||IN||www.example.com.||CNAME||edge.example.net.||300||1\n"
+      "1322849924.408856||10.1.1.1||8.8.8.8||IN||edge.example.net.||A||192.0.2.1||20||1\n"
+      "1322849924.408856||10.1.1.1||8.8.8.8||IN||edge.example.net.||A||192.0.2.2||20||1\n"
+      "1322849925.000000||10.1.1.2||8.8.8.8||IN||nx.example.com.||A||NXDOMAIN||0||1\n"
+      "1322849926.000000||10.1.1.2||8.8.8.8||IN||v6.example.com.||AAAA||2001:db8::5||60||3\n"
+      "1322849927.000000||10.1.1.2||8.8.8.8||IN||bad.example.com.||A||192.0.2.9||sixty||3\n"
+      "1322849927.000000||10.1.1.2||8.8.8.8||IN||bad.example.com.||A||192.0.2.10||60||3\n"
+      "1322849928.000000||10.1.1.2||8.8.8.8\n";
+  Collect sink;
+  IngestStats stats;
+  LogFormat used;
+  ASSERT_TRUE(ReadLog(TempFile("p.log", log), LogFormat::kAuto, sink, stats, nullptr, &used).ok());
+  EXPECT_EQ(used, LogFormat::kPassiveDns);
+  ASSERT_EQ(sink.recs.size(), 3u);
+  EXPECT_EQ(sink.recs[0].qname, "www.example.com");
+  EXPECT_EQ(sink.recs[0].qtype, kTypeA);
+  ASSERT_EQ(sink.recs[0].answers.size(), 3u);
+  EXPECT_EQ(sink.recs[0].answers[0].data, "edge.example.net");
+  EXPECT_TRUE(sink.recs[0].answers[2].is_address);
+  EXPECT_EQ(sink.recs[1].rcode, 3);
+  EXPECT_EQ(sink.recs[2].answers[0].addr.ToString(), "2001:db8::5");
+  EXPECT_EQ(stats.read, 5u);
+  EXPECT_EQ(stats.rejected().at("bad TTL"), 1u);
+  EXPECT_EQ(stats.rejected().at("wrong field count"), 1u);
+  EXPECT_EQ(stats.skipped.at("lines of rejected responses"), 1u);
+}
+
+TEST(IngestTest, UnknownFormatAndMissingFileAreClearErrors) {
+  Collect sink;
+  IngestStats stats;
+  Status st = ReadLog(TempFile("what.txt", "hello world\n"), LogFormat::kAuto, sink, stats);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("cannot tell the log format"), std::string::npos);
+  st = ReadLog("/nonexistent/dns.log", LogFormat::kAuto, sink, stats);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("/nonexistent/dns.log: cannot open"), std::string::npos);
+}
+
+TEST(NormalizeNameTest, Rules) {
+  std::string out;
+  EXPECT_TRUE(NormalizeName("WWW.Example.COM.", out));
+  EXPECT_EQ(out, "www.example.com");
+  EXPECT_FALSE(NormalizeName("", out));
+  EXPECT_FALSE(NormalizeName(".", out));
+  EXPECT_FALSE(NormalizeName("a..b", out));
+  EXPECT_FALSE(NormalizeName(std::string(64, 'a') + ".com", out));
+  EXPECT_TRUE(NormalizeName(std::string(63, 'a') + ".com", out));
+  EXPECT_FALSE(NormalizeName("a b.com", out));
+  EXPECT_FALSE(NormalizeName("\xff.com", out));
+  EXPECT_TRUE(NormalizeName("b\xc3\xbc\x63her.de", out));  // UTF-8 kept, not lower-cased
+  EXPECT_TRUE(NormalizeName("_dmarc.example.com", out));
+}
+
+}  // namespace
+}  // namespace fluxscore::dns
