@@ -6,8 +6,38 @@
 
 namespace fluxscore::dns {
 
+namespace {
+
+// Dotted quad, inet_pton rules (four decimal parts 0-255, no leading zeros, nothing else).
+bool ParseV4(std::string_view t, uint32_t& out) {
+  if (t.size() < 7 || t.size() > 15) return false;
+  uint32_t v = 0;
+  size_t i = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (i >= t.size() || t[i] != '.') return false;
+      ++i;
+    }
+    const size_t start = i;
+    uint32_t x = 0;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9' && i - start < 3) x = x * 10 + static_cast<uint32_t>(t[i++] - '0');
+    if (i == start || x > 255 || (i - start > 1 && t[start] == '0')) return false;
+    v = (v << 8) | x;
+  }
+  if (i != t.size()) return false;
+  out = v;
+  return true;
+}
+
+}  // namespace
+
 std::optional<IpAddr> IpAddr::Parse(std::string_view text) {
   if (text.empty() || text.size() > 45) return std::nullopt;
+  if (text.find(':') == std::string_view::npos) {
+    uint32_t v;
+    if (!ParseV4(text, v)) return std::nullopt;
+    return FromV4(v);
+  }
   char buf[46];
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';

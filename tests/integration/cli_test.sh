@@ -75,5 +75,39 @@ check "usage error exit 2" test $? -eq 2
 "$bin" --help >"$tmp/help.txt"
 check "--help lists subcommands" grep -q 'conformance' "$tmp/help.txt"
 
+
+# 9. features: DNS logs -> per-domain rows.
+log=$src/examples/logs/sample-dns.log
+"$bin" features "$log" -o "$tmp/f.csv" 2>"$tmp/f.err"
+check "features exits 0" test $? -eq 0
+check "features header" grep -q '^domain,window_start,queries,clients,distinct_ips,distinct_24,distinct_16,prefix16_entropy,distinct_asns,distinct_countries,as_fraction,asn_entropy,country_entropy,answers_mean,answers_max,ip_growth_ratio,ttl_min,ttl_max,ttl_mean,ttl_std,ttl_distinct,ttl_changes,cname_depth,name_length,name_digit_ratio,name_vowel_ratio,name_entropy,name_word_ratio,name_labels,holz_score' "$tmp/f.csv"
+check "flux domain row: 60 IPs in 60 /16s, TTL 150" grep -q '^update-kjq3.ru,1795910400,[0-9]*,[0-9]*,60,60,60,' "$tmp/f.csv"
+check "prefilter drops single-IP names" bash -c "! grep -q '^www.example.com,' '$tmp/f.csv'"
+check "features summary" grep -q '^400 records read, 400 used, 0 rejected' "$tmp/f.err"
+gzip -c "$log" | "$bin" features - -q >"$tmp/f2.csv"
+check "gzip on stdin gives the same rows" cmp -s "$tmp/f.csv" "$tmp/f2.csv"
+"$bin" features "$log" --output-format jsonl -q >"$tmp/f.jsonl"
+check "jsonl rows" test "$(wc -l <"$tmp/f.jsonl")" -eq "$(($(wc -l <"$tmp/f.csv") - 1))"
+check "jsonl null for missing enrichment" grep -q '"distinct_asns":null' "$tmp/f.jsonl"
+"$bin" features "$log" --asn-db "$src/tests/data/ipdb/asn.csv" --country-db "$src/tests/data/ipdb/country.csv" -q -o "$tmp/f3.csv"
+check "enriched run fills ASN columns" bash -c "grep '^update-kjq3.ru,' '$tmp/f3.csv' | cut -d, -f9 | grep -qx '[0-9][0-9]*'"
+"$bin" features "$src/tests/data/dns/dnsmasq-12a.pcap" --min-ips 1 -q -o "$tmp/p.csv"
+check "dnsmasq capture: 25 queries, 12 IPs, TTL 60" grep -q '^flux.test.example,[0-9]*,25,1,12,12,' "$tmp/p.csv"
+check "dnsmasq capture: TTLs" bash -c "grep '^flux.test.example,' '$tmp/p.csv' | cut -d, -f17-20 | grep -qx '60,60,60,0'"
+printf '#separator \\x09\n#fields\tts\tquery\n1.0\tok.example\nnot-a-time\tx.example\n' >"$tmp/bad.log"
+"$bin" features "$tmp/bad.log" --format zeek -q -o /dev/null
+check "bad records alone do not fail the run" test $? -eq 0
+"$bin" features "$tmp/bad.log" --format zeek --strict -o /dev/null 2>"$tmp/strict.err"
+check "--strict exits 2" test $? -eq 2
+check "--strict names file and line" grep -q "bad.log:4: bad ts" "$tmp/strict.err"
+"$bin" features /nonexistent/dns.log -o /dev/null 2>"$tmp/nofile.err"
+check "missing log exits 2" test $? -eq 2
+check "missing log message" grep -q '/nonexistent/dns.log: cannot open' "$tmp/nofile.err"
+"$bin" features "$log" --memory 1K -o /dev/null 2>"$tmp/mem.err"
+check "memory budget exit 3" test $? -eq 3
+check "memory budget message" grep -q 'memory budget exceeded' "$tmp/mem.err"
+"$bin" features --help >"$tmp/fhelp.txt"
+check "features --help lists --min-ips" grep -q -- '--min-ips' "$tmp/fhelp.txt"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

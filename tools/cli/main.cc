@@ -8,7 +8,7 @@
 
 int main(int argc, char** argv) {
   using namespace fluxscore::cli;
-  CLI::App app{"fluxscore: fast PMML scoring (and, as it grows, fast-flux botnet detection)"};
+  CLI::App app{"fluxscore: fast PMML scoring and fast-flux botnet detection in DNS logs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("fluxscore 0.1.0"));
 
@@ -48,6 +48,39 @@ int main(int argc, char** argv) {
   cc->add_flag("--no-kernels", conf.no_kernels,
                "score with the general row evaluator only (results are identical)");
 
+  FeaturesArgs feat;
+  auto* fc = app.add_subcommand(
+      "features", "Per-domain fast-flux features from DNS logs (Zeek TSV/JSON, passivedns, "
+                  "pcap/pcapng; gzip or plain; - for stdin). Columns: docs/features.md");
+  fc->add_option("logs", feat.logs, "log files (default: stdin)");
+  fc->add_option("--format", feat.format, "auto, zeek, zeek-json, passivedns or pcap")
+      ->capture_default_str();
+  fc->add_option("--asn-db", feat.asn_dbs,
+                 "IP -> ASN source: .mmdb, start,end,asn,org CSV or prefix/len<TAB>asn table "
+                 "(repeatable; first match wins)");
+  fc->add_option("--country-db", feat.country_dbs,
+                 "IP -> country source: .mmdb, start,end,country CSV or prefix table (repeatable)");
+  fc->add_option("--window", feat.window, "tumbling window: 24h, 30m, 1d, 3600, ...")
+      ->capture_default_str();
+  fc->add_option("--key", feat.key, "fqdn, or registered (registered domain by the PSL)")
+      ->capture_default_str();
+  fc->add_option("--min-ips", feat.min_ips, "prefilter: rows only for keys with at least N "
+                                            "distinct answer IPs")
+      ->capture_default_str();
+  fc->add_option("--output,-o", feat.output, "output file; - for stdout")->capture_default_str();
+  fc->add_option("--output-format", feat.output_format, "csv or jsonl")->capture_default_str();
+  fc->add_flag("--strict", feat.strict, "stop at the first bad record (exit 2)");
+  fc->add_option("--memory", feat.memory, "budget for the aggregation state (e.g. 512M, 4G)")
+      ->capture_default_str();
+  fc->add_option("--sample-cap", feat.sample_cap,
+                 "distinct sets exact up to this size, sampled beyond")
+      ->capture_default_str();
+  fc->add_option("--psl", feat.psl, "Public Suffix List file")->capture_default_str();
+  fc->add_option("--words", feat.words, "word list for name_word_ratio")->capture_default_str();
+  fc->add_option("--progress", feat.progress, "auto (when stderr is a terminal), on or off")
+      ->capture_default_str();
+  fc->add_flag("--quiet,-q", feat.quiet, "no summary on stderr");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -71,6 +104,7 @@ int main(int argc, char** argv) {
     return RunScore(score);
   }
   if (*ic) return RunInspect(inspect);
+  if (*fc) return RunFeatures(feat);
   if (*cc) {
     if (!filter_csv.empty()) conf.elements = split(filter_csv);
     return RunConformance(conf);

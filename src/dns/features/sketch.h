@@ -36,6 +36,10 @@ class BottomK {
     auto it = std::lower_bound(items_.begin(), items_.end(), h,
                                [](const Item& a, uint64_t x) { return a.hash < x; });
     if (it != items_.end() && it->hash == h) return 0;  // 64-bit hashes: equal hash = same value
+    if (items_.capacity() == 0) {
+      items_.reserve(4);  // most sets stay tiny: skip the 1 -> 2 -> 4 reallocations
+      it = items_.begin();
+    }
     items_.insert(it, Item{h, v});
     if (items_.size() > cap) {
       items_.pop_back();

@@ -3,10 +3,7 @@
 #include <cstring>
 
 #include "dns/ingest/readers.h"
-#if __has_include("fluxscore/dns/pcap.h")
 #include "fluxscore/dns/pcap.h"
-#define FLUXSCORE_HAVE_PCAP 1
-#endif
 
 namespace fluxscore::dns {
 
@@ -70,12 +67,7 @@ Status ReadLog(const std::string& path, LogFormat format, RecordSink& sink, Inge
     case LogFormat::kZeekTsv: return ReadZeekTsv(in, sink, stats, progress);
     case LogFormat::kZeekJson: return ReadZeekJson(in, sink, stats, progress);
     case LogFormat::kPassiveDns: return ReadPassiveDns(in, sink, stats, progress);
-    case LogFormat::kPcap:
-#ifdef FLUXSCORE_HAVE_PCAP
-      return ReadPcap(in, sink, stats);
-#else
-      return Status::Unsupported("pcap reader not built");
-#endif
+    case LogFormat::kPcap: return ReadPcap(in, sink, stats);
     case LogFormat::kAuto: break;
   }
   return Status::InvalidArgument("no format");

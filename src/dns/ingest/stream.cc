@@ -62,6 +62,7 @@ Result<std::string_view> ByteStream::Peek(size_t n) {
 }
 
 Result<size_t> ByteStream::Read(void* buf, size_t n) {
+  if (!pending_.ok()) return pending_;
   char* out = static_cast<char*>(buf);
   size_t done = 0;
   if (head_pos_ < head_.size()) {
@@ -77,20 +78,26 @@ Result<size_t> ByteStream::Read(void* buf, size_t n) {
   while (done < n) {
     const size_t want = std::min<size_t>(n - done, 1u << 30);
     const int got = gzread(gz_, out + done, static_cast<unsigned>(want));
+    Status error;
     if (got < 0) {
       int err = 0;
       const char* msg = gzerror(gz_, &err);
-      return Status::DataError(fmt::format("{}: read error: {}", name_, msg));
-    }
-    if (got == 0) {
+      error = Status::DataError(fmt::format("{}: read error: {}", name_, msg));
+    } else if (got == 0) {
       // zlib reports a gzip stream cut short as a plain end of file; tell them apart.
       int err = 0;
       const char* msg = gzerror(gz_, &err);
       if (err != Z_OK && err != Z_STREAM_END)
-        return Status::DataError(fmt::format("{}: read error: {}", name_, msg));
-      if (gzdirect(gz_) == 0 && !gzeof(gz_))
-        return Status::DataError(fmt::format("{}: read error", name_));
-      break;
+        error = Status::DataError(fmt::format("{}: read error: {}", name_, msg));
+      else if (gzdirect(gz_) == 0 && !gzeof(gz_))
+        error = Status::DataError(fmt::format("{}: read error", name_));
+      else
+        break;
+    }
+    if (!error.ok()) {
+      if (done == 0) return error;
+      pending_ = std::move(error);  // hand out what was decoded first
+      return done;
     }
     done += static_cast<size_t>(got);
   }

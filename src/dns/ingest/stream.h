@@ -28,7 +28,8 @@ class ByteStream {
   Result<std::string_view> Peek(size_t n);
 
   // Reads up to n bytes; 0 at the end. A read error (truncated or corrupt gzip data, I/O error)
-  // is an error naming the file.
+  // is an error naming the file; the bytes decoded before it are returned first (the error
+  // comes with the next call).
   Result<size_t> Read(void* buf, size_t n);
 
   const std::string& name() const { return name_; }
@@ -45,6 +46,7 @@ class ByteStream {
   size_t head_pos_ = 0;
   bool compressed_ = false;
   uint64_t raw_size_ = 0;
+  Status pending_;  // an error met after some bytes were returned
 };
 
 // Reads a stream line by line ('\n'; a trailing '\r' is kept for the reader to judge). Lines

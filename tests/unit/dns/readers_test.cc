@@ -1,5 +1,6 @@
 // Zeek TSV / JSON and passivedns readers, format detection, gzip, bad records.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdio>
@@ -17,14 +18,15 @@ struct Collect : RecordSink {
   void Add(const DnsRecord& r) override { recs.push_back(r); }
 };
 
+// Per-process names: ctest runs tests of this binary in parallel processes.
 std::string TempFile(const std::string& name, const std::string& content) {
-  std::string path = ::testing::TempDir() + "/" + name;
+  std::string path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name;
   std::ofstream(path, std::ios::binary) << content;
   return path;
 }
 
 std::string GzFile(const std::string& name, const std::string& content, size_t cut = 0) {
-  std::string path = ::testing::TempDir() + "/" + name;
+  std::string path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name;
   gzFile f = gzopen(path.c_str(), "wb");
   gzwrite(f, content.data(), static_cast<unsigned>(content.size()));
   gzclose(f);

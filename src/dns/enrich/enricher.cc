@@ -1,0 +1,140 @@
+// Enricher: source list, format detection, country code table.
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "dns/enrich/source.h"
+#include "fluxscore/dns/enrich.h"
+
+namespace fluxscore::dns {
+
+namespace enrich_internal {
+
+namespace {
+
+constexpr std::array<char, kCountryCodes * 2> MakeCodes() {
+  std::array<char, kCountryCodes * 2> t{};
+  for (uint32_t i = 0; i < kCountryCodes; ++i) {
+    t[2 * i] = static_cast<char>('A' + i / 26);
+    t[2 * i + 1] = static_cast<char>('A' + i % 26);
+  }
+  return t;
+}
+constexpr std::array<char, kCountryCodes* 2> kCodes = MakeCodes();
+
+int Letter(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a';
+  return -1;
+}
+
+// The MaxMind DB metadata marker, searched in the last 128 KiB as libmaxminddb does.
+constexpr std::string_view kMarker("\xAB\xCD\xEFMaxMind.com", 14);
+
+Result<bool> LooksLikeMmdb(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return Status::IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const int e = errno;
+    ::close(fd);
+    return Status::IoError(fmt::format("{}: cannot stat: {}", path, std::strerror(e)));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return Status::IoError(fmt::format("{}: is a directory", path));
+  }
+  if (!S_ISREG(st.st_mode) || st.st_size < static_cast<off_t>(kMarker.size())) {
+    ::close(fd);
+    return false;
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  const size_t want = std::min<size_t>(size, 128 * 1024 + kMarker.size());
+  std::string tail(want, '\0');
+  size_t got = 0;
+  while (got < want) {
+    const ssize_t n =
+        pread(fd, tail.data() + got, want - got, static_cast<off_t>(size - want + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      return Status::IoError(fmt::format("{}: read error: {}", path, std::strerror(e)));
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  tail.resize(got);
+  return tail.rfind(kMarker) != std::string::npos;
+}
+
+Result<std::unique_ptr<Source>> Load(const std::string& path, Kind kind) {
+  FLUXSCORE_ASSIGN_OR_RETURN(bool mmdb, LooksLikeMmdb(path));
+  if (mmdb) return OpenMmdb(path, kind);
+  return LoadTable(path, kind);
+}
+
+}  // namespace
+
+std::optional<uint32_t> CountryIndex(std::string_view code) {
+  if (code.size() != 2) return std::nullopt;
+  const int a = Letter(code[0]), b = Letter(code[1]);
+  if (a < 0 || b < 0) return std::nullopt;
+  return static_cast<uint32_t>(a * 26 + b);
+}
+
+std::string_view CountryCode(uint32_t index) {
+  return std::string_view(kCodes.data() + 2 * index, 2);
+}
+
+}  // namespace enrich_internal
+
+Enricher::Enricher() = default;
+Enricher::~Enricher() = default;
+Enricher::Enricher(Enricher&&) noexcept = default;
+Enricher& Enricher::operator=(Enricher&&) noexcept = default;
+
+Status Enricher::AddAsnSource(const std::string& path) {
+  FLUXSCORE_ASSIGN_OR_RETURN(auto src, enrich_internal::Load(path, enrich_internal::Kind::kAsn));
+  asn_.push_back(std::move(src));
+  return Status::Ok();
+}
+
+Status Enricher::AddCountrySource(const std::string& path) {
+  FLUXSCORE_ASSIGN_OR_RETURN(auto src,
+                             enrich_internal::Load(path, enrich_internal::Kind::kCountry));
+  country_.push_back(std::move(src));
+  return Status::Ok();
+}
+
+std::optional<AsnHit> Enricher::Asn(const IpAddr& a) const {
+  AsnHit hit;
+  for (const auto& s : asn_)
+    if (s->FindAsn(a, &hit)) return hit;
+  return std::nullopt;
+}
+
+std::optional<std::string_view> Enricher::Country(const IpAddr& a) const {
+  std::string_view code;
+  for (const auto& s : country_)
+    if (s->FindCountry(a, &code)) return code;
+  return std::nullopt;
+}
+
+std::string Enricher::Describe() const {
+  std::string out;
+  for (const auto& s : asn_) out += "asn: " + s->Describe() + "\n";
+  for (const auto& s : country_) out += "country: " + s->Describe() + "\n";
+  return out;
+}
+
+}  // namespace fluxscore::dns

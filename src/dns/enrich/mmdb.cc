@@ -1,0 +1,151 @@
+// MaxMind DB sources through libmaxminddb (memory-mapped).
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <maxminddb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <ctime>
+
+#include "dns/enrich/source.h"
+
+namespace fluxscore::dns::enrich_internal {
+
+namespace {
+
+class MmdbSource final : public Source {
+ public:
+  MmdbSource(std::string path, Kind kind) : path_(std::move(path)), kind_(kind) {}
+  ~MmdbSource() override {
+    if (open_) MMDB_close(&db_);
+  }
+  MmdbSource(const MmdbSource&) = delete;
+  MmdbSource& operator=(const MmdbSource&) = delete;
+
+  Status Open() {
+    const int rc = MMDB_open(path_.c_str(), MMDB_MODE_MMAP, &db_);
+    if (rc != MMDB_SUCCESS) {
+      if (rc == MMDB_IO_ERROR)
+        return Status::IoError(fmt::format("{}: cannot open MaxMind DB: {} ({})", path_,
+                                           MMDB_strerror(rc), std::strerror(errno)));
+      return Status::DataError(
+          fmt::format("{}: cannot open MaxMind DB: {}", path_, MMDB_strerror(rc)));
+    }
+    open_ = true;
+    // One IPv4 lookup up front: old libmaxminddb versions computed the IPv4 start node lazily on
+    // the first IPv4 lookup (a write), which must not happen in concurrent const lookups.
+    MMDB_entry_s entry;
+    (void)Lookup(IpAddr::FromV4(0), &entry);
+    return Status::Ok();
+  }
+
+  bool FindAsn(const IpAddr& a, AsnHit* hit) const override {
+    if (kind_ != Kind::kAsn) return false;
+    MMDB_entry_s entry;
+    if (!Lookup(a, &entry)) return false;
+    MMDB_entry_data_s d;
+    if (MMDB_get_value(&entry, &d, "autonomous_system_number", nullptr) != MMDB_SUCCESS ||
+        !d.has_data)
+      return false;
+    uint64_t asn;
+    switch (d.type) {
+      case MMDB_DATA_TYPE_UINT16:
+        asn = d.uint16;
+        break;
+      case MMDB_DATA_TYPE_UINT32:
+        asn = d.uint32;
+        break;
+      case MMDB_DATA_TYPE_UINT64:
+        asn = d.uint64;
+        break;
+      case MMDB_DATA_TYPE_INT32:
+        if (d.int32 < 0) return false;
+        asn = static_cast<uint64_t>(d.int32);
+        break;
+      default:
+        return false;
+    }
+    if (asn > UINT32_MAX) return false;
+    hit->asn = static_cast<uint32_t>(asn);
+    hit->org = {};
+    MMDB_entry_data_s o;
+    if (MMDB_get_value(&entry, &o, "autonomous_system_organization", nullptr) == MMDB_SUCCESS &&
+        o.has_data && o.type == MMDB_DATA_TYPE_UTF8_STRING) {
+      // Points into the mapped file, valid while the database is open (the Enricher's lifetime).
+      hit->org = std::string_view(o.utf8_string, o.data_size);
+    }
+    return true;
+  }
+
+  bool FindCountry(const IpAddr& a, std::string_view* code) const override {
+    if (kind_ != Kind::kCountry) return false;
+    MMDB_entry_s entry;
+    if (!Lookup(a, &entry)) return false;
+    static const char* const kPaths[3][3] = {{"country", "iso_code", nullptr},
+                                             {"registered_country", "iso_code", nullptr},
+                                             {"country_code", nullptr, nullptr}};
+    for (const auto& path : kPaths) {
+      MMDB_entry_data_s d;
+      if (MMDB_aget_value(&entry, &d, path) != MMDB_SUCCESS || !d.has_data ||
+          d.type != MMDB_DATA_TYPE_UTF8_STRING)
+        continue;
+      auto idx = CountryIndex(std::string_view(d.utf8_string, d.data_size));
+      if (!idx) continue;
+      *code = CountryCode(*idx);
+      return true;
+    }
+    return false;
+  }
+
+  std::string Describe() const override {
+    const auto& m = db_.metadata;
+    char when[32] = "?";
+    const time_t t = static_cast<time_t>(m.build_epoch);
+    struct tm tm;
+    if (gmtime_r(&t, &tm) != nullptr) strftime(when, sizeof when, "%Y-%m-%d", &tm);
+    return fmt::format("{}: MaxMind DB '{}', IPv{}, {}-bit records, {} nodes, built {}", path_,
+                       m.database_type != nullptr ? m.database_type : "", m.ip_version,
+                       m.record_size, m.node_count, when);
+  }
+
+ private:
+  // IPv4 (mapped) addresses are looked up as IPv4: libmaxminddb then walks the IPv4 subtree at
+  // ::/96 of an IPv6 database. Looking up ::ffff:a.b.c.d as IPv6 finds nothing in databases
+  // without the ::ffff:0:0/96 alias (ip-location-db's, for one).
+  bool Lookup(const IpAddr& a, MMDB_entry_s* entry) const {
+    int err = MMDB_SUCCESS;
+    MMDB_lookup_result_s r;
+    if (a.is_v4()) {
+      sockaddr_in sin{};
+      sin.sin_family = AF_INET;
+      std::memcpy(&sin.sin_addr, a.bytes.data() + 12, 4);
+      r = MMDB_lookup_sockaddr(&db_, reinterpret_cast<const sockaddr*>(&sin), &err);
+    } else {
+      if (db_.metadata.ip_version != 6) return false;
+      sockaddr_in6 sin6{};
+      sin6.sin6_family = AF_INET6;
+      std::memcpy(&sin6.sin6_addr, a.bytes.data(), 16);
+      r = MMDB_lookup_sockaddr(&db_, reinterpret_cast<const sockaddr*>(&sin6), &err);
+    }
+    if (err != MMDB_SUCCESS || !r.found_entry) return false;
+    *entry = r.entry;
+    return true;
+  }
+
+  std::string path_;
+  Kind kind_;
+  MMDB_s db_{};
+  bool open_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Source>> OpenMmdb(const std::string& path, Kind kind) {
+  auto src = std::make_unique<MmdbSource>(path, kind);
+  FLUXSCORE_RETURN_IF_ERROR(src->Open());
+  return std::unique_ptr<Source>(std::move(src));
+}
+
+}  // namespace fluxscore::dns::enrich_internal

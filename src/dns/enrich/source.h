@@ -1,0 +1,97 @@
+// Internals of the enrichment sources (include/fluxscore/dns/enrich.h): the source interface,
+// the flattened range table, and the loaders for each format.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fluxscore/dns/enrich.h"
+#include "fluxscore/dns/ip.h"
+#include "fluxscore/status.h"
+
+namespace fluxscore::dns::enrich_internal {
+
+enum class Kind { kAsn, kCountry };
+
+// One loaded source. Lookups are const and touch no mutable state.
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual bool FindAsn(const IpAddr& a, AsnHit* hit) const = 0;
+  virtual bool FindCountry(const IpAddr& a, std::string_view* code) const = 0;
+  // "path: format, details" (no newline).
+  virtual std::string Describe() const = 0;
+};
+
+// Country codes: index = (first - 'A') * 26 + (second - 'A'); the views point into a static table.
+inline constexpr uint32_t kCountryCodes = 26 * 26;
+// Upper-cases a two-letter code; nullopt unless exactly two ASCII letters.
+std::optional<uint32_t> CountryIndex(std::string_view code);
+std::string_view CountryCode(uint32_t index);
+
+// Input range [start, end] (inclusive, in the 128-bit space where IPv4 is ::ffff:a.b.c.d) with a
+// value and the line it came from (ties between identical ranges: the earlier line wins).
+struct RangeInput {
+  U128 start;
+  U128 end;
+  uint32_t value;
+  uint32_t line;
+};
+
+// Non-overlapping segments covering the whole address space, each with a value or kNone.
+// IPv4 (::ffff:0:0/96) and the rest are kept apart so that IPv4 searches run on 32-bit keys with
+// a first-16-bit index.
+class SegmentTable {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  // Applies the overlap rule (enrich.h) and flattens. Reorders `ranges`.
+  static SegmentTable Build(std::vector<RangeInput>& ranges);
+
+  uint32_t Find(const IpAddr& a) const {
+    if (a.is_v4()) return FindV4(a.v4());
+    return FindV6(a.ToU128());
+  }
+  uint32_t FindV4(uint32_t x) const {
+    const uint32_t h = x >> 16;
+    uint32_t lo = v4_index_[h];
+    const uint32_t hi = v4_index_[h + 1];
+    if (lo > 0) --lo;  // the segment that began before this /16 (v4_start_[0] == 0 always)
+    const uint32_t* base = v4_start_.data() + lo;
+    uint32_t n = hi - lo;
+    while (n > 1) {
+      const uint32_t half = n / 2;
+      base = base[half] <= x ? base + half : base;
+      n -= half;
+    }
+    return v4_value_[static_cast<size_t>(base - v4_start_.data())];
+  }
+  uint32_t FindV6(U128 x) const {
+    const U128* base = v6_start_.data();
+    size_t n = v6_start_.size();
+    while (n > 1) {
+      const size_t half = n / 2;
+      base = base[half] <= x ? base + half : base;
+      n -= half;
+    }
+    return v6_value_[static_cast<size_t>(base - v6_start_.data())];
+  }
+  size_t segments() const { return v4_start_.size() + v6_start_.size(); }
+
+ private:
+  std::vector<uint32_t> v4_start_;  // offsets within ::ffff:0:0/96; [0] == 0
+  std::vector<uint32_t> v4_value_;
+  std::vector<uint32_t> v4_index_;  // 65537 entries: first segment starting at or after h << 16
+  std::vector<U128> v6_start_;      // [0] == 0; the IPv4 block is one kNone segment here
+  std::vector<uint32_t> v6_value_;
+};
+
+// Loaders. `path` is used in messages.
+Result<std::unique_ptr<Source>> LoadTable(const std::string& path, Kind kind);
+Result<std::unique_ptr<Source>> OpenMmdb(const std::string& path, Kind kind);
+
+}  // namespace fluxscore::dns::enrich_internal

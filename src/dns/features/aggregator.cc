@@ -1,0 +1,455 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <map>
+
+#include "dns/features/sketch.h"
+#include "fluxscore/dns/enrich.h"
+#include "fluxscore/dns/features.h"
+
+namespace fluxscore::dns {
+namespace {
+
+using U128 = unsigned __int128;
+
+// EXPOSURE's TTL ranges: [0,1), [1,10), [10,100), [100,300), [300,900), >= 900 seconds.
+constexpr uint32_t kTtlRangeStarts[] = {0, 1, 10, 100, 300, 900};
+constexpr size_t kTtlRanges = 6;
+
+size_t TtlRange(uint32_t ttl) {
+  size_t r = 0;
+  while (r + 1 < kTtlRanges && ttl >= kTtlRangeStarts[r + 1]) ++r;
+  return r;
+}
+
+uint64_t HashIp(const IpAddr& a) {
+  uint64_t hi, lo;
+  std::memcpy(&hi, a.bytes.data(), 8);
+  std::memcpy(&lo, a.bytes.data() + 8, 8);
+  return Mix64(hi ^ Mix64(lo ^ 0x5851F42D4C957F2DULL));
+}
+
+// (time in microseconds, TTL) of one record's address answers: the record's smallest TTL.
+struct TtlEvent {
+  int64_t t_us;
+  uint32_t ttl;
+  bool operator<(const TtlEvent& o) const { return t_us != o.t_us ? t_us < o.t_us : ttl < o.ttl; }
+};
+
+struct KeyState {
+  uint64_t queries = 0;
+  uint64_t addr_records = 0;   // records with at least one address answer
+  uint64_t addr_answers = 0;   // address answers over those records
+  uint32_t answers_max = 0;
+  uint32_t cname_depth = 0;
+  uint32_t ttl_min = UINT32_MAX, ttl_max = 0;
+  uint64_t ttl_sum = 0;
+  U128 ttl_sumsq = 0;
+  uint64_t ttl_range[kTtlRanges] = {};
+  uint64_t ttl_events_total = 0;
+  std::vector<TtlEvent> ttl_events;  // the first sample_cap by (time, TTL)
+  BottomK<IpAddr> ips;
+  BottomK<NoValue> clients;
+  BottomK<uint32_t> ttls;
+
+  size_t bytes() const {
+    return sizeof(KeyState) + ttl_events.capacity() * sizeof(TtlEvent) + ips.bytes() +
+           clients.bytes() + ttls.bytes();
+  }
+};
+
+void AddEvent(std::vector<TtlEvent>& ev, TtlEvent e, size_t cap) {
+  if (ev.size() >= cap && !(e < ev.back())) return;
+  if (ev.empty() || !(e < ev.back())) {
+    ev.push_back(e);
+  } else {
+    ev.insert(std::upper_bound(ev.begin(), ev.end(), e), e);
+  }
+  if (ev.size() > cap) ev.pop_back();
+}
+
+// Keys (window start + domain) in one arena, found through an open-addressing table of
+// (hash, index) slots; states in a vector parallel to the keys. No allocation per lookup and one
+// per new key at most (amortised arena/vector growth).
+uint64_t HashKey(std::string_view k) {
+  // FNV-1a over 8-byte words, then a finaliser: fast for short keys, good enough spread.
+  uint64_t h = 0xcbf29ce484222325ULL ^ k.size();
+  size_t i = 0;
+  for (; i + 8 <= k.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, k.data() + i, 8);
+    h = (h ^ w) * 0x100000001b3ULL;
+    h ^= h >> 29;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, k.data() + i, k.size() - i);
+  h = (h ^ w) * 0x100000001b3ULL;
+  return Mix64(h);
+}
+
+class KeyTable {
+ public:
+  // Index of the key's state, inserting a new one (created=true) if absent.
+  uint32_t FindOrInsert(std::string_view key, bool* created) {
+    if ((count_ + 1) * 4 > slots_.size() * 3) Grow();
+    const uint64_t h = HashKey(key);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.index == kEmpty) {
+        s.hash = h;
+        s.index = static_cast<uint32_t>(offsets_.size());
+        offsets_.push_back(arena_.size());
+        arena_.append(key);
+        states.emplace_back();
+        ++count_;
+        *created = true;
+        return s.index;
+      }
+      if (s.hash == h && Key(s.index) == key) {
+        *created = false;
+        return s.index;
+      }
+    }
+  }
+  std::string_view Key(uint32_t i) const {
+    const size_t b = offsets_[i];
+    const size_t e = i + 1 < offsets_.size() ? offsets_[i + 1] : arena_.size();
+    return std::string_view(arena_).substr(b, e - b);
+  }
+  size_t size() const { return count_; }
+  size_t bytes() const {
+    return slots_.capacity() * sizeof(Slot) + offsets_.capacity() * 8 + arena_.capacity() +
+           states.size() * sizeof(KeyState);
+  }
+
+  std::deque<KeyState> states;  // a deque grows in chunks: no doubling jumps in memory
+
+ private:
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t index = kEmpty;
+  };
+  void Grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot());
+    const size_t mask = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.index == kEmpty) continue;
+      size_t i = s.hash & mask;
+      while (slots_[i].index != kEmpty) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;
+  std::vector<size_t> offsets_;
+  std::string arena_;
+  size_t count_ = 0;
+};
+
+// Map key: the window start (8 bytes, big-endian so that sorting keys sorts windows... not
+// relied on) followed by the domain.
+std::string_view MakeKey(std::string& buf, int64_t window, std::string_view name) {
+  buf.resize(8 + name.size());
+  uint64_t w = static_cast<uint64_t>(window);
+  for (int i = 7; i >= 0; --i) {
+    buf[static_cast<size_t>(i)] = static_cast<char>(w & 0xff);
+    w >>= 8;
+  }
+  std::memcpy(buf.data() + 8, name.data(), name.size());
+  return buf;
+}
+
+int64_t KeyWindow(std::string_view key) {
+  uint64_t w = 0;
+  for (size_t i = 0; i < 8; ++i) w = (w << 8) | static_cast<unsigned char>(key[i]);
+  return static_cast<int64_t>(w);
+}
+
+}  // namespace
+
+struct Aggregator::Impl {
+  FeatureOptions opts;
+  KeyTable keys;
+  uint64_t heap_bytes = 0;  // the per-key vectors' capacity, tracked by deltas
+  uint64_t dropped = 0;
+  uint32_t since_check = 0;
+  bool over_budget = false;
+  std::string key_buf;
+
+  uint64_t Bytes() const { return keys.bytes() + heap_bytes; }
+  void Recount() {
+    uint64_t b = 0;
+    for (const KeyState& s : keys.states) b += s.bytes() - sizeof(KeyState);
+    heap_bytes = b;
+    over_budget = Bytes() > opts.memory_budget;
+  }
+};
+
+Aggregator::Aggregator(FeatureOptions opts) : impl_(std::make_unique<Impl>()) {
+  impl_->opts = opts;
+  if (impl_->opts.sample_cap < 2) impl_->opts.sample_cap = 2;
+}
+Aggregator::~Aggregator() = default;
+Aggregator::Aggregator(Aggregator&&) noexcept = default;
+
+void Aggregator::Add(const DnsRecord& r) {
+  Impl& m = *impl_;
+  if (m.over_budget) {
+    ++m.dropped;
+    return;
+  }
+  const FeatureOptions& o = m.opts;
+  const int64_t w = o.window_seconds;
+  const int64_t window = static_cast<int64_t>(std::floor(r.ts / static_cast<double>(w))) * w;
+  std::string_view name = r.qname;
+  if (o.key == KeyMode::kRegistered && o.psl != nullptr) name = o.psl->Registered(name);
+  const std::string_view key = MakeKey(m.key_buf, window, name);
+  bool created;
+  KeyState& s = m.keys.states[m.keys.FindOrInsert(key, &created)];
+  const size_t heap_before = s.bytes();
+  const size_t cap = o.sample_cap;
+  ++s.queries;
+  if (r.has_client) s.clients.Insert(HashIp(r.client), NoValue(), cap);
+  uint32_t n_addr = 0, n_cname = 0, rec_ttl = UINT32_MAX;
+  for (const Answer& a : r.answers) {
+    if (a.type == kTypeCNAME) ++n_cname;
+    if (!a.is_address) continue;
+    ++n_addr;
+    s.ips.Insert(HashIp(a.addr), a.addr, cap);
+    s.ttls.Insert(Mix64(a.ttl + 0x9E3779B97F4A7C15ULL), a.ttl, cap);
+    s.ttl_min = std::min(s.ttl_min, a.ttl);
+    s.ttl_max = std::max(s.ttl_max, a.ttl);
+    s.ttl_sum += a.ttl;
+    s.ttl_sumsq += static_cast<U128>(a.ttl) * a.ttl;
+    ++s.ttl_range[TtlRange(a.ttl)];
+    rec_ttl = std::min(rec_ttl, a.ttl);
+  }
+  s.cname_depth = std::max(s.cname_depth, n_cname);
+  if (n_addr > 0) {
+    ++s.addr_records;
+    s.addr_answers += n_addr;
+    s.answers_max = std::max(s.answers_max, n_addr);
+    ++s.ttl_events_total;
+    AddEvent(s.ttl_events, TtlEvent{static_cast<int64_t>(std::llround(r.ts * 1e6)), rec_ttl}, cap);
+  }
+  m.heap_bytes += s.bytes() - heap_before;
+  if (++m.since_check >= 256) {
+    m.since_check = 0;
+    m.over_budget = m.Bytes() > o.memory_budget;
+  }
+}
+
+Status Aggregator::Merge(const Aggregator& other) {
+  Impl& m = *impl_;
+  const Impl& x = *other.impl_;
+  if (m.opts.window_seconds != x.opts.window_seconds || m.opts.key != x.opts.key ||
+      m.opts.sample_cap != x.opts.sample_cap)
+    return Status::InvalidArgument("cannot merge aggregations with different window, key or sample cap");
+  const size_t cap = m.opts.sample_cap;
+  for (uint32_t xi = 0; xi < x.keys.size(); ++xi) {
+    const KeyState& b = x.keys.states[xi];
+    bool created;
+    KeyState& a = m.keys.states[m.keys.FindOrInsert(x.keys.Key(xi), &created)];
+    a.queries += b.queries;
+    a.addr_records += b.addr_records;
+    a.addr_answers += b.addr_answers;
+    a.answers_max = std::max(a.answers_max, b.answers_max);
+    a.cname_depth = std::max(a.cname_depth, b.cname_depth);
+    a.ttl_min = std::min(a.ttl_min, b.ttl_min);
+    a.ttl_max = std::max(a.ttl_max, b.ttl_max);
+    a.ttl_sum += b.ttl_sum;
+    a.ttl_sumsq += b.ttl_sumsq;
+    for (size_t i = 0; i < kTtlRanges; ++i) a.ttl_range[i] += b.ttl_range[i];
+    a.ttl_events_total += b.ttl_events_total;
+    std::vector<TtlEvent> ev;
+    ev.reserve(a.ttl_events.size() + b.ttl_events.size());
+    std::merge(a.ttl_events.begin(), a.ttl_events.end(), b.ttl_events.begin(), b.ttl_events.end(),
+               std::back_inserter(ev));
+    if (ev.size() > cap) ev.resize(cap);
+    a.ttl_events = std::move(ev);
+    a.ips.Merge(b.ips, cap);
+    a.clients.Merge(b.clients, cap);
+    a.ttls.Merge(b.ttls, cap);
+  }
+  m.dropped += x.dropped;
+  m.Recount();
+  return Status::Ok();
+}
+
+Status Aggregator::budget_status() const {
+  if (!impl_->over_budget) return Status::Ok();
+  return Status::DataError(fmt::format(
+      "memory budget exceeded: the aggregation state reached about {} MiB (budget {} MiB) with "
+      "{} keys; {} later records were not aggregated. Raise --memory, shorten --window, or use "
+      "--key registered",
+      impl_->Bytes() >> 20, impl_->opts.memory_budget >> 20, impl_->keys.size(),
+      impl_->dropped));
+}
+
+uint64_t Aggregator::dropped_records() const { return impl_->dropped; }
+uint64_t Aggregator::approx_bytes() const { return impl_->Bytes(); }
+size_t Aggregator::keys() const { return impl_->keys.size(); }
+
+const std::vector<FeatureColumn>& FeatureColumns() {
+  static const std::vector<FeatureColumn> cols = {
+      {"queries", true},          {"clients", true},           {"distinct_ips", true},
+      {"distinct_24", true},      {"distinct_16", true},       {"prefix16_entropy", false},
+      {"distinct_asns", true},    {"distinct_countries", true}, {"as_fraction", false},
+      {"asn_entropy", false},     {"country_entropy", false},  {"answers_mean", false},
+      {"answers_max", true},      {"ip_growth_ratio", false},  {"ttl_min", true},
+      {"ttl_max", true},          {"ttl_mean", false},         {"ttl_std", false},
+      {"ttl_distinct", true},     {"ttl_changes", true},       {"cname_depth", true},
+      {"name_length", true},      {"name_digit_ratio", false}, {"name_vowel_ratio", false},
+      {"name_entropy", false},    {"name_word_ratio", false},  {"name_labels", true},
+      {"holz_score", false},      {"ttl_share_0_1", false},    {"ttl_share_1_10", false},
+      {"ttl_share_10_100", false}, {"ttl_share_100_300", false}, {"ttl_share_300_900", false},
+      {"ttl_share_900_inf", false}, {"unknown_asn_ips", true},  {"ips_sampled", true},
+  };
+  return cols;
+}
+
+namespace {
+
+// Shannon entropy (bits) of the group sizes, divided by log2(n) (n = members): FluxBuster's
+// normalised diversity; 0 when n < 2.
+template <typename Map>
+double NormalisedEntropy(const Map& groups, size_t n) {
+  if (n < 2) return 0;
+  double h = 0;
+  for (const auto& [g, c] : groups) {
+    const double p = static_cast<double>(c) / static_cast<double>(n);
+    h -= p * std::log2(p);
+  }
+  return h / std::log2(static_cast<double>(n));
+}
+
+}  // namespace
+
+std::vector<FeatureRow> Aggregator::Finish(const Enricher* enricher, const WordList* words,
+                                           FinishStats* stats) const {
+  const Impl& m = *impl_;
+  FinishStats st;
+  // The keys that pass the prefilter, sorted by window then domain.
+  std::vector<uint32_t> order;
+  for (uint32_t i = 0; i < m.keys.size(); ++i) {
+    if (m.keys.states[i].ips.Count() < m.opts.min_ips) {
+      ++st.filtered;
+      continue;
+    }
+    order.push_back(i);
+  }
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    const std::string_view ka = m.keys.Key(a), kb = m.keys.Key(b);
+    const int64_t wa = KeyWindow(ka), wb = KeyWindow(kb);
+    if (wa != wb) return wa < wb;
+    return ka.substr(8) < kb.substr(8);
+  });
+  const auto& cols = FeatureColumns();
+  std::vector<FeatureRow> rows;
+  rows.reserve(order.size());
+  st.keys = m.keys.size();
+  for (uint32_t ki : order) {
+    const KeyState& s = m.keys.states[ki];
+    const std::string_view key = m.keys.Key(ki);
+    const double distinct_ips = s.ips.Count();
+    ++st.passed;
+    FeatureRow row;
+    row.window_start = KeyWindow(key);
+    row.domain = std::string(key.substr(8));
+    row.values.assign(cols.size(), NAN);
+    double* v = row.values.data();
+    size_t c = 0;
+    auto put = [&](double x) { v[c++] = x; };
+    // IP spread over the (sampled) distinct addresses.
+    std::map<uint32_t, uint32_t> p24, p16;
+    std::map<uint32_t, uint32_t> asns;
+    std::map<std::string_view, uint32_t> countries;
+    size_t v4 = 0, known_asn = 0, known_country = 0;
+    for (const auto& item : s.ips.items()) {
+      const IpAddr& ip = item.value;
+      if (ip.is_v4()) {
+        ++v4;
+        ++p24[ip.v4() >> 8];
+        ++p16[ip.v4() >> 16];
+      }
+      if (enricher != nullptr) {
+        ++st.address_ips;
+        if (auto a = enricher->Asn(ip)) {
+          ++asns[a->asn];
+          ++known_asn;
+        } else {
+          ++st.unknown_asn;
+        }
+        if (auto cc = enricher->Country(ip)) {
+          ++countries[*cc];
+          ++known_country;
+        } else {
+          ++st.unknown_country;
+        }
+      }
+    }
+    if (s.ips.saturated()) ++st.sampled_keys;
+    const bool have_asn = enricher != nullptr && enricher->has_asn();
+    const bool have_country = enricher != nullptr && enricher->has_country();
+    put(static_cast<double>(s.queries));
+    put(s.clients.Count());
+    put(distinct_ips);
+    put(static_cast<double>(p24.size()));
+    put(static_cast<double>(p16.size()));
+    put(NormalisedEntropy(p16, v4));
+    put(have_asn ? static_cast<double>(asns.size()) : NAN);
+    put(have_country ? static_cast<double>(countries.size()) : NAN);
+    put(have_asn && known_asn > 0 ? static_cast<double>(asns.size()) / static_cast<double>(known_asn) : NAN);
+    put(have_asn ? NormalisedEntropy(asns, known_asn) : NAN);
+    put(have_country ? NormalisedEntropy(countries, known_country) : NAN);
+    const bool any = s.addr_records > 0;
+    put(any ? static_cast<double>(s.addr_answers) / static_cast<double>(s.addr_records) : NAN);
+    put(static_cast<double>(s.answers_max));
+    put(any ? distinct_ips / static_cast<double>(s.addr_records) : NAN);
+    const uint64_t nt = s.addr_answers;
+    if (nt > 0) {
+      put(s.ttl_min);
+      put(s.ttl_max);
+      const double mean = static_cast<double>(s.ttl_sum) / static_cast<double>(nt);
+      put(mean);
+      // Population variance from exact integer sums: (n·Σx² − (Σx)²) / n².
+      const U128 num = static_cast<U128>(nt) * s.ttl_sumsq -
+                       static_cast<U128>(s.ttl_sum) * static_cast<U128>(s.ttl_sum);
+      put(std::sqrt(static_cast<double>(num)) / static_cast<double>(nt));
+      put(s.ttls.Count());
+      uint64_t changes = 0;
+      for (size_t i = 1; i < s.ttl_events.size(); ++i)
+        changes += s.ttl_events[i].ttl != s.ttl_events[i - 1].ttl;
+      double ch = static_cast<double>(changes);
+      if (s.ttl_events_total > s.ttl_events.size() && s.ttl_events.size() > 1)
+        ch = std::round(ch * static_cast<double>(s.ttl_events_total - 1) /
+                        static_cast<double>(s.ttl_events.size() - 1));
+      put(ch);
+    } else {
+      c += 6;
+    }
+    put(static_cast<double>(s.cname_depth));
+    const NameFeatures nf = ComputeNameFeatures(row.domain, m.opts.psl, words);
+    put(nf.length);
+    put(nf.digit_ratio);
+    put(nf.vowel_ratio);
+    put(nf.entropy);
+    put(words != nullptr ? nf.word_ratio : NAN);
+    put(nf.labels);
+    put(have_asn ? 1.32 * distinct_ips + 18.54 * static_cast<double>(asns.size()) : NAN);
+    for (size_t i = 0; i < kTtlRanges; ++i)
+      put(nt > 0 ? static_cast<double>(s.ttl_range[i]) / static_cast<double>(nt) : NAN);
+    put(have_asn ? static_cast<double>(s.ips.items().size() - known_asn) : NAN);
+    put(s.ips.saturated() ? 1 : 0);
+    rows.push_back(std::move(row));
+  }
+  if (stats != nullptr) *stats = st;
+  return rows;
+}
+
+}  // namespace fluxscore::dns

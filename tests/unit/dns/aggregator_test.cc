@@ -1,0 +1,472 @@
+// Per-domain features: hand-computed golden values, identical rows from every log format,
+// exact merging of random splits, memory budget, hostile volumes.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fluxscore/dns/enrich.h"
+#include "fluxscore/dns/features.h"
+#include "fluxscore/dns/ingest.h"
+
+namespace fluxscore::dns {
+namespace {
+
+
+// Per-process names: ctest runs tests of this binary in parallel processes.
+std::string TempFile(const std::string& name, const std::string& content) {
+  std::string path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name;
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+
+const PublicSuffixList& Psl() {
+  static PublicSuffixList psl = *PublicSuffixList::Load("/usr/share/publicsuffix/public_suffix_list.dat");
+  return psl;
+}
+const WordList& Words() {
+  static WordList w = *WordList::Load("/usr/share/dict/words");
+  return w;
+}
+
+// A response as the test writes it in every format.
+struct Rr {
+  std::string type;  // A, AAAA, CNAME
+  std::string owner, data;
+  uint32_t ttl;
+};
+struct Resp {
+  double ts;
+  std::string client, qname;
+  int qtype, rcode;
+  std::vector<Rr> rrs;
+};
+
+std::string TsText(double ts) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.6f", ts);
+  return b;
+}
+
+std::string AsZeekTsv(const std::vector<Resp>& rs) {
+  std::string s =
+      "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"
+      "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tqtype\trcode\t"
+      "answers\tTTLs\n";
+  for (const Resp& r : rs) {
+    std::string a, t;
+    for (const Rr& rr : r.rrs) {
+      a += (a.empty() ? "" : ",") + rr.data;
+      t += (t.empty() ? "" : ",") + std::to_string(rr.ttl) + ".000000";
+    }
+    s += TsText(r.ts) + "\tC1\t" + r.client + "\t4000\t10.53.0.1\t53\tudp\t" + r.qname + "\t" +
+         std::to_string(r.qtype) + "\t" + std::to_string(r.rcode) + "\t" +
+         (a.empty() ? "(empty)" : a) + "\t" + (t.empty() ? "(empty)" : t) + "\n";
+  }
+  return s;
+}
+
+std::string AsZeekJson(const std::vector<Resp>& rs) {
+  std::string s;
+  for (const Resp& r : rs) {
+    std::string a, t;
+    for (const Rr& rr : r.rrs) {
+      a += (a.empty() ? "\"" : ",\"") + rr.data + "\"";
+      t += (t.empty() ? "" : ",") + std::to_string(rr.ttl) + ".0";
+    }
+    s += "{\"ts\":" + TsText(r.ts) + ",\"id.orig_h\":\"" + r.client +
+         "\",\"id.resp_h\":\"10.53.0.1\",\"query\":\"" + r.qname + "\",\"qtype\":" +
+         std::to_string(r.qtype) + ",\"rcode\":" + std::to_string(r.rcode) +
+         (r.rrs.empty() ? "" : ",\"answers\":[" + a + "],\"TTLs\":[" + t + "]") + "}\n";
+  }
+  return s;
+}
+
+std::string AsPassiveDns(const std::vector<Resp>& rs) {
+  std::string s;
+  for (const Resp& r : rs) {
+    const std::string head = TsText(r.ts) + "||" + r.client + "||10.53.0.1||IN||";
+    if (r.rcode == 3) {
+      s += head + r.qname + ".||" + (r.qtype == 28 ? "AAAA" : "A") + "||NXDOMAIN||0||1\n";
+      continue;
+    }
+    for (const Rr& rr : r.rrs)
+      s += head + rr.owner + ".||" + rr.type + "||" + rr.data + (rr.type == "CNAME" ? "." : "") +
+           "||" + std::to_string(rr.ttl) + "||1\n";
+  }
+  return s;
+}
+
+// DNS wire name, no compression.
+void PutName(std::string& m, const std::string& name) {
+  size_t start = 0;
+  while (start < name.size()) {
+    size_t dot = name.find('.', start);
+    if (dot == std::string::npos) dot = name.size();
+    m.push_back(static_cast<char>(dot - start));
+    m.append(name, start, dot - start);
+    start = dot + 1;
+  }
+  m.push_back(0);
+}
+void Put16(std::string& m, uint32_t v) {
+  m.push_back(static_cast<char>(v >> 8));
+  m.push_back(static_cast<char>(v));
+}
+void Put32(std::string& m, uint32_t v) {
+  Put16(m, v >> 16);
+  Put16(m, v & 0xffff);
+}
+void PutLe32(std::string& m, uint32_t v) {
+  for (int i = 0; i < 4; ++i) m.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+// The responses as a classic pcap of Ethernet/IPv4/UDP packets from 10.53.0.1:53.
+std::string AsPcap(const std::vector<Resp>& rs) {
+  std::string f;
+  PutLe32(f, 0xa1b2c3d4);
+  f += std::string("\x02\x00\x04\x00", 4);  // version 2.4
+  PutLe32(f, 0);
+  PutLe32(f, 0);
+  PutLe32(f, 65535);
+  PutLe32(f, 1);  // Ethernet
+  uint16_t id = 1;
+  for (const Resp& r : rs) {
+    std::string dns;
+    Put16(dns, id++);
+    Put16(dns, 0x8180 | static_cast<uint32_t>(r.rcode));
+    Put16(dns, 1);
+    Put16(dns, static_cast<uint32_t>(r.rrs.size()));
+    Put16(dns, 0);
+    Put16(dns, 0);
+    PutName(dns, r.qname);
+    Put16(dns, static_cast<uint32_t>(r.qtype));
+    Put16(dns, 1);
+    for (const Rr& rr : r.rrs) {
+      PutName(dns, rr.owner);
+      const uint32_t type = rr.type == "A" ? 1 : rr.type == "AAAA" ? 28 : 5;
+      Put16(dns, type);
+      Put16(dns, 1);
+      Put32(dns, rr.ttl);
+      std::string rdata;
+      if (type == 1 || type == 28) {
+        auto ip = IpAddr::Parse(rr.data);
+        rdata = type == 1 ? std::string(reinterpret_cast<const char*>(ip->bytes.data()) + 12, 4)
+                          : std::string(reinterpret_cast<const char*>(ip->bytes.data()), 16);
+      } else {
+        PutName(rdata, rr.data);
+      }
+      Put16(dns, static_cast<uint32_t>(rdata.size()));
+      dns += rdata;
+    }
+    std::string udp;
+    Put16(udp, 53);
+    Put16(udp, 40000);
+    Put16(udp, static_cast<uint32_t>(8 + dns.size()));
+    Put16(udp, 0);
+    udp += dns;
+    std::string ip;
+    ip.push_back(0x45);
+    ip.push_back(0);
+    Put16(ip, static_cast<uint32_t>(20 + udp.size()));
+    Put32(ip, 0);
+    ip.push_back(64);
+    ip.push_back(17);
+    Put16(ip, 0);
+    Put32(ip, IpAddr::Parse("10.53.0.1")->v4());
+    Put32(ip, IpAddr::Parse(r.client)->v4());
+    ip += udp;
+    std::string eth(12, '\x01');
+    Put16(eth, 0x0800);
+    eth += ip;
+    const double whole = std::floor(r.ts);
+    PutLe32(f, static_cast<uint32_t>(whole));
+    PutLe32(f, static_cast<uint32_t>(std::lround((r.ts - whole) * 1e6)));
+    PutLe32(f, static_cast<uint32_t>(eth.size()));
+    PutLe32(f, static_cast<uint32_t>(eth.size()));
+    f += eth;
+  }
+  return f;
+}
+
+// The golden traffic (window 1 day, all in the window starting at 0).
+std::vector<Resp> Golden() {
+  return {
+      {1000, "10.0.0.1", "flux.example.net", 1, 0,
+       {{"A", "flux.example.net", "1.1.1.1", 60}, {"A", "flux.example.net", "2.2.2.2", 60},
+        {"A", "flux.example.net", "3.3.3.3", 60}}},
+      {2000, "10.0.0.2", "flux.example.net", 1, 0,
+       {{"A", "flux.example.net", "4.4.4.4", 120}, {"A", "flux.example.net", "1.1.1.1", 120}}},
+      {3000, "10.0.0.1", "flux.example.net", 1, 0,
+       {{"CNAME", "flux.example.net", "x.other.net", 300}, {"A", "x.other.net", "5.5.5.5", 60}}},
+      {4000, "10.0.0.3", "flux.example.net", 1, 3, {}},
+      {5000, "10.0.0.4", "small.example.com", 1, 0, {{"A", "small.example.com", "9.9.9.9", 30}}},
+      {6000, "10.0.0.5", "v6.example.org", 28, 0,
+       {{"AAAA", "v6.example.org", "2001:db8::1", 300}, {"AAAA", "v6.example.org", "2001:db8::2", 300},
+        {"AAAA", "v6.example.org", "2001:db8:1::3", 900}}},
+  };
+}
+
+Enricher GoldenEnricher() {
+  Enricher e;
+  std::string asn = TempFile("golden-asn.csv",
+                             "1.0.0.0,1.255.255.255,100,Org One\n2.0.0.0,2.255.255.255,100,Org One\n"
+                             "3.0.0.0,3.255.255.255,200,\"Two, Inc\"\n4.0.0.0,4.255.255.255,300,Three\n");
+  std::string cc = TempFile("golden-cc.csv",
+                            "1.0.0.0,1.255.255.255,US\n2.0.0.0,3.255.255.255,DE\n"
+                            "4.0.0.0,5.255.255.255,RU\n");
+  EXPECT_TRUE(e.AddAsnSource(asn).ok());
+  EXPECT_TRUE(e.AddCountrySource(cc).ok());
+  return e;
+}
+
+FeatureOptions Opts() {
+  FeatureOptions o;
+  o.psl = &Psl();
+  return o;
+}
+
+double Col(const FeatureRow& r, std::string_view name) {
+  const auto& cols = FeatureColumns();
+  for (size_t i = 0; i < cols.size(); ++i)
+    if (cols[i].name == name) return r.values[i];
+  ADD_FAILURE() << "no column " << name;
+  return NAN;
+}
+
+std::vector<FeatureRow> RowsOf(const std::string& path, const Enricher* e, FeatureOptions o = Opts()) {
+  Aggregator agg(o);
+  IngestStats stats;
+  Status st = ReadLog(path, LogFormat::kAuto, agg, stats);
+  EXPECT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(stats.rejected_total(), 0u) << path;
+  return agg.Finish(e, &Words(), nullptr);
+}
+
+TEST(FeaturesTest, GoldenValuesComputedByHand) {
+  Enricher e = GoldenEnricher();
+  FinishStats fs;
+  Aggregator agg(Opts());
+  IngestStats stats;
+  ASSERT_TRUE(ReadLog(TempFile("golden.log", AsZeekTsv(Golden())), LogFormat::kAuto, agg, stats).ok());
+  std::vector<FeatureRow> rows = agg.Finish(&e, &Words(), &fs);
+  EXPECT_EQ(fs.keys, 3u);
+  EXPECT_EQ(fs.filtered, 1u);  // small.example.com: 1 address < 3
+  ASSERT_EQ(rows.size(), 2u);
+  const FeatureRow& f = rows[0];
+  EXPECT_EQ(f.domain, "flux.example.net");
+  EXPECT_EQ(f.window_start, 0);
+  EXPECT_EQ(Col(f, "queries"), 4);
+  EXPECT_EQ(Col(f, "clients"), 3);
+  EXPECT_EQ(Col(f, "distinct_ips"), 5);
+  EXPECT_EQ(Col(f, "distinct_24"), 5);
+  EXPECT_EQ(Col(f, "distinct_16"), 5);
+  EXPECT_DOUBLE_EQ(Col(f, "prefix16_entropy"), 1.0);
+  EXPECT_EQ(Col(f, "distinct_asns"), 3);  // 5.5.5.5 has no ASN
+  EXPECT_EQ(Col(f, "distinct_countries"), 3);
+  EXPECT_DOUBLE_EQ(Col(f, "as_fraction"), 3.0 / 4.0);
+  EXPECT_DOUBLE_EQ(Col(f, "asn_entropy"), 1.5 / 2.0);  // groups 2,1,1 of 4
+  const double hc = -(0.2 * std::log2(0.2) + 2 * 0.4 * std::log2(0.4));
+  EXPECT_NEAR(Col(f, "country_entropy"), hc / std::log2(5.0), 1e-15);
+  EXPECT_DOUBLE_EQ(Col(f, "answers_mean"), 2.0);  // (3 + 2 + 1) / 3 records with addresses
+  EXPECT_EQ(Col(f, "answers_max"), 3);
+  EXPECT_DOUBLE_EQ(Col(f, "ip_growth_ratio"), 5.0 / 3.0);
+  EXPECT_EQ(Col(f, "ttl_min"), 60);
+  EXPECT_EQ(Col(f, "ttl_max"), 120);
+  EXPECT_DOUBLE_EQ(Col(f, "ttl_mean"), 80.0);  // 60,60,60,120,120,60 (CNAME's 300 excluded)
+  EXPECT_DOUBLE_EQ(Col(f, "ttl_std"), std::sqrt(800.0));
+  EXPECT_EQ(Col(f, "ttl_distinct"), 2);
+  EXPECT_EQ(Col(f, "ttl_changes"), 2);  // 60 -> 120 -> 60
+  EXPECT_EQ(Col(f, "cname_depth"), 1);
+  EXPECT_EQ(Col(f, "name_length"), 16);
+  EXPECT_EQ(Col(f, "name_labels"), 3);
+  EXPECT_DOUBLE_EQ(Col(f, "name_digit_ratio"), 0.0);
+  EXPECT_DOUBLE_EQ(Col(f, "name_vowel_ratio"), 3.0 / 7.0);  // "example"
+  EXPECT_NEAR(Col(f, "name_entropy"), (2.0 / 7) * std::log2(3.5) + (5.0 / 7) * std::log2(7.0), 1e-15);
+  EXPECT_DOUBLE_EQ(Col(f, "name_word_ratio"), 1.0);
+  EXPECT_DOUBLE_EQ(Col(f, "holz_score"), 1.32 * 5 + 18.54 * 3);
+  EXPECT_DOUBLE_EQ(Col(f, "ttl_share_10_100"), 4.0 / 6.0);
+  EXPECT_DOUBLE_EQ(Col(f, "ttl_share_100_300"), 2.0 / 6.0);
+  EXPECT_DOUBLE_EQ(Col(f, "ttl_share_900_inf"), 0.0);
+  EXPECT_EQ(Col(f, "unknown_asn_ips"), 1);
+  EXPECT_EQ(Col(f, "ips_sampled"), 0);
+  const FeatureRow& v6 = rows[1];
+  EXPECT_EQ(v6.domain, "v6.example.org");
+  EXPECT_EQ(Col(v6, "distinct_ips"), 3);
+  EXPECT_EQ(Col(v6, "distinct_24"), 0);
+  EXPECT_EQ(Col(v6, "prefix16_entropy"), 0);
+  EXPECT_EQ(Col(v6, "distinct_asns"), 0);
+  EXPECT_TRUE(std::isnan(Col(v6, "as_fraction")));
+  EXPECT_EQ(Col(v6, "ttl_share_900_inf"), 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(Col(v6, "name_word_ratio"), 1.0);  // registered label "example"
+}
+
+TEST(FeaturesTest, EveryFormatGivesTheSameRows) {
+  Enricher e = GoldenEnricher();
+  const auto tsv = RowsOf(TempFile("g.log", AsZeekTsv(Golden())), &e);
+  const auto json = RowsOf(TempFile("g.json", AsZeekJson(Golden())), &e);
+  const auto pdns = RowsOf(TempFile("g.pdns", AsPassiveDns(Golden())), &e);
+  const auto pcap = RowsOf(TempFile("g.pcap", AsPcap(Golden())), &e);
+  std::ostringstream a, b, c, d;
+  WriteFeaturesCsv(tsv, a);
+  WriteFeaturesCsv(json, b);
+  WriteFeaturesCsv(pdns, c);
+  WriteFeaturesCsv(pcap, d);
+  EXPECT_EQ(a.str(), b.str());
+  EXPECT_EQ(a.str(), c.str());
+  EXPECT_EQ(a.str(), d.str());
+  EXPECT_EQ(tsv.size(), 2u);
+}
+
+// Random traffic: many domains, random addresses, TTLs, clients and times over three days.
+std::vector<DnsRecord> RandomTraffic(uint32_t seed, size_t n) {
+  std::mt19937_64 rng(seed);
+  std::vector<DnsRecord> out;
+  for (size_t i = 0; i < n; ++i) {
+    DnsRecord r;
+    r.ts = static_cast<double>(rng() % (3 * 86400)) + static_cast<double>(rng() % 1000000) / 1e6;
+    r.qname = "d" + std::to_string(rng() % 40) + ".example.com";
+    r.has_client = true;
+    r.client = IpAddr::FromV4(0x0a000000u + static_cast<uint32_t>(rng() % 300));
+    r.qtype = 1;
+    r.rcode = 0;
+    const size_t answers = rng() % 6;
+    for (size_t k = 0; k < answers; ++k) {
+      Answer a;
+      a.ttl = static_cast<uint32_t>((rng() % 4) * 100 + (rng() % 2));
+      if (rng() % 7 == 0) {
+        a.type = kTypeCNAME;
+        a.data = "c.example.net";
+      } else {
+        a.type = kTypeA;
+        a.is_address = true;
+        a.addr = IpAddr::FromV4(static_cast<uint32_t>(rng() % 5000) * 7919u + 0x01000000u);
+        a.data = a.addr.ToString();
+      }
+      r.answers.push_back(a);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::string Csv(const std::vector<FeatureRow>& rows) {
+  std::ostringstream s;
+  WriteFeaturesCsv(rows, s);
+  return s.str();
+}
+
+TEST(AggregatorTest, MergeOfRandomSplitsEqualsOnePass) {
+  Enricher e = GoldenEnricher();
+  for (uint32_t cap : {4096u, 16u}) {  // exact sets, and sampled sets beyond 16 members
+    for (uint32_t seed = 1; seed <= 5; ++seed) {
+      FeatureOptions o = Opts();
+      o.sample_cap = cap;
+      o.min_ips = 1;
+      const auto traffic = RandomTraffic(seed, 20000);
+      Aggregator whole(o), a(o), b(o);
+      std::mt19937 split(seed * 77);
+      for (const DnsRecord& r : traffic) {
+        whole.Add(r);
+        (split() % 3 == 0 ? a : b).Add(r);
+      }
+      ASSERT_TRUE(a.Merge(b).ok());
+      const std::string one = Csv(whole.Finish(&e, &Words(), nullptr));
+      const std::string merged = Csv(a.Finish(&e, &Words(), nullptr));
+      EXPECT_EQ(one, merged) << "cap " << cap << " seed " << seed;
+      EXPECT_GT(one.size(), 1000u);
+      if (cap == 16) {
+        EXPECT_NE(one.find(",1\n"), std::string::npos);  // some keys sampled
+      }
+    }
+  }
+}
+
+TEST(AggregatorTest, SampledDistinctCountIsCloseAndMemoryStaysBounded) {
+  FeatureOptions o = Opts();
+  o.sample_cap = 1024;
+  Aggregator agg(o);
+  DnsRecord r;
+  r.qname = "many.example.com";
+  r.answers.resize(1);
+  r.answers[0].type = kTypeA;
+  r.answers[0].is_address = true;
+  for (uint32_t i = 0; i < 200000; ++i) {
+    r.ts = i;
+    r.answers[0].addr = IpAddr::FromV4(0x0b000000u + i);
+    r.answers[0].ttl = 60 + i % 2;
+    agg.Add(r);
+  }
+  auto rows = agg.Finish(nullptr, nullptr, nullptr);
+  ASSERT_EQ(rows.size(), 3u);  // 200000 s spans three 1-day windows
+  double total = 0;
+  for (const auto& row : rows) {
+    total += Col(row, "distinct_ips");
+    EXPECT_EQ(Col(row, "ips_sampled"), 1);
+  }
+  EXPECT_NEAR(total, 200000, 200000 * 0.1);  // KMV with k = 1024: ~3% standard error
+  EXPECT_LT(agg.approx_bytes(), 1u << 20);
+}
+
+TEST(AggregatorTest, MillionRandomSubdomainsStayWithinTheBudgetOrSaySo) {
+  FeatureOptions o = Opts();
+  o.memory_budget = 64u << 20;
+  Aggregator agg(o);
+  DnsRecord r;
+  r.answers.resize(1);
+  r.answers[0].type = kTypeA;
+  r.answers[0].is_address = true;
+  r.answers[0].addr = IpAddr::FromV4(0x01020304);
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 1000000; ++i) {
+    r.ts = i * 0.01;
+    r.qname = std::to_string(rng()) + ".victim.example.com";
+    agg.Add(r);
+  }
+  // 1M keys of a few hundred bytes each do not fit 64 MiB: the aggregator stops growing and
+  // reports it instead of being killed.
+  Status st = agg.budget_status();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("memory budget exceeded"), std::string::npos);
+  EXPECT_GT(agg.dropped_records(), 0u);
+  EXPECT_LT(agg.approx_bytes(), (64u << 20) + (8u << 20));
+  // With --key registered the same traffic is one key.
+  o.key = KeyMode::kRegistered;
+  Aggregator reg(o);
+  for (int i = 0; i < 100000; ++i) {
+    r.qname = std::to_string(rng()) + ".victim.example.com";
+    reg.Add(r);
+  }
+  EXPECT_TRUE(reg.budget_status().ok());
+  EXPECT_EQ(reg.keys(), 1u);
+}
+
+TEST(LexicalTest, PublicSuffixListAndWords) {
+  const auto& psl = Psl();
+  EXPECT_EQ(psl.Registered("www.example.co.uk"), "example.co.uk");
+  EXPECT_EQ(psl.Registered("example.com"), "example.com");
+  EXPECT_EQ(psl.Registered("a.b.c.example.com"), "example.com");
+  EXPECT_EQ(psl.Registered("co.uk"), "co.uk");
+  EXPECT_EQ(psl.Registered("foo.bar.ck"), "foo.bar.ck");  // *.ck: bar.ck is a suffix
+  EXPECT_EQ(psl.Registered("www.ck"), "www.ck");          // !www.ck
+  EXPECT_EQ(psl.Registered("a.www.ck"), "www.ck");
+  EXPECT_EQ(psl.Registered("host.unknowntld"), "host.unknowntld");  // default rule *
+  EXPECT_EQ(Words().LongestWord("astrotravels"), 7u);  // "travels"
+  EXPECT_EQ(Words().LongestWord("xqzkv"), 0u);
+  NameFeatures nf = ComputeNameFeatures("a1b2.x7.example.com", &psl, &Words());
+  EXPECT_DOUBLE_EQ(nf.length, 19);
+  EXPECT_DOUBLE_EQ(nf.labels, 4);
+  EXPECT_DOUBLE_EQ(nf.digit_ratio, 0);  // registered label "example"
+  nf = ComputeNameFeatures("k3j9x2.biz", &psl, &Words());
+  EXPECT_DOUBLE_EQ(nf.digit_ratio, 0.5);
+  EXPECT_DOUBLE_EQ(nf.vowel_ratio, 0);
+  EXPECT_DOUBLE_EQ(nf.entropy, std::log2(6.0));
+}
+
+}  // namespace
+}  // namespace fluxscore::dns
