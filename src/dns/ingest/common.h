@@ -39,15 +39,24 @@ inline bool ParseTtl(std::string_view s, uint32_t& out) {
 // Builds an Answer from logged RR data when the RR type is not logged (Zeek): data that parses
 // as an address is an A/AAAA answer; "TXT ..." is TXT; "<unknown type=N>" is type N; any other
 // data is a name: a CNAME in the answer to an A, AAAA or CNAME query, else of the query's type.
-inline void InferAnswer(std::string_view data, uint16_t qtype, uint32_t ttl, Answer& a) {
+// Data that looks like an address but does not parse ("999.1.1.1", "1.2.3", "2001:db8::g")
+// is a bad address answer: returns false.
+inline bool LooksLikeAddress(std::string_view d) {
+  if (d.empty()) return false;
+  if (d.find(':') != std::string_view::npos) return d.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
+  return d.find_first_not_of("0123456789.") == std::string_view::npos;
+}
+
+inline bool InferAnswer(std::string_view data, uint16_t qtype, uint32_t ttl, Answer& a) {
   a.ttl = ttl;
   a.data.assign(data);
   if (auto ip = IpAddr::Parse(data)) {
     a.is_address = true;
     a.addr = *ip;
     a.type = ip->is_v4() ? kTypeA : kTypeAAAA;
-    return;
+    return true;
   }
+  if (LooksLikeAddress(data)) return false;
   a.is_address = false;
   if (data.substr(0, 4) == "TXT ") {
     a.type = kTypeTXT;
@@ -60,6 +69,7 @@ inline void InferAnswer(std::string_view data, uint16_t qtype, uint32_t ttl, Ans
   } else {
     a.type = qtype;
   }
+  return true;
 }
 
 }  // namespace fluxscore::dns

@@ -160,11 +160,14 @@ Status ReadPassiveDns(ByteStream& in, RecordSink& sink, IngestStats& stats, cons
     a.ttl = ttl;
     a.data.assign(f[6]);
     if (type == kTypeA || type == kTypeAAAA) {
-      if (auto ip = IpAddr::Parse(f[6]); ip && ip->is_v4() == (type == kTypeA)) {
-        a.is_address = true;
-        a.addr = *ip;
-        a.data = ip->ToString();
+      auto ip = IpAddr::Parse(f[6]);
+      if (!ip || ip->is_v4() != (type == kTypeA)) {
+        FLUXSCORE_RETURN_IF_ERROR(reject("bad address answer", f[6]));
+        continue;
       }
+      a.is_address = true;
+      a.addr = *ip;
+      a.data = ip->ToString();
     } else if (!a.data.empty() && a.data.back() == '.') {
       a.data.pop_back();
     }

@@ -383,8 +383,14 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
       continue;
     }
     rec.answers.resize(answers.size());
-    for (size_t i = 0; i < answers.size(); ++i)
-      InferAnswer(answers[i], rec.qtype, static_cast<uint32_t>(ttls[i]), rec.answers[i]);
+    size_t bad_answer = answers.size();
+    for (size_t i = 0; i < answers.size() && bad_answer == answers.size(); ++i)
+      if (!InferAnswer(answers[i], rec.qtype, static_cast<uint32_t>(ttls[i]), rec.answers[i]))
+        bad_answer = i;
+    if (bad_answer < answers.size()) {
+      FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad address answer", answers[bad_answer]));
+      continue;
+    }
     ++stats.used;
     sink.Add(rec);
   }

@@ -229,7 +229,11 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
         bad = true;
         break;
       }
-      InferAnswer(Unescape(answers[i], abuf), rec.qtype, ttl, rec.answers[i]);
+      if (!InferAnswer(Unescape(answers[i], abuf), rec.qtype, ttl, rec.answers[i])) {
+        FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad address answer", answers[i]));
+        bad = true;
+        break;
+      }
     }
     if (bad) continue;
     ++stats.used;

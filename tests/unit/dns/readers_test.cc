@@ -112,14 +112,17 @@ TEST(ZeekTsvTest, BadRecordsAreCountedByReasonWithTheirLines) {
                     ZeekLine("1.0", "10.1.1.1", "b.example", "1", "0", "1.2.3.4,5.6.7.8", "60") + // 14
                     ZeekLine("1.0", "10.1.1.1", "c.example", "1", "0", "1.2.3.4", "6e1x") +  // 15
                     ZeekLine("1.0", "999.1.1.1", "d.example", "1", "0", "1.2.3.4", "60") +   // 16
-                    ZeekLine("1.0", "10.1.1.1", "e.example", "1", "0", "1.2.3.4", "-5");     // 17
+                    ZeekLine("1.0", "10.1.1.1", "e.example", "1", "0", "1.2.3.4", "-5") +    // 17
+                    ZeekLine("1.0", "10.1.1.1", "f.example", "1", "0", "999.1.1.1", "60") +  // 18
+                    ZeekLine("1.0", "10.1.1.1", "g.example", "28", "0", "2001:db8::1::2", "60"); // 19
   Collect sink;
   IngestStats stats;
   ASSERT_TRUE(ReadLog(TempFile("bad.log", log), LogFormat::kZeekTsv, sink, stats).ok());
   EXPECT_EQ(sink.recs.size(), 1u);
-  EXPECT_EQ(stats.read, 9u);
+  EXPECT_EQ(stats.read, 11u);
   EXPECT_EQ(stats.used, 1u);
-  EXPECT_EQ(stats.rejected_total(), 8u);
+  EXPECT_EQ(stats.rejected_total(), 10u);
+  EXPECT_EQ(stats.rejected().at("bad address answer"), 2u);
   const auto& by = stats.rejected();
   EXPECT_EQ(by.at("wrong field count"), 1u);
   EXPECT_EQ(by.at("bad ts"), 1u);
@@ -222,7 +225,8 @@ TEST(PassiveDnsTest, GroupsTheLinesOfOneResponse) {
       "1322849926.000000||10.1.1.2||8.8.8.8||IN||v6.example.com.||AAAA||2001:db8::5||60||3\n"
       "1322849927.000000||10.1.1.2||8.8.8.8||IN||bad.example.com.||A||192.0.2.9||sixty||3\n"
       "1322849927.000000||10.1.1.2||8.8.8.8||IN||bad.example.com.||A||192.0.2.10||60||3\n"
-      "1322849928.000000||10.1.1.2||8.8.8.8\n";
+      "1322849928.000000||10.1.1.2||8.8.8.8\n"
+      "1322849929.000000||10.1.1.2||8.8.8.8||IN||ip.example.com.||A||300.1.2.3||60||1\n";
   Collect sink;
   IngestStats stats;
   LogFormat used;
@@ -236,7 +240,8 @@ TEST(PassiveDnsTest, GroupsTheLinesOfOneResponse) {
   EXPECT_TRUE(sink.recs[0].answers[2].is_address);
   EXPECT_EQ(sink.recs[1].rcode, 3);
   EXPECT_EQ(sink.recs[2].answers[0].addr.ToString(), "2001:db8::5");
-  EXPECT_EQ(stats.read, 5u);
+  EXPECT_EQ(stats.read, 6u);
+  EXPECT_EQ(stats.rejected().at("bad address answer"), 1u);
   EXPECT_EQ(stats.rejected().at("bad TTL"), 1u);
   EXPECT_EQ(stats.rejected().at("wrong field count"), 1u);
   EXPECT_EQ(stats.skipped.at("lines of rejected responses"), 1u);
