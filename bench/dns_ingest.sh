@@ -14,7 +14,10 @@ GEN=$BUILD/bench/fluxscore_make_dns_log
 BIN=$BUILD/fluxscore
 [ -x "$GEN" ] && [ -x "$BIN" ] || { echo "build first: cmake --build --preset release -j2" >&2; exit 2; }
 ASN=()
-[ -f data/ipdb/asn-ipv4.csv ] && ASN=(--asn-db data/ipdb/asn-ipv4.csv)
+if [ -f data/ipdb/asn-ipv4.csv ]; then  # scripts/fetch-ipdata.sh
+  ASN=(--asn-db data/ipdb/asn-ipv4.csv --asn-db data/ipdb/asn-ipv6.csv
+       --country-db data/ipdb/iptoasn-country.mmdb)
+fi
 for fmt in tsv json; do
   LOG=$WORK/dns-$LINES.$fmt
   [ -s "$LOG" ] || "$GEN" "$LINES" 1 "$fmt" > "$LOG"

@@ -43,7 +43,7 @@ class WordList {
   size_t size() const { return words_.size(); }
 
  private:
-  std::unordered_set<std::string> words_;
+  std::unordered_set<uint64_t> words_;  // 64-bit hashes of the words (see lexical.cc)
   size_t max_len_ = 0;
 };
 

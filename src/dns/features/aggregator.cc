@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
-#include <map>
 
 #include "dns/features/sketch.h"
 #include "fluxscore/dns/enrich.h"
@@ -315,17 +314,28 @@ const std::vector<FeatureColumn>& FeatureColumns() {
 
 namespace {
 
-// Shannon entropy (bits) of the group sizes, divided by log2(n) (n = members): FluxBuster's
-// normalised diversity; 0 when n < 2.
-template <typename Map>
-double NormalisedEntropy(const Map& groups, size_t n) {
-  if (n < 2) return 0;
+// Distinct groups among n members, and the Shannon entropy (bits) of the group sizes divided by
+// log2(n): FluxBuster's normalised diversity; 0 when n < 2. Sorts `keys`.
+struct Groups {
+  size_t groups = 0;
+  double entropy = 0;
+};
+Groups GroupCounts(std::vector<uint32_t>& keys) {
+  Groups g;
+  const size_t n = keys.size();
+  if (n == 0) return g;
+  std::sort(keys.begin(), keys.end());
   double h = 0;
-  for (const auto& [g, c] : groups) {
-    const double p = static_cast<double>(c) / static_cast<double>(n);
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 1;
+    while (j < n && keys[j] == keys[i]) ++j;
+    ++g.groups;
+    const double p = static_cast<double>(j - i) / static_cast<double>(n);
     h -= p * std::log2(p);
+    i = j;
   }
-  return h / std::log2(static_cast<double>(n));
+  g.entropy = n < 2 ? 0 : h / std::log2(static_cast<double>(n));
+  return g;
 }
 
 }  // namespace
@@ -365,48 +375,53 @@ std::vector<FeatureRow> Aggregator::Finish(const Enricher* enricher, const WordL
     double* v = row.values.data();
     size_t c = 0;
     auto put = [&](double x) { v[c++] = x; };
-    // IP spread over the (sampled) distinct addresses.
-    std::map<uint32_t, uint32_t> p24, p16;
-    std::map<uint32_t, uint32_t> asns;
-    std::map<std::string_view, uint32_t> countries;
-    size_t v4 = 0, known_asn = 0, known_country = 0;
+    // IP spread over the (sampled) distinct addresses: group keys, sorted, counted in runs.
+    thread_local std::vector<uint32_t> p24, p16, asns, countries;
+    p24.clear();
+    p16.clear();
+    asns.clear();
+    countries.clear();
     for (const auto& item : s.ips.items()) {
       const IpAddr& ip = item.value;
       if (ip.is_v4()) {
-        ++v4;
-        ++p24[ip.v4() >> 8];
-        ++p16[ip.v4() >> 16];
+        p24.push_back(ip.v4() >> 8);
+        p16.push_back(ip.v4() >> 16);
       }
       if (enricher != nullptr) {
         ++st.address_ips;
         if (auto a = enricher->Asn(ip)) {
-          ++asns[a->asn];
-          ++known_asn;
+          asns.push_back(a->asn);
         } else {
           ++st.unknown_asn;
         }
         if (auto cc = enricher->Country(ip)) {
-          ++countries[*cc];
-          ++known_country;
+          uint32_t code = 0;
+          for (char ch : cc->substr(0, 4)) code = (code << 8) | static_cast<unsigned char>(ch);
+          countries.push_back(code);
         } else {
           ++st.unknown_country;
         }
       }
     }
+    const size_t v4 = p24.size(), known_asn = asns.size(), known_country = countries.size();
+    const Groups g24 = GroupCounts(p24), g16 = GroupCounts(p16), gasn = GroupCounts(asns),
+                 gcc = GroupCounts(countries);
     if (s.ips.saturated()) ++st.sampled_keys;
     const bool have_asn = enricher != nullptr && enricher->has_asn();
     const bool have_country = enricher != nullptr && enricher->has_country();
     put(static_cast<double>(s.queries));
     put(s.clients.Count());
     put(distinct_ips);
-    put(static_cast<double>(p24.size()));
-    put(static_cast<double>(p16.size()));
-    put(NormalisedEntropy(p16, v4));
-    put(have_asn ? static_cast<double>(asns.size()) : NAN);
-    put(have_country ? static_cast<double>(countries.size()) : NAN);
-    put(have_asn && known_asn > 0 ? static_cast<double>(asns.size()) / static_cast<double>(known_asn) : NAN);
-    put(have_asn ? NormalisedEntropy(asns, known_asn) : NAN);
-    put(have_country ? NormalisedEntropy(countries, known_country) : NAN);
+    put(static_cast<double>(g24.groups));
+    put(static_cast<double>(g16.groups));
+    put(g16.entropy);
+    put(have_asn ? static_cast<double>(gasn.groups) : NAN);
+    put(have_country ? static_cast<double>(gcc.groups) : NAN);
+    put(have_asn && known_asn > 0 ? static_cast<double>(gasn.groups) / static_cast<double>(known_asn) : NAN);
+    put(have_asn ? gasn.entropy : NAN);
+    put(have_country ? gcc.entropy : NAN);
+    (void)v4;
+    (void)known_country;
     const bool any = s.addr_records > 0;
     put(any ? static_cast<double>(s.addr_answers) / static_cast<double>(s.addr_records) : NAN);
     put(static_cast<double>(s.answers_max));
@@ -441,7 +456,7 @@ std::vector<FeatureRow> Aggregator::Finish(const Enricher* enricher, const WordL
     put(nf.entropy);
     put(words != nullptr ? nf.word_ratio : NAN);
     put(nf.labels);
-    put(have_asn ? 1.32 * distinct_ips + 18.54 * static_cast<double>(asns.size()) : NAN);
+    put(have_asn ? 1.32 * distinct_ips + 18.54 * static_cast<double>(gasn.groups) : NAN);
     for (size_t i = 0; i < kTtlRanges; ++i)
       put(nt > 0 ? static_cast<double>(s.ttl_range[i]) / static_cast<double>(nt) : NAN);
     put(have_asn ? static_cast<double>(s.ips.items().size() - known_asn) : NAN);
