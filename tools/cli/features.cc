@@ -178,13 +178,15 @@ int RunFeatures(const FeaturesArgs& a) {
                  static_cast<unsigned long long>(fs.keys), a.window.c_str(),
                  static_cast<unsigned long long>(fs.passed), static_cast<unsigned long long>(fs.filtered),
                  a.min_ips, static_cast<unsigned long long>(fs.sampled_keys), a.sample_cap);
-    if (enricher.has_asn() || enricher.has_country())
-      std::fprintf(stderr, "answer IPs looked up: %llu; no ASN: %llu; no country: %llu\n",
-                   static_cast<unsigned long long>(fs.address_ips),
-                   static_cast<unsigned long long>(enricher.has_asn() ? fs.unknown_asn : 0),
-                   static_cast<unsigned long long>(enricher.has_country() ? fs.unknown_country : 0));
-    else
+    if (enricher.has_asn() || enricher.has_country()) {
+      std::string parts;
+      if (enricher.has_asn()) parts += fmt::format("; no ASN: {}", fs.unknown_asn);
+      if (enricher.has_country()) parts += fmt::format("; no country: {}", fs.unknown_country);
+      std::fprintf(stderr, "answer IPs looked up: %llu%s\n",
+                   static_cast<unsigned long long>(fs.address_ips), parts.c_str());
+    } else {
       std::fprintf(stderr, "no --asn-db / --country-db: ASN and country columns are empty\n");
+    }
     std::fprintf(stderr, "%.2f s, %s records/s, state ~%llu MiB\n", s,
                  Human(static_cast<double>(stats.read) / s).c_str(),
                  static_cast<unsigned long long>(agg.approx_bytes() >> 20));

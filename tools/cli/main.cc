@@ -57,9 +57,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   fc->add_option("--asn-db", feat.asn_dbs,
                  "IP -> ASN source: .mmdb, start,end,asn,org CSV or prefix/len<TAB>asn table "
-                 "(repeatable; first match wins)");
+                 "(repeatable; first match wins)")
+      ->allow_extra_args(false);
   fc->add_option("--country-db", feat.country_dbs,
-                 "IP -> country source: .mmdb, start,end,country CSV or prefix table (repeatable)");
+                 "IP -> country source: .mmdb, start,end,country CSV or prefix table (repeatable)")
+      ->allow_extra_args(false);
   fc->add_option("--window", feat.window, "tumbling window: 24h, 30m, 1d, 3600, ...")
       ->capture_default_str();
   fc->add_option("--key", feat.key, "fqdn, or registered (registered domain by the PSL)")
