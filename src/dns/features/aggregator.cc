@@ -50,6 +50,7 @@ struct KeyState {
   uint64_t ttl_range[kTtlRanges] = {};
   uint64_t ttl_events_total = 0;
   std::vector<TtlEvent> ttl_events;  // the first sample_cap by (time, TTL)
+  TtlEvent events_last{INT64_MAX, 0};  // ttl_events.back() once it is full (else max)
   BottomK<IpAddr> ips;
   BottomK<NoValue> clients;
   BottomK<uint32_t> ttls;
@@ -234,7 +235,11 @@ void Aggregator::Add(const DnsRecord& r) {
     s.addr_answers += n_addr;
     s.answers_max = std::max(s.answers_max, n_addr);
     ++s.ttl_events_total;
-    AddEvent(s.ttl_events, TtlEvent{static_cast<int64_t>(std::llround(r.ts * 1e6)), rec_ttl}, cap);
+    const TtlEvent e{static_cast<int64_t>(std::llround(r.ts * 1e6)), rec_ttl};
+    if (e < s.events_last) {  // a full sample keeps only events before its last one
+      AddEvent(s.ttl_events, e, cap);
+      if (s.ttl_events.size() >= cap) s.events_last = s.ttl_events.back();
+    }
   }
   m.heap_bytes += s.bytes() - heap_before;
   if (++m.since_check >= 256) {
@@ -271,6 +276,7 @@ Status Aggregator::Merge(const Aggregator& other) {
                std::back_inserter(ev));
     if (ev.size() > cap) ev.resize(cap);
     a.ttl_events = std::move(ev);
+    a.events_last = a.ttl_events.size() >= cap ? a.ttl_events.back() : TtlEvent{INT64_MAX, 0};
     a.ips.Merge(b.ips, cap);
     a.clients.Merge(b.clients, cap);
     a.ttls.Merge(b.ttls, cap);
