@@ -146,7 +146,6 @@ int RunFeatures(const FeaturesArgs& a) {
   if (rc != 0 && stats.strict()) return rc;
 
   FinishStats fs;
-  std::vector<FeatureRow> rows = agg.Finish(&enricher, &*words, &fs);
   std::ofstream file;
   std::ostream* out = &std::cout;
   if (a.output != "-") {
@@ -154,8 +153,10 @@ int RunFeatures(const FeaturesArgs& a) {
     if (!file) return fail(fmt::format("{}: cannot write", a.output));
     out = &file;
   }
-  if (a.output_format == "csv") WriteFeaturesCsv(rows, *out);
-  else WriteFeaturesJsonl(rows, *out);
+  {
+    FeatureWriter writer(*out, a.output_format == "jsonl");
+    agg.Finish(&enricher, &*words, &fs, [&](const FeatureRow& r) { writer.Write(r); });
+  }
   out->flush();
   if (!*out) return fail(fmt::format("{}: write failed", a.output));
 

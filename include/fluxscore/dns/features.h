@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -107,6 +108,10 @@ class Aggregator : public RecordSink {
   // enricher may be null (ASN/country columns then empty).
   std::vector<FeatureRow> Finish(const Enricher* enricher, const WordList* words,
                                  FinishStats* stats) const;
+  // The same rows, in the same order, handed to `fn` one at a time (nothing is kept: the
+  // output of a large run costs no memory beyond the aggregation state).
+  void Finish(const Enricher* enricher, const WordList* words, FinishStats* stats,
+              const std::function<void(const FeatureRow&)>& fn) const;
 
  private:
   struct Impl;
@@ -117,6 +122,18 @@ class Aggregator : public RecordSink {
 void WriteFeaturesCsv(const std::vector<FeatureRow>& rows, std::ostream& out);
 // One JSON object per row, null for NaN.
 void WriteFeaturesJsonl(const std::vector<FeatureRow>& rows, std::ostream& out);
+
+// Row-at-a-time form of the two writers (the CSV header is written by the constructor).
+class FeatureWriter {
+ public:
+  FeatureWriter(std::ostream& out, bool jsonl);
+  void Write(const FeatureRow& row);
+
+ private:
+  std::ostream& out_;
+  bool jsonl_;
+  std::string line_;
+};
 
 // Name features on their own (also used by Finish): length, labels, digit/vowel ratios,
 // entropy and word ratio of the registered label.

@@ -348,6 +348,13 @@ Groups GroupCounts(std::vector<uint32_t>& keys) {
 
 std::vector<FeatureRow> Aggregator::Finish(const Enricher* enricher, const WordList* words,
                                            FinishStats* stats) const {
+  std::vector<FeatureRow> rows;
+  Finish(enricher, words, stats, [&](const FeatureRow& r) { rows.push_back(r); });
+  return rows;
+}
+
+void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishStats* stats,
+                        const std::function<void(const FeatureRow&)>& fn) const {
   const Impl& m = *impl_;
   FinishStats st;
   // The keys that pass the prefilter, sorted by window then domain.
@@ -366,17 +373,15 @@ std::vector<FeatureRow> Aggregator::Finish(const Enricher* enricher, const WordL
     return ka.substr(8) < kb.substr(8);
   });
   const auto& cols = FeatureColumns();
-  std::vector<FeatureRow> rows;
-  rows.reserve(order.size());
   st.keys = m.keys.size();
+  FeatureRow row;
   for (uint32_t ki : order) {
     const KeyState& s = m.keys.states[ki];
     const std::string_view key = m.keys.Key(ki);
     const double distinct_ips = s.ips.Count();
     ++st.passed;
-    FeatureRow row;
     row.window_start = KeyWindow(key);
-    row.domain = std::string(key.substr(8));
+    row.domain.assign(key.substr(8));
     row.values.assign(cols.size(), NAN);
     double* v = row.values.data();
     size_t c = 0;
@@ -467,10 +472,9 @@ std::vector<FeatureRow> Aggregator::Finish(const Enricher* enricher, const WordL
       put(nt > 0 ? static_cast<double>(s.ttl_range[i]) / static_cast<double>(nt) : NAN);
     put(have_asn ? static_cast<double>(s.ips.items().size() - known_asn) : NAN);
     put(s.ips.saturated() ? 1 : 0);
-    rows.push_back(std::move(row));
+    fn(row);
   }
   if (stats != nullptr) *stats = st;
-  return rows;
 }
 
 }  // namespace fluxscore::dns

@@ -47,32 +47,22 @@ void JsonString(std::string_view s, std::string& out) {
 
 }  // namespace
 
-void WriteFeaturesCsv(const std::vector<FeatureRow>& rows, std::ostream& out) {
-  const auto& cols = FeatureColumns();
-  std::string line = "domain,window_start";
-  for (const auto& c : cols) {
-    line.push_back(',');
-    line.append(c.name);
+FeatureWriter::FeatureWriter(std::ostream& out, bool jsonl) : out_(out), jsonl_(jsonl) {
+  if (jsonl_) return;
+  line_ = "domain,window_start";
+  for (const auto& c : FeatureColumns()) {
+    line_.push_back(',');
+    line_.append(c.name);
   }
-  line.push_back('\n');
-  out << line;
-  for (const FeatureRow& r : rows) {
-    line.clear();
-    CsvField(r.domain, line);
-    fmt::format_to(std::back_inserter(line), ",{}", r.window_start);
-    for (size_t i = 0; i < cols.size(); ++i) {
-      line.push_back(',');
-      if (!std::isnan(r.values[i])) Number(r.values[i], cols[i].integer, line);
-    }
-    line.push_back('\n');
-    out << line;
-  }
+  line_.push_back('\n');
+  out_ << line_;
 }
 
-void WriteFeaturesJsonl(const std::vector<FeatureRow>& rows, std::ostream& out) {
+void FeatureWriter::Write(const FeatureRow& r) {
   const auto& cols = FeatureColumns();
-  std::string line;
-  for (const FeatureRow& r : rows) {
+  std::string& line = line_;
+  line.clear();
+  if (jsonl_) {
     line = "{\"domain\":";
     JsonString(r.domain, line);
     fmt::format_to(std::back_inserter(line), ",\"window_start\":{}", r.window_start);
@@ -85,8 +75,26 @@ void WriteFeaturesJsonl(const std::vector<FeatureRow>& rows, std::ostream& out) 
       }
     }
     line.append("}\n");
-    out << line;
+  } else {
+    CsvField(r.domain, line);
+    fmt::format_to(std::back_inserter(line), ",{}", r.window_start);
+    for (size_t i = 0; i < cols.size(); ++i) {
+      line.push_back(',');
+      if (!std::isnan(r.values[i])) Number(r.values[i], cols[i].integer, line);
+    }
+    line.push_back('\n');
   }
+  out_ << line;
+}
+
+void WriteFeaturesCsv(const std::vector<FeatureRow>& rows, std::ostream& out) {
+  FeatureWriter w(out, false);
+  for (const FeatureRow& r : rows) w.Write(r);
+}
+
+void WriteFeaturesJsonl(const std::vector<FeatureRow>& rows, std::ostream& out) {
+  FeatureWriter w(out, true);
+  for (const FeatureRow& r : rows) w.Write(r);
 }
 
 }  // namespace fluxscore::dns
