@@ -271,7 +271,10 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
   JsonLine json;
   DnsRecord rec;
   std::string_view line;
-  std::vector<std::string> answers;
+  std::vector<std::string> answers;  // reused: strings keep their capacity across lines
+  size_t n_answers = 0;
+  std::vector<double> ttls;
+  std::string query, bad_detail;
   std::vector<std::string_view> ttl_raw;
   for (;;) {
     FLUXSCORE_ASSIGN_OR_RETURN(LineReader::Got got, lines.Next(&line));
@@ -288,12 +291,13 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     ++stats.read;
     bool have_ts = false, have_query = false, bad_client = false, bad_type = false;
     bool have_answers = false, have_ttls = false, bad_ttl = false;
-    std::string query, bad_detail;
+    query.clear();
+    bad_detail.clear();
     rec.has_client = rec.has_resolver = false;
     rec.qtype = 0;
     rec.rcode = -1;
-    answers.clear();
-    std::vector<double> ttls;
+    n_answers = 0;
+    ttls.clear();
     std::string err = json.Parse(line, [&](std::string_view key, const JsonLine::Value& v) {
       if (key == "ts") {
         if (v.kind == JsonLine::kNumber) have_ts = ParseDouble(v.raw, rec.ts);
@@ -330,7 +334,10 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
       } else if (key == "answers") {
         have_answers = true;
         if (v.kind != JsonLine::kArray) return;
-        for (const auto& it : v.items) answers.emplace_back(it.str());
+        for (const auto& it : v.items) {
+          if (n_answers == answers.size()) answers.emplace_back();
+          answers[n_answers++].assign(it.str());
+        }
       } else if (key == "TTLs") {
         have_ttls = true;
         if (v.kind != JsonLine::kArray) return;
@@ -376,18 +383,18 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     }
     (void)have_answers;
     (void)have_ttls;
-    if (answers.size() != ttls.size()) {
+    if (n_answers != ttls.size()) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(
           pos, "answers and TTLs differ in length",
-          fmt::format("{} answers, {} TTLs", answers.size(), ttls.size())));
+          fmt::format("{} answers, {} TTLs", n_answers, ttls.size())));
       continue;
     }
-    rec.answers.resize(answers.size());
-    size_t bad_answer = answers.size();
-    for (size_t i = 0; i < answers.size() && bad_answer == answers.size(); ++i)
+    rec.answers.resize(n_answers);
+    size_t bad_answer = n_answers;
+    for (size_t i = 0; i < n_answers && bad_answer == n_answers; ++i)
       if (!InferAnswer(answers[i], rec.qtype, static_cast<uint32_t>(ttls[i]), rec.answers[i]))
         bad_answer = i;
-    if (bad_answer < answers.size()) {
+    if (bad_answer < n_answers) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad address answer", answers[bad_answer]));
       continue;
     }
