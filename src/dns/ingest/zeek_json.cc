@@ -234,9 +234,35 @@ class JsonLine {
     if (i_ == start) return At("unexpected character");
     v.kind = kNumber;
     v.raw = s_.substr(start, i_ - start);
-    double d;
-    if (!ParseDouble(v.raw, d)) return At("bad number");
+    if (!JsonNumber(v.raw)) return At("bad number");
     return {};
+  }
+
+  // JSON number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? (checked without
+  // converting: the fields that are used are converted, and range-checked, later).
+  static bool JsonNumber(std::string_view t) {
+    size_t i = 0;
+    auto digits = [&]() {
+      const size_t b = i;
+      while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+      return i > b;
+    };
+    if (i < t.size() && t[i] == '-') ++i;
+    if (i < t.size() && t[i] == '0') {
+      ++i;
+    } else if (!digits()) {
+      return false;
+    }
+    if (i < t.size() && t[i] == '.') {
+      ++i;
+      if (!digits()) return false;
+    }
+    if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+      ++i;
+      if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+      if (!digits()) return false;
+    }
+    return i == t.size();
   }
 
   std::string_view s_;
