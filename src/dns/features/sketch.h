@@ -27,7 +27,7 @@ class BottomK {
  public:
   struct Item {
     uint64_t hash;
-    T value;
+    [[no_unique_address]] T value;  // NoValue takes no space: client sets are 8 bytes a member
   };
 
   // Returns the number of members added (0 or 1).
