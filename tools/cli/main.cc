@@ -8,7 +8,7 @@
 
 int main(int argc, char** argv) {
   using namespace fluxscore::cli;
-  CLI::App app{"fluxscore: fast PMML scoring and fast-flux botnet detection in DNS logs"};
+  CLI::App app{"fluxscore: fast PMML scoring, and per-domain fast-flux features from DNS logs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("fluxscore 0.1.0"));
 
