@@ -2,13 +2,15 @@
 
 #include <fmt/format.h>
 
+#include "common/utf8.h"
+
 namespace fluxscore::dns {
 
 Status IngestStats::Reject(SourcePos pos, std::string_view reason, std::string_view detail) {
   ++rejected_[std::string(reason)];
-  std::string where = pos.line > 0 ? fmt::format("{}:{}", pos.file, pos.line) : std::string(pos.file);
   if (first_.size() < keep_first_ || strict_) {
-    std::string msg = fmt::format("{}: {}", where, reason);
+    std::string msg = pos.line > 0 ? fmt::format("{}:{}: {}", pos.file, pos.line, reason)
+                                   : fmt::format("{}: {}", pos.file, reason);
     if (!detail.empty()) {
       std::string d(detail.substr(0, 120));
       for (char& c : d)
@@ -38,32 +40,12 @@ void IngestStats::Merge(const IngestStats& o) {
 
 namespace {
 
-// Length of the UTF-8 sequence starting at s[i], or 0 when invalid.
+// Length of the UTF-8 sequence starting at s[i], or 0 when invalid (malformed, overlong,
+// a surrogate or beyond U+10FFFF).
 size_t Utf8Len(std::string_view s, size_t i) {
-  const unsigned char c = static_cast<unsigned char>(s[i]);
   size_t n;
-  uint32_t cp;
-  if (c < 0x80) return 1;
-  if ((c & 0xE0) == 0xC0) {
-    n = 2;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    const unsigned char d = static_cast<unsigned char>(s[i + k]);
-    if ((d & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (d & 0x3F);
-  }
-  // Overlong forms, surrogates and values beyond U+10FFFF are invalid.
-  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+  const int32_t cp = DecodeUtf8(s, i, &n);
+  if (cp < 0 || (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
       (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
     return 0;
   return n;

@@ -414,7 +414,7 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
         }
       }
     }
-    const size_t v4 = p24.size(), known_asn = asns.size(), known_country = countries.size();
+    const size_t known_asn = asns.size();
     const Groups g24 = GroupCounts(p24), g16 = GroupCounts(p16), gasn = GroupCounts(asns),
                  gcc = GroupCounts(countries);
     if (s.ips.saturated()) ++st.sampled_keys;
@@ -431,8 +431,6 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
     put(have_asn && known_asn > 0 ? static_cast<double>(gasn.groups) / static_cast<double>(known_asn) : NAN);
     put(have_asn ? gasn.entropy : NAN);
     put(have_country ? gcc.entropy : NAN);
-    (void)v4;
-    (void)known_country;
     const bool any = s.addr_records > 0;
     put(any ? static_cast<double>(s.addr_answers) / static_cast<double>(s.addr_records) : NAN);
     put(static_cast<double>(s.answers_max));

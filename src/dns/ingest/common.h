@@ -11,6 +11,13 @@
 
 namespace fluxscore::dns {
 
+inline int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 inline bool ParseDouble(std::string_view s, double& out) {
   if (s.empty()) return false;
   const char* b = s.data();

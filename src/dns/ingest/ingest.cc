@@ -28,6 +28,20 @@ std::string_view LogFormatName(LogFormat f) {
   return "?";
 }
 
+Result<LineReader::Got> NextLogLine(LineReader& lines, ByteStream& in, IngestStats& stats,
+                                    const ProgressFn& progress, std::string_view* line) {
+  FLUXSCORE_ASSIGN_OR_RETURN(LineReader::Got got, lines.Next(line));
+  if (progress && (got == LineReader::Got::kEnd || (lines.line_no() & 0xFFFF) == 0))
+    progress(in.raw_offset(), in.raw_size());
+  if (got == LineReader::Got::kTooLong) {
+    ++stats.read;
+    FLUXSCORE_RETURN_IF_ERROR(stats.Reject({in.name(), lines.line_no()}, "line too long"));
+  } else if (got == LineReader::Got::kLine && !line->empty() && line->back() == '\r') {
+    line->remove_suffix(1);
+  }
+  return got;
+}
+
 namespace {
 
 Result<LogFormat> Detect(ByteStream& in) {

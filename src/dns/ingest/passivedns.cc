@@ -50,17 +50,13 @@ Status ReadPassiveDns(ByteStream& in, RecordSink& sink, IngestStats& stats, cons
     sink.Add(cur.rec);
   };
   for (;;) {
-    FLUXSCORE_ASSIGN_OR_RETURN(LineReader::Got got, lines.Next(&line));
+    FLUXSCORE_ASSIGN_OR_RETURN(LineReader::Got got, NextLogLine(lines, in, stats, progress, &line));
     if (got == LineReader::Got::kEnd) break;
-    const SourcePos pos{in.name(), lines.line_no()};
-    if (progress && (lines.line_no() & 0xFFFF) == 0) progress(in.raw_offset(), in.raw_size());
     if (got == LineReader::Got::kTooLong) {
       flush();
-      ++stats.read;
-      FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "line too long"));
       continue;
     }
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const SourcePos pos{in.name(), lines.line_no()};
     if (line.empty()) continue;
     if (line[0] == '#') {
       stats.Skip("comment lines");
@@ -174,7 +170,6 @@ Status ReadPassiveDns(ByteStream& in, RecordSink& sink, IngestStats& stats, cons
     cur.rec.answers.push_back(std::move(a));
   }
   flush();
-  if (progress) progress(in.raw_offset(), in.raw_size());
   return Status::Ok();
 }
 

@@ -6,6 +6,12 @@
 
 namespace fluxscore::dns {
 
+// The next line for a line-based reader, without a trailing '\r'. Reports progress every 65,536
+// lines and at the end; an over-long line is counted as a read and rejected record and returned
+// as kTooLong (the caller skips it). kEnd at the end of the input.
+Result<LineReader::Got> NextLogLine(LineReader& lines, ByteStream& in, IngestStats& stats,
+                                    const ProgressFn& progress, std::string_view* line);
+
 Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const ProgressFn& progress);
 Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const ProgressFn& progress);
 Status ReadPassiveDns(ByteStream& in, RecordSink& sink, IngestStats& stats, const ProgressFn& progress);

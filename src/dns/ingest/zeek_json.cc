@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/civil.h"
+#include "common/utf8.h"
 #include "dns/ingest/common.h"
 #include "dns/ingest/readers.h"
 
@@ -75,34 +77,11 @@ class JsonLine {
     return i_ == s_.size() ? std::string() : At("text after the object");
   }
 
-  static int Hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
-  static void PutUtf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
   bool Hex4(uint32_t& v) {
     if (i_ + 4 > s_.size()) return false;
     v = 0;
     for (int k = 0; k < 4; ++k) {
-      const int h = Hex(s_[i_ + static_cast<size_t>(k)]);
+      const int h = HexDigit(s_[i_ + static_cast<size_t>(k)]);
       if (h < 0) return false;
       v = v * 16 + static_cast<uint32_t>(h);
     }
@@ -163,7 +142,7 @@ class JsonLine {
           } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
             return At("unpaired surrogate");
           }
-          PutUtf8(v.text, cp);
+          EncodeUtf8(static_cast<int32_t>(cp), v.text);
           break;
         }
         default: return At("bad escape");
@@ -279,13 +258,7 @@ bool ParseIsoTime(std::string_view s, double& out) {
   int n = std::sscanf(tmp.c_str(), "%4d-%2d-%2dT%2d:%2d:%lf%7s", &y, &mo, &d, &h, &mi, &sec, tail);
   if (n < 6 || (n == 7 && std::strcmp(tail, "Z") != 0)) return false;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec < 0 || sec >= 61) return false;
-  // Days from civil (proleptic Gregorian).
-  const int yy = y - (mo <= 2);
-  const int era = (yy >= 0 ? yy : yy - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(yy - era * 400);
-  const unsigned doy = static_cast<unsigned>((153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const long days = static_cast<long>(era) * 146097 + static_cast<long>(doe) - 719468;
+  const int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   out = static_cast<double>(days) * 86400.0 + h * 3600.0 + mi * 60.0 + sec;
   return true;
 }
@@ -303,20 +276,14 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
   std::string query, bad_detail;
   std::vector<std::string_view> ttl_raw;
   for (;;) {
-    FLUXSCORE_ASSIGN_OR_RETURN(LineReader::Got got, lines.Next(&line));
+    FLUXSCORE_ASSIGN_OR_RETURN(LineReader::Got got, NextLogLine(lines, in, stats, progress, &line));
     if (got == LineReader::Got::kEnd) break;
+    if (got == LineReader::Got::kTooLong) continue;
     const SourcePos pos{in.name(), lines.line_no()};
-    if (progress && (lines.line_no() & 0xFFFF) == 0) progress(in.raw_offset(), in.raw_size());
-    if (got == LineReader::Got::kTooLong) {
-      ++stats.read;
-      FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "line too long"));
-      continue;
-    }
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     ++stats.read;
     bool have_ts = false, have_query = false, bad_client = false, bad_type = false;
-    bool have_answers = false, have_ttls = false, bad_ttl = false;
+    bool bad_ttl = false;
     query.clear();
     bad_detail.clear();
     rec.has_client = rec.has_resolver = false;
@@ -358,19 +325,16 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
         if (key == "qtype") rec.qtype = static_cast<uint16_t>(d);
         else rec.rcode = static_cast<int32_t>(d);
       } else if (key == "answers") {
-        have_answers = true;
         if (v.kind != JsonLine::kArray) return;
         for (const auto& it : v.items) {
           if (n_answers == answers.size()) answers.emplace_back();
           answers[n_answers++].assign(it.str());
         }
       } else if (key == "TTLs") {
-        have_ttls = true;
         if (v.kind != JsonLine::kArray) return;
         for (const auto& it : v.items) {
-          double d;
           uint32_t t;
-          if (it.kind != JsonLine::kNumber || !ParseDouble(it.raw, d) || !ParseTtl(it.raw, t)) {
+          if (it.kind != JsonLine::kNumber || !ParseTtl(it.raw, t)) {
             bad_ttl = true;
             bad_detail.assign(it.raw);
             continue;
@@ -407,8 +371,6 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad TTL", bad_detail));
       continue;
     }
-    (void)have_answers;
-    (void)have_ttls;
     if (n_answers != ttls.size()) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(
           pos, "answers and TTLs differ in length",
@@ -427,7 +389,6 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     ++stats.used;
     sink.Add(rec);
   }
-  if (progress) progress(in.raw_offset(), in.raw_size());
   return Status::Ok();
 }
 

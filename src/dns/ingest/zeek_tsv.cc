@@ -14,13 +14,6 @@
 namespace fluxscore::dns {
 namespace {
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Zeek writes bytes it must not print literally as \xNN.
 std::string_view Unescape(std::string_view s, std::string& buf) {
   if (s.find("\\x") == std::string_view::npos) return s;
@@ -120,16 +113,10 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
   DnsRecord rec;
   std::string_view line;
   for (;;) {
-    FLUXSCORE_ASSIGN_OR_RETURN(LineReader::Got got, lines.Next(&line));
+    FLUXSCORE_ASSIGN_OR_RETURN(LineReader::Got got, NextLogLine(lines, in, stats, progress, &line));
     if (got == LineReader::Got::kEnd) break;
+    if (got == LineReader::Got::kTooLong) continue;
     const SourcePos pos{in.name(), lines.line_no()};
-    if (progress && (lines.line_no() & 0xFFFF) == 0) progress(in.raw_offset(), in.raw_size());
-    if (got == LineReader::Got::kTooLong) {
-      ++stats.read;
-      FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "line too long"));
-      continue;
-    }
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
     if (line[0] == '#') {
       FLUXSCORE_RETURN_IF_ERROR(HeaderLine(line, h, pos, stats));
@@ -239,7 +226,6 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
     ++stats.used;
     sink.Add(rec);
   }
-  if (progress) progress(in.raw_offset(), in.raw_size());
   return Status::Ok();
 }
 

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/civil.h"
 #include "fluxscore/pmml/model.h"
 
 namespace fluxscore::pmml {
@@ -92,7 +93,7 @@ struct Civil {
   int64_t y;
   unsigned m, d;
 };
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
+using fluxscore::DaysFromCivil;  // common/civil.h
 Civil CivilFromDays(int64_t z);
 
 // Parses text as a value of type t (numbers: decimal/scientific, "NaN", "INF"; booleans:
