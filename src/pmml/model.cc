@@ -436,6 +436,168 @@ Result<std::map<std::string, Value>> Model::ScoreOne(
 
 namespace {
 
+// Names and types of the document model's slots (its inputs and derived fields).
+struct SlotNames {
+  std::vector<std::string> names;
+  std::vector<ValueType> types;
+};
+
+SlotNames NamesOfSlots(const Plan& p) {
+  SlotNames s;
+  s.names.resize(static_cast<size_t>(p.num_slots));
+  s.types.assign(static_cast<size_t>(p.num_slots), ValueType::kNumber);
+  const SubModel& m = p.root();
+  for (const InputPlan& in : m.inputs) {
+    if (in.slot < 0 || in.field < 0) continue;
+    const FieldDef& f = p.fields[static_cast<size_t>(in.field)];
+    s.names[static_cast<size_t>(in.slot)] = f.name;
+    s.types[static_cast<size_t>(in.slot)] = f.type;
+  }
+  for (const DerivedPlan& d : m.derived) {
+    if (d.slot < 0) continue;
+    s.names[static_cast<size_t>(d.slot)] = d.name;
+    s.types[static_cast<size_t>(d.slot)] = d.type;
+  }
+  return s;
+}
+
+std::string ValueText(const Plan& p, const SlotNames& names, int32_t slot, double v) {
+  ValueType t = slot >= 0 ? names.types[static_cast<size_t>(slot)] : ValueType::kNumber;
+  if (t == ValueType::kString) return std::string(p.pool.Get(static_cast<int32_t>(v)));
+  // Thresholds that are float32 values (dataType="float" models) in their shortest float form:
+  // "0.3", not "0.30000001192092896".
+  if (t == ValueType::kNumber && std::isfinite(v) &&
+      static_cast<double>(static_cast<float>(v)) == v)
+    return fmt::format("{}", static_cast<float>(v));
+  EvalContext ctx(&p.pool);
+  return FormatValue(v, t, ctx);
+}
+
+std::string SlotName(const SlotNames& names, int32_t slot) {
+  if (slot < 0 || static_cast<size_t>(slot) >= names.names.size() ||
+      names.names[static_cast<size_t>(slot)].empty())
+    return fmt::format("<slot {}>", slot);
+  return names.names[static_cast<size_t>(slot)];
+}
+
+std::string PredicateText(const Plan& p, const SlotNames& names, int32_t pi) {
+  const Predicate& pr = p.predicates[static_cast<size_t>(pi)];
+  auto children = [&](std::string_view sep) {
+    std::string s;
+    for (int32_t k = pr.begin; k < pr.end; ++k) {
+      if (k > pr.begin) s += sep;
+      s += PredicateText(p, names, p.pred_children[static_cast<size_t>(k)]);
+    }
+    return "(" + s + ")";
+  };
+  switch (pr.kind) {
+    case PredKind::kTrue: return "";
+    case PredKind::kFalse: return "false";
+    case PredKind::kSimple: {
+      static constexpr const char* kOps[] = {"=", "\xe2\x89\xa0", "<", "\xe2\x89\xa4", ">",
+                                             "\xe2\x89\xa5"};
+      return fmt::format("{} {} {}", SlotName(names, pr.slot), kOps[static_cast<int>(pr.op)],
+                         ValueText(p, names, pr.slot, pr.value));
+    }
+    case PredKind::kIsMissing: return SlotName(names, pr.slot) + " is missing";
+    case PredKind::kIsNotMissing: return SlotName(names, pr.slot) + " is not missing";
+    case PredKind::kSetIn:
+    case PredKind::kSetNotIn: {
+      std::string s = SlotName(names, pr.slot) + (pr.kind == PredKind::kSetIn ? " in {" : " not in {");
+      for (int32_t k = pr.begin; k < pr.end; ++k) {
+        if (k > pr.begin) s += ", ";
+        s += ValueText(p, names, pr.slot, p.set_values[static_cast<size_t>(k)]);
+      }
+      return s + "}";
+    }
+    case PredKind::kAnd: return children(" and ");
+    case PredKind::kOr: return children(" or ");
+    case PredKind::kXor: return children(" xor ");
+    case PredKind::kSurrogate: return children(" else if missing ");
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<std::vector<TreeNodeInfo>> Model::TreeNodes() const {
+  const Plan& p = *plan_;
+  const SubModel& m = p.root();
+  if (m.kind != ModelKind::kTree)
+    return Status::InvalidArgument(fmt::format(
+        "{}: the model is a {}, not a TreeModel: it has no decision path", p.source, m.element));
+  const Tree& tree = p.trees[static_cast<size_t>(m.body)];
+  SlotNames names = NamesOfSlots(p);
+  std::vector<TreeNodeInfo> out(tree.nodes.size());
+  for (size_t i = 0; i < tree.nodes.size(); ++i) {
+    const TreeNode& n = tree.nodes[i];
+    TreeNodeInfo& info = out[i];
+    info.condition = PredicateText(p, names, n.pred);
+    const Predicate& pr = p.predicates[static_cast<size_t>(n.pred)];
+    if (pr.kind == PredKind::kSimple) info.field = SlotName(names, pr.slot);
+    info.leaf = n.num_children == 0;
+    info.record_count = n.record_count;
+    if (n.has_score) {
+      if (m.function == MiningFunction::kClassification || m.target.type == ValueType::kString) {
+        EvalContext ctx(&p.pool);
+        info.score = FormatValue(n.score, m.target.type, ctx);
+      } else {
+        info.score = FormatDouble(n.score);
+      }
+    }
+    for (int32_t d = n.dist_begin; d < n.dist_end; ++d) {
+      const ScoreDist& sd = tree.dists[static_cast<size_t>(d)];
+      EvalContext ctx(&p.pool);
+      std::string cat = FormatValue(sd.value, m.target.type, ctx);
+      info.distribution.emplace_back(cat, std::isnan(sd.record_count) ? sd.probability
+                                                                      : sd.record_count);
+    }
+    for (int32_t c = n.first_child; c < n.first_child + n.num_children; ++c) {
+      out[static_cast<size_t>(c)].parent = static_cast<int32_t>(i);
+    }
+  }
+  // Children always come after their parent in the plan's node array.
+  for (size_t i = 1; i < out.size(); ++i)
+    if (out[i].parent >= 0) out[i].depth = out[static_cast<size_t>(out[i].parent)].depth + 1;
+  return out;
+}
+
+Result<std::vector<std::vector<int32_t>>> Model::DecisionPaths(const Table& input) const {
+  const Plan& p = *plan_;
+  if (p.root().kind != ModelKind::kTree)
+    return Status::InvalidArgument(fmt::format(
+        "{}: the model is a {}, not a TreeModel: it has no decision path", p.source,
+        p.root().element));
+  Bound bound = Bind(p, input);
+  RowState st(p);
+  for (const std::string& s : bound.extras) st.ctx.Intern(s);
+  std::vector<std::vector<int32_t>> paths(input.num_rows());
+  for (size_t row = 0; row < input.num_rows(); ++row) {
+    if (st.ctx.overflow().size() > bound.extras.size() + 4096) {
+      st.ctx.ResetOverflow();
+      for (const std::string& s : bound.extras) st.ctx.Intern(s);
+    }
+    st.error.clear();
+    bool ok = true;
+    for (const Binding& b : bound.inputs) {
+      if (!PrepareInput(b, row, st, p)) {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) continue;
+    std::vector<int32_t> trace;
+    st.trace = &trace;
+    st.results[0] = ModelResult{};
+    EvaluateModel(p, 0, st);
+    st.trace = nullptr;
+    if (st.error.empty() && st.results[0].has_prediction) paths[row] = std::move(trace);
+  }
+  return paths;
+}
+
+namespace {
+
 const char* KindName(const SubModel& m) { return m.element.c_str(); }
 
 void DescribeModel(const Plan& p, int32_t mi, int indent, std::string& s) {

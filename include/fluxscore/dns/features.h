@@ -61,6 +61,23 @@ struct FeatureOptions {
   uint32_t sample_cap = 2048;
   // TTL change counting keeps the first `sample_cap` (time, TTL) events by time.
   uint64_t memory_budget = uint64_t{2} << 30;  // bytes of aggregation state
+  // Finish also fills FeatureRow::evidence (for detection reports).
+  bool evidence = false;
+};
+
+// What an analyst looks at behind the numbers of one row (FeatureOptions::evidence).
+struct RowEvidence {
+  struct Network {
+    uint32_t asn = 0;  // 0 = no match in the ASN data
+    std::string org;
+    uint64_t ips = 0;
+  };
+  std::vector<Network> networks;  // distinct IPs per ASN, most first (ties: smaller ASN first)
+  std::vector<std::pair<std::string, uint64_t>> countries;  // "" = unknown; most first
+  // Responses per TTL (the smallest address-answer TTL of each response) among the first
+  // sample_cap responses of the window with address answers; ascending TTL.
+  std::vector<std::pair<uint32_t, uint64_t>> ttls;
+  std::vector<std::string> ips;  // up to 32 of the distinct answer IPs, sorted as addresses
 };
 
 // One output row: the key, its window and the feature values (NaN = empty).
@@ -68,6 +85,7 @@ struct FeatureRow {
   std::string domain;
   int64_t window_start = 0;
   std::vector<double> values;  // parallel to FeatureColumns()
+  RowEvidence evidence;        // empty unless FeatureOptions::evidence
 };
 
 struct FeatureColumn {

@@ -9,6 +9,7 @@
 // Thread safety: a loaded Model is immutable; Score may be called concurrently from many threads.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -71,6 +72,19 @@ struct ScoreResult {
   std::vector<RowError> row_errors;  // sorted by row
 };
 
+// One node of a TreeModel, for explanations and drawings.
+struct TreeNodeInfo {
+  int32_t parent = -1;        // index of the parent node, -1 for the root
+  int32_t depth = 0;          // root = 0
+  std::string condition;      // the node's predicate as text ("distinct_asns > 12.5"); "" = True
+  std::string field;          // the field a SimplePredicate tests ("" for other predicates)
+  bool leaf = false;
+  std::string score;          // the node's score as text ("" when it has none)
+  double record_count = NAN;  // recordCount, NaN when not given
+  // ScoreDistribution entries: category -> recordCount (or probability when no count is given).
+  std::vector<std::pair<std::string, double>> distribution;
+};
+
 // A single value for the convenience row API.
 using Value = std::variant<std::monostate, double, std::string>;  // monostate = missing
 
@@ -102,6 +116,13 @@ class Model {
 
   // Scores one row given as name -> value. Row errors become a non-OK Status (kDataError).
   Result<std::map<std::string, Value>> ScoreOne(const std::map<std::string, Value>& row) const;
+
+  // Explanations for a document whose model is a TreeModel (errors otherwise): its nodes
+  // (index 0 is the root, children listed after their parent) and, for every row of `input`,
+  // the indices of the nodes the row went through, root first, ending at the node that gave
+  // the prediction (empty when the row produced no prediction or failed).
+  Result<std::vector<TreeNodeInfo>> TreeNodes() const;
+  Result<std::vector<std::vector<int32_t>>> DecisionPaths(const Table& input) const;
 
   // Human-readable description: fields, types, model structure, node counts.
   std::string Describe() const;

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -392,6 +393,11 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
     p16.clear();
     asns.clear();
     countries.clear();
+    const bool evidence = m.opts.evidence;
+    RowEvidence& ev = row.evidence;
+    if (evidence) ev = RowEvidence{};
+    std::map<uint32_t, RowEvidence::Network> ev_networks;
+    std::map<std::string, uint64_t> ev_countries;
     for (const auto& item : s.ips.items()) {
       const IpAddr& ip = item.value;
       if (ip.is_v4()) {
@@ -402,17 +408,43 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
         ++st.address_ips;
         if (auto a = enricher->Asn(ip)) {
           asns.push_back(a->asn);
+          if (evidence) {
+            RowEvidence::Network& n = ev_networks[a->asn];
+            n.asn = a->asn;
+            if (n.org.empty()) n.org.assign(a->org);
+            ++n.ips;
+          }
         } else {
           ++st.unknown_asn;
+          if (evidence) ++ev_networks[0].ips;
         }
         if (auto cc = enricher->Country(ip)) {
           uint32_t code = 0;
           for (char ch : cc->substr(0, 4)) code = (code << 8) | static_cast<unsigned char>(ch);
           countries.push_back(code);
+          if (evidence) ++ev_countries[std::string(*cc)];
         } else {
           ++st.unknown_country;
+          if (evidence) ++ev_countries[""];
         }
       }
+    }
+    if (evidence) {
+      for (auto& [asn, n] : ev_networks) ev.networks.push_back(std::move(n));
+      std::stable_sort(ev.networks.begin(), ev.networks.end(),
+                       [](const auto& a, const auto& b) { return a.ips > b.ips; });
+      for (auto& [cc, n] : ev_countries) ev.countries.emplace_back(cc, n);
+      std::stable_sort(ev.countries.begin(), ev.countries.end(),
+                       [](const auto& a, const auto& b) { return a.second > b.second; });
+      std::map<uint32_t, uint64_t> ttl_counts;
+      for (const TtlEvent& e : s.ttl_events) ++ttl_counts[e.ttl];
+      ev.ttls.assign(ttl_counts.begin(), ttl_counts.end());
+      std::vector<IpAddr> sample;
+      // The 32 of smallest hash: a uniform sample, the same whatever the input order.
+      for (const auto& item : s.ips.items()) sample.push_back(item.value);
+      if (sample.size() > 32) sample.resize(32);
+      std::sort(sample.begin(), sample.end());
+      for (const IpAddr& ip : sample) ev.ips.push_back(ip.ToString());
     }
     const size_t known_asn = asns.size();
     const Groups g24 = GroupCounts(p24), g16 = GroupCounts(p16), gasn = GroupCounts(asns),

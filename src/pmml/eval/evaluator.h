@@ -45,6 +45,8 @@ struct RowState {
   const TextIndexPlan* tok_plan = nullptr;
   std::string tok_text;
   std::vector<std::string> tok_tokens, term_tokens;
+  // When set, the document's TreeModel appends the indices of the nodes it goes through.
+  std::vector<int32_t>* trace = nullptr;
   std::string error;  // non-empty: the row failed (e.g. invalid input under returnInvalid)
 };
 

@@ -143,7 +143,9 @@ void EvaluateTree(const Plan& plan, const SubModel& m, RowState& st) {
   if (alt) ++missing_levels;
   int32_t cur = 0;
   int32_t result = -1;
+  std::vector<int32_t>* trace = &m == &plan.models.front() ? st.trace : nullptr;
   while (true) {
+    if (trace != nullptr) trace->push_back(cur);
     const TreeNode& n = tree.nodes[static_cast<size_t>(cur)];
     if (n.num_children == 0) {
       result = cur;
