@@ -115,6 +115,16 @@ class Aggregator : public RecordSink {
   // Adds another aggregator's state (same window and key mode).
   Status Merge(const Aggregator& other);
 
+  // The state as bytes, to ship a partial aggregation to another process and merge it there
+  // (versioned binary format, little-endian). With parts > 1, only the keys whose (window,
+  // domain) hash falls in `part` of `parts`: the same key always lands in the same part, so
+  // partitions can be merged and finished independently (a shuffle by domain).
+  std::string Serialize(uint32_t part = 0, uint32_t parts = 1) const;
+  // Adds serialised state to this aggregator (like Merge). The bytes must come from an
+  // aggregator with the same window, key mode and sample cap; errors for anything else,
+  // including truncated or corrupt bytes (this aggregator is then unchanged).
+  Status MergeSerialized(std::string_view bytes);
+
   // OK while the state fits the memory budget; once it does not, further records are counted
   // (dropped_records) but not aggregated, and this says so.
   Status budget_status() const;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <type_traits>
 
 #include "dns/features/sketch.h"
 #include "fluxscore/dns/enrich.h"
@@ -285,6 +286,174 @@ Status Aggregator::Merge(const Aggregator& other) {
   m.dropped += x.dropped;
   m.Recount();
   return Status::Ok();
+}
+
+namespace {
+
+constexpr char kStateMagic[8] = {'F', 'X', 'A', 'G', 'G', 'v', '1', '\n'};
+
+class ByteWriter {
+ public:
+  template <typename T>
+  void Put(const T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    out.append(reinterpret_cast<const char*>(&v), sizeof(T));
+  }
+  void PutBytes(std::string_view b) {
+    Put<uint64_t>(b.size());
+    out.append(b);
+  }
+  std::string out;
+};
+
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view in) : in_(in) {}
+  template <typename T>
+  bool Get(T* v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    if (in_.size() - pos_ < sizeof(T)) return false;
+    std::memcpy(v, in_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return true;
+  }
+  bool GetBytes(std::string_view* b, uint64_t max) {
+    uint64_t n;
+    if (!Get(&n) || n > max || in_.size() - pos_ < n) return false;
+    *b = in_.substr(pos_, n);
+    pos_ += n;
+    return true;
+  }
+  // A count of items of `item_bytes` each that must fit in the rest of the input.
+  bool GetCount(uint64_t* n, size_t item_bytes) {
+    return Get(n) && *n <= (in_.size() - pos_) / std::max<size_t>(1, item_bytes);
+  }
+  bool done() const { return pos_ == in_.size(); }
+
+ private:
+  std::string_view in_;
+  size_t pos_ = 0;
+};
+
+template <typename T, typename PutValue>
+void PutSketch(ByteWriter& w, const BottomK<T>& k, PutValue put_value) {
+  w.Put<uint8_t>(k.saturated() ? 1 : 0);
+  w.Put<uint64_t>(k.items().size());
+  for (const auto& it : k.items()) {
+    w.Put(it.hash);
+    put_value(it.value);
+  }
+}
+
+template <typename T, typename GetValue>
+bool GetSketch(ByteReader& r, BottomK<T>& k, size_t value_bytes, size_t cap, GetValue get_value) {
+  uint8_t sat;
+  uint64_t n;
+  if (!r.Get(&sat) || sat > 1 || !r.GetCount(&n, 8 + value_bytes) || n > cap) return false;
+  std::vector<typename BottomK<T>::Item> items(n);
+  for (auto& it : items) {
+    if (!r.Get(&it.hash) || !get_value(it.value)) return false;
+  }
+  for (size_t i = 1; i < items.size(); ++i)
+    if (!(items[i - 1].hash < items[i].hash)) return false;  // strictly ascending hashes
+  k.Restore(std::move(items), sat == 1);
+  return true;
+}
+
+}  // namespace
+
+std::string Aggregator::Serialize(uint32_t part, uint32_t parts) const {
+  const Impl& m = *impl_;
+  if (parts == 0) parts = 1;
+  ByteWriter w;
+  w.out.append(kStateMagic, sizeof kStateMagic);
+  w.Put<int64_t>(m.opts.window_seconds);
+  w.Put<uint8_t>(m.opts.key == KeyMode::kRegistered ? 1 : 0);
+  w.Put<uint32_t>(m.opts.sample_cap);
+  w.Put<uint64_t>(part == 0 ? m.dropped : 0);  // dropped records travel with part 0 only
+  std::vector<uint32_t> chosen;
+  for (uint32_t i = 0; i < m.keys.size(); ++i)
+    if (parts == 1 || HashKey(m.keys.Key(i)) % parts == part) chosen.push_back(i);
+  w.Put<uint64_t>(chosen.size());
+  for (uint32_t i : chosen) {
+    const KeyState& s = m.keys.states[i];
+    w.PutBytes(m.keys.Key(i));
+    w.Put(s.queries);
+    w.Put(s.addr_records);
+    w.Put(s.addr_answers);
+    w.Put(s.answers_max);
+    w.Put(s.cname_depth);
+    w.Put(s.ttl_min);
+    w.Put(s.ttl_max);
+    w.Put(s.ttl_sum);
+    w.Put(s.ttl_sumsq);
+    for (uint64_t x : s.ttl_range) w.Put(x);
+    w.Put(s.ttl_events_total);
+    w.Put<uint64_t>(s.ttl_events.size());
+    for (const TtlEvent& e : s.ttl_events) {
+      w.Put(e.t_us);
+      w.Put(e.ttl);
+    }
+    PutSketch(w, s.ips, [&](const IpAddr& a) { w.Put(a.bytes); });
+    PutSketch(w, s.clients, [](const NoValue&) {});
+    PutSketch(w, s.ttls, [&](uint32_t t) { w.Put(t); });
+  }
+  return std::move(w.out);
+}
+
+Status Aggregator::MergeSerialized(std::string_view bytes) {
+  const FeatureOptions& o = impl_->opts;
+  auto corrupt = [](std::string_view what) {
+    return Status::DataError(fmt::format("aggregation state: {}", what));
+  };
+  if (bytes.size() < sizeof kStateMagic || std::memcmp(bytes.data(), kStateMagic, sizeof kStateMagic) != 0)
+    return corrupt("not a fluxscore aggregation state (bad magic or version)");
+  ByteReader r(bytes.substr(sizeof kStateMagic));
+  int64_t window;
+  uint8_t key;
+  uint32_t cap;
+  uint64_t dropped, nkeys;
+  if (!r.Get(&window) || !r.Get(&key) || !r.Get(&cap) || !r.Get(&dropped) || !r.GetCount(&nkeys, 16))
+    return corrupt("truncated header");
+  if (window != o.window_seconds || key != (o.key == KeyMode::kRegistered ? 1 : 0) ||
+      cap != o.sample_cap)
+    return Status::InvalidArgument(fmt::format(
+        "aggregation state made with window {} s, key {}, sample cap {}; this aggregator has "
+        "window {} s, key {}, sample cap {}",
+        window, key ? "registered" : "fqdn", cap, o.window_seconds,
+        o.key == KeyMode::kRegistered ? "registered" : "fqdn", o.sample_cap));
+  // Parse everything into a fresh aggregator first, so that corrupt input leaves this one as it was.
+  Aggregator part(o);
+  Impl& p = *part.impl_;
+  p.dropped = dropped;
+  for (uint64_t k = 0; k < nkeys; ++k) {
+    std::string_view kb;
+    if (!r.GetBytes(&kb, 8 + 4096)) return corrupt(fmt::format("truncated key {}", k));
+    if (kb.size() < 8) return corrupt(fmt::format("key {} too short", k));
+    bool created;
+    KeyState& s = p.keys.states[p.keys.FindOrInsert(kb, &created)];
+    if (!created) return corrupt(fmt::format("key {} repeated", k));
+    bool ok = r.Get(&s.queries) && r.Get(&s.addr_records) && r.Get(&s.addr_answers) &&
+              r.Get(&s.answers_max) && r.Get(&s.cname_depth) && r.Get(&s.ttl_min) &&
+              r.Get(&s.ttl_max) && r.Get(&s.ttl_sum) && r.Get(&s.ttl_sumsq);
+    for (uint64_t& x : s.ttl_range) ok = ok && r.Get(&x);
+    uint64_t nev = 0;
+    ok = ok && r.Get(&s.ttl_events_total) && r.GetCount(&nev, 12) && nev <= cap;
+    if (!ok) return corrupt(fmt::format("truncated state of key {}", k));
+    s.ttl_events.resize(nev);
+    for (TtlEvent& e : s.ttl_events)
+      if (!r.Get(&e.t_us) || !r.Get(&e.ttl)) return corrupt(fmt::format("truncated TTL events of key {}", k));
+    if (!std::is_sorted(s.ttl_events.begin(), s.ttl_events.end()))
+      return corrupt(fmt::format("TTL events of key {} out of order", k));
+    s.events_last = s.ttl_events.size() >= cap ? s.ttl_events.back() : TtlEvent{INT64_MAX, 0};
+    if (!GetSketch(r, s.ips, 16, cap, [&](IpAddr& a) { return r.Get(&a.bytes); }) ||
+        !GetSketch(r, s.clients, 0, cap, [](NoValue&) { return true; }) ||
+        !GetSketch(r, s.ttls, 4, cap, [&](uint32_t& t) { return r.Get(&t); }))
+      return corrupt(fmt::format("bad sample sets of key {}", k));
+  }
+  if (!r.done()) return corrupt("trailing bytes");
+  p.Recount();
+  return Merge(part);
 }
 
 Status Aggregator::budget_status() const {

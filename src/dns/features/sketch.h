@@ -78,6 +78,11 @@ class BottomK {
 
   bool saturated() const { return saturated_; }
   const std::vector<Item>& items() const { return items_; }
+  // Restores a state written from items() and saturated() (deserialisation).
+  void Restore(std::vector<Item> items, bool saturated) {
+    items_ = std::move(items);
+    saturated_ = saturated;
+  }
   size_t bytes() const { return items_.capacity() * sizeof(Item); }
 
  private:

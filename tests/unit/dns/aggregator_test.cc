@@ -387,6 +387,72 @@ TEST(AggregatorTest, MergeOfRandomSplitsEqualsOnePass) {
   }
 }
 
+TEST(AggregatorTest, SerializedPartitionsMergeToTheOnePassResult) {
+  Enricher e = GoldenEnricher();
+  for (uint32_t cap : {4096u, 16u}) {
+    FeatureOptions o = Opts();
+    o.sample_cap = cap;
+    o.min_ips = 1;
+    const auto traffic = RandomTraffic(3, 20000);
+    Aggregator whole(o), a(o), b(o);
+    std::mt19937 split(99);
+    for (const DnsRecord& r : traffic) {
+      whole.Add(r);
+      (split() % 2 == 0 ? a : b).Add(r);
+    }
+    // Whole state through bytes.
+    Aggregator c(o);
+    ASSERT_TRUE(c.MergeSerialized(a.Serialize()).ok());
+    ASSERT_TRUE(c.MergeSerialized(b.Serialize()).ok());
+    const std::string one = Csv(whole.Finish(&e, &Words(), nullptr));
+    EXPECT_EQ(Csv(c.Finish(&e, &Words(), nullptr)), one) << "cap " << cap;
+    // A shuffle by domain: 3 reducers, each merging its part of a and of b.
+    std::vector<FeatureRow> rows;
+    size_t keys = 0;
+    for (uint32_t part = 0; part < 3; ++part) {
+      Aggregator r(o);
+      ASSERT_TRUE(r.MergeSerialized(a.Serialize(part, 3)).ok());
+      ASSERT_TRUE(r.MergeSerialized(b.Serialize(part, 3)).ok());
+      keys += r.keys();
+      EXPECT_GT(r.keys(), 0u);
+      for (auto& row : r.Finish(&e, &Words(), nullptr)) rows.push_back(std::move(row));
+    }
+    EXPECT_EQ(keys, whole.keys());
+    std::sort(rows.begin(), rows.end(), [](const FeatureRow& x, const FeatureRow& y) {
+      return x.window_start != y.window_start ? x.window_start < y.window_start : x.domain < y.domain;
+    });
+    EXPECT_EQ(Csv(rows), one) << "cap " << cap;
+  }
+}
+
+TEST(AggregatorTest, CorruptSerializedStateIsRefusedAndChangesNothing) {
+  FeatureOptions o = Opts();
+  o.min_ips = 1;
+  const auto traffic = RandomTraffic(5, 300);
+  Aggregator a(o);
+  for (const DnsRecord& r : traffic) a.Add(r);
+  const std::string bytes = a.Serialize();
+  Aggregator target(o);
+  for (size_t n = 0; n < bytes.size(); n += 1 + n / 50) {
+    EXPECT_FALSE(target.MergeSerialized(std::string_view(bytes).substr(0, n)).ok()) << n;
+  }
+  EXPECT_EQ(target.keys(), 0u);
+  std::mt19937 rng(7);
+  for (int i = 0; i < 200; ++i) {  // random byte flips: refused or accepted, never a crash
+    std::string bad = bytes;
+    bad[rng() % bad.size()] ^= static_cast<char>(1 + rng() % 255);
+    Aggregator t(o);
+    (void)t.MergeSerialized(bad);
+  }
+  FeatureOptions other = o;
+  other.window_seconds = 3600;
+  Aggregator h(other);
+  Status st = h.MergeSerialized(bytes);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("window 86400 s"), std::string::npos) << st.message();
+  EXPECT_FALSE(target.MergeSerialized("not a state").ok());
+}
+
 TEST(AggregatorTest, SampledDistinctCountIsCloseAndMemoryStaysBounded) {
   FeatureOptions o = Opts();
   o.sample_cap = 1024;
