@@ -5,7 +5,8 @@ PKGS=(build-essential cmake ninja-build pkg-config git
       libpugixml-dev libcli11-dev libfmt-dev libzip-dev zlib1g-dev
       googletest libgtest-dev libbenchmark-dev libxml2-utils
       python3 python3-numpy python3-pandas python3-sklearn python3-pytest python3-xgboost
-      libpcap-dev libmaxminddb-dev mmdb-bin publicsuffix wamerican dnsmasq-base tcpdump dnsutils)
+      libpcap-dev libmaxminddb-dev mmdb-bin publicsuffix wamerican dnsmasq-base tcpdump dnsutils
+      chromium python3-matplotlib)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

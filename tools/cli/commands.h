@@ -18,6 +18,10 @@ struct ScoreArgs {
   std::vector<std::string> keep_columns;  // input columns copied to the output, first
   char delimiter = ',';
   bool no_kernels = false;
+  bool stream = false;                // --stream: score record by record as input arrives
+  std::string input_format = "csv";   // --input-format (with --stream): csv | jsonl
+  std::string error_col = "error";    // --error-col (with --stream)
+  bool quiet = false;                 // -q: no summary on stderr
 };
 int RunScore(const ScoreArgs& args);
 
@@ -64,5 +68,47 @@ int RunFeatures(const FeaturesArgs& args);
 int64_t ParseDuration(const std::string& s);
 // Parses "512M", "2G", "1000000" into bytes; 0 when invalid.
 uint64_t ParseBytes(const std::string& s);
+
+}  // namespace fluxscore::cli
+
+namespace fluxscore::cli {
+
+struct DetectArgs {
+  FeaturesArgs dns;                  // logs, formats, enrichment, window, key, prefilter, ...
+  std::string model;                 // "" = the shipped models/fast-flux.pmml
+  bool no_default_ipdb = false;      // do not pick up data/ipdb/ when no --asn-db/--country-db
+  std::string flux_label = "flux";
+  double threshold = 0.5;
+  bool all = false;                  // also list benign verdicts
+  std::string format = "table";      // table | csv | jsonl
+  std::string output = "-";
+  std::string report;                // --report out.html
+  std::string label_col = "verdict";
+  std::string probability_col = "probability";
+  bool exploded = false;             // one column per class probability and per feature
+  size_t top = 50;                   // table rows shown
+  int threads = 1;
+};
+int RunDetect(const DetectArgs& args);
+
+}  // namespace fluxscore::cli
+
+namespace fluxscore::cli {
+
+struct SimulateArgs {
+  uint64_t lines = 100000;
+  uint64_t seed = 1;
+  std::string format = "zeek";                // zeek | zeek-json
+  std::string output = "-";
+  std::string truth;                          // ground-truth CSV (empty = none)
+  std::vector<std::string> asn_dbs;           // default: data/ipdb/asn-ipv4.csv (+ -ipv6.csv)
+  std::string country_db = "data/ipdb/iptoasn-country.mmdb";  // "" or "none" = no countries
+  int64_t start = 1700006400;
+  std::string duration = "24h";
+  std::string mix;                            // class=weight,...
+  uint64_t domains = 0;                       // 0 = default (about lines / 40)
+  bool quiet = false;
+};
+int RunSimulate(const SimulateArgs& args);
 
 }  // namespace fluxscore::cli

@@ -1,4 +1,4 @@
-// `fluxscore score`: CSV in, CSV out, through Model::Score.
+// `fluxscore score`: CSV in, CSV out, through Model::Score. With --stream: stream.cc.
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "fluxscore/csv.h"
 #include "fluxscore/pmml/model.h"
+#include "stream.h"
 
 namespace fluxscore::cli {
 
@@ -15,6 +16,11 @@ int RunScore(const ScoreArgs& args) {
   auto model = pmml::Model::LoadFile(args.model);
   if (!model.ok()) {
     fmt::print(stderr, "fluxscore: {}\n", model.status().ToString());
+    return 2;
+  }
+  if (args.stream) return RunScoreStream(args, *model);
+  if (args.input_format != "csv") {
+    fmt::print(stderr, "fluxscore: --input-format {} needs --stream\n", args.input_format);
     return 2;
   }
   CsvReadOptions ro;
@@ -82,7 +88,8 @@ int RunScore(const ScoreArgs& args) {
                e.message);
   }
   size_t rows = input->num_rows();
-  fmt::print(stderr, "fluxscore: {} rows read, {} scored, {} rejected (invalid input)\n", rows,
+  if (!args.quiet)
+    fmt::print(stderr, "fluxscore: {} rows read, {} scored, {} rejected (invalid input)\n", rows,
              rows - scored->row_errors.size(), scored->row_errors.size());
   return 0;
 }
