@@ -8,7 +8,7 @@
 
 int main(int argc, char** argv) {
   using namespace fluxscore::cli;
-  CLI::App app{"fluxscore: fast PMML scoring, and per-domain fast-flux features from DNS logs"};
+  CLI::App app{"fluxscore: fast-flux detection in DNS logs (detect), the DNS feature pipeline (features), a traffic simulator (simulate), and a fast PMML engine (score, inspect, conformance)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("fluxscore 0.1.0"));
 
