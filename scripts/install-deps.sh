@@ -6,7 +6,8 @@ PKGS=(build-essential cmake ninja-build pkg-config git
       googletest libgtest-dev libbenchmark-dev libxml2-utils
       python3 python3-numpy python3-pandas python3-sklearn python3-pytest python3-xgboost
       libpcap-dev libmaxminddb-dev mmdb-bin publicsuffix wamerican dnsmasq-base tcpdump dnsutils
-      chromium python3-matplotlib)
+      chromium python3-matplotlib
+      python3-dev pybind11-dev python3-dask python3-distributed python3-pip python3-setuptools python3-venv)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
