@@ -206,7 +206,7 @@ int main(int argc, char** argv) {
       const fluxscore::Column& col = scored->outputs.columns().at(static_cast<size_t>(out_index));
       kept.resize(a.rows);
       if (col.kind() == fluxscore::Column::Kind::kNumeric) {
-        kept = col.numbers();
+        kept.assign(col.numbers().begin(), col.numbers().end());
       } else {
         // A string-typed output (e.g. a categorical prediction): parse its text.
         for (size_t r = 0; r < a.rows; ++r)

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,14 +25,24 @@ class Column {
 
   static Column Numeric(std::string name, std::vector<double> values = {});
   static Column String(std::string name);
+  // A numeric column over memory it does not own (zero copy, e.g. a NumPy float64 array). The
+  // memory must stay valid and unchanged while the column, its copies, or a Table holding them
+  // is in use. Appending to the column or mutable_numbers() first copies it into owned storage.
+  static Column NumericView(std::string name, const double* data, size_t size);
 
   const std::string& name() const { return name_; }
   Kind kind() const { return kind_; }
-  size_t size() const { return kind_ == Kind::kNumeric ? numbers_.size() : codes_.size(); }
+  size_t size() const {
+    return kind_ == Kind::kNumeric ? (view_ != nullptr ? view_size_ : numbers_.size()) : codes_.size();
+  }
 
   // Numeric columns.
-  const std::vector<double>& numbers() const { return numbers_; }
-  std::vector<double>& mutable_numbers() { return numbers_; }
+  std::span<const double> numbers() const {
+    return view_ != nullptr ? std::span<const double>(view_, view_size_)
+                            : std::span<const double>(numbers_);
+  }
+  std::vector<double>& mutable_numbers();
+  bool is_view() const { return view_ != nullptr; }
 
   // String columns.
   const std::vector<int32_t>& codes() const { return codes_; }
@@ -44,7 +55,7 @@ class Column {
   int32_t Intern(std::string_view s);
 
   bool IsMissing(size_t row) const {
-    return kind_ == Kind::kNumeric ? std::isnan(numbers_[row]) : codes_[row] < 0;
+    return kind_ == Kind::kNumeric ? std::isnan(numbers()[row]) : codes_[row] < 0;
   }
   // The cell as text ("" when missing); numbers in shortest round-trip form.
   std::string CellText(size_t row) const;
@@ -52,7 +63,10 @@ class Column {
  private:
   std::string name_;
   Kind kind_ = Kind::kNumeric;
+  void Own();  // a view becomes owned storage
   std::vector<double> numbers_;
+  const double* view_ = nullptr;  // NumericView: borrowed cells (numbers_ unused)
+  size_t view_size_ = 0;
   std::vector<int32_t> codes_;
   std::vector<std::string> dictionary_;
   std::unordered_map<std::string, int32_t> index_;

@@ -5,9 +5,8 @@
     out = m.predict(df)            # pandas DataFrame: target first, then the OutputFields
     m.predict_one({"distinct_ips": 24, "tld": "net"})   # -> dict, same names
 
-Inputs are handed to the engine a whole column at a time: a float64 column is copied once with
-a single memcpy (the engine's Table owns ``std::vector<double>`` storage, so zero-copy would need
-an engine change), other numeric dtypes are converted once per column, object / string /
+Inputs are handed to the engine a whole column at a time: a contiguous float64 column is read
+in place (zero copy, ``Column::NumericView``), a strided one gathered once, other numeric dtypes are converted once per column, object / string /
 categorical columns are dictionary-encoded (``pandas.factorize``: int32 codes + distinct values)
 and never touched per cell by Python. NaN / None / pd.NA are missing. The GIL is released while
 the engine scores, so several Python threads can score concurrently.

@@ -2,7 +2,8 @@
 //
 // Kept deliberately thin: the Python package (python/fluxscore/) turns pandas / numpy / dict
 // inputs into columns and columns back into DataFrames; this module moves whole columns across
-// the boundary (one memcpy per numeric column, int32 codes + a dictionary per string column),
+// the boundary (contiguous float64 columns zero-copy as Column::NumericView, strided ones in one
+// gathering pass, int32 codes + a dictionary per string column),
 // never calling Python per cell on the scoring path, and releases the GIL while the engine runs.
 //
 //   Model.load(path) -> Model                       (ModelError on failure)
@@ -93,16 +94,15 @@ struct PendingTable {
   std::vector<py::object> keep;  // the arrays `numeric` points into
 
   // No Python calls: run it with the GIL released (the arrays are kept alive by `keep`).
-  // Contiguous columns: one memcpy each. Strided columns (columns of a row-major matrix, e.g.
+  // Contiguous float64 columns: zero copy (Column::NumericView). Strided columns (columns of a row-major matrix, e.g.
   // a DataFrame built from a 2-D array or X[:, j]) are gathered together block by block, so
   // the source is read once rather than once per column.
   void Fill() {
     std::vector<std::pair<const Numeric*, std::vector<double>>> strided;
     for (const Numeric& c : numeric) {
       if (c.stride == static_cast<py::ssize_t>(sizeof(double))) {
-        const auto* p = reinterpret_cast<const double*>(c.data);
-        std::vector<double> v(p, p + c.n);  // allocate and copy in one pass
-        table.AddColumn(Column::Numeric(c.name, std::move(v)));
+        // Zero copy: the engine reads the array's memory (kept alive by `keep` for the call).
+        table.AddColumn(Column::NumericView(c.name, reinterpret_cast<const double*>(c.data), c.n));
       } else {
         strided.emplace_back(&c, std::vector<double>(c.n));
       }

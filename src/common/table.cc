@@ -23,6 +23,29 @@ Column Column::String(std::string name) {
   return c;
 }
 
+Column Column::NumericView(std::string name, const double* data, size_t size) {
+  Column c;
+  c.name_ = std::move(name);
+  c.kind_ = Kind::kNumeric;
+  if (size > 0) {
+    c.view_ = data;
+    c.view_size_ = size;
+  }
+  return c;
+}
+
+void Column::Own() {
+  if (view_ == nullptr) return;
+  numbers_.assign(view_, view_ + view_size_);
+  view_ = nullptr;
+  view_size_ = 0;
+}
+
+std::vector<double>& Column::mutable_numbers() {
+  Own();
+  return numbers_;
+}
+
 int32_t Column::Intern(std::string_view s) {
   // std::string construction is allocation-free for short strings (SSO), which covers most
   // categorical values; the map has no transparent hash, so a key object is needed.
@@ -44,11 +67,13 @@ void Column::AppendString(std::string_view s) {
   double parsed = 0;
   auto res = std::from_chars(first, last, parsed);
   if (res.ec == std::errc() && res.ptr == last) v = parsed;
+  Own();
   numbers_.push_back(v);
 }
 
 void Column::AppendMissing() {
   if (kind_ == Kind::kNumeric) {
+    Own();
     numbers_.push_back(std::numeric_limits<double>::quiet_NaN());
   } else {
     codes_.push_back(kMissingCode);
@@ -57,7 +82,7 @@ void Column::AppendMissing() {
 
 std::string Column::CellText(size_t row) const {
   if (kind_ == Kind::kNumeric) {
-    double v = numbers_[row];
+    double v = numbers()[row];
     if (std::isnan(v)) return std::string();
     return FormatDouble(v);
   }

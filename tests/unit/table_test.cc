@@ -1,0 +1,58 @@
+// Column::NumericView: zero-copy numeric columns behave exactly like owned ones.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "fluxscore/table.h"
+#include "test_util.h"
+
+namespace fluxscore::testing {
+namespace {
+
+TEST(TableTest, NumericViewReadsBorrowedMemory) {
+  std::vector<double> data = {1.5, NAN, -2};
+  Column v = Column::NumericView("x", data.data(), data.size());
+  EXPECT_TRUE(v.is_view());
+  EXPECT_EQ(v.size(), 3u);
+  EXPECT_EQ(v.numbers().data(), data.data());  // no copy
+  EXPECT_FALSE(v.IsMissing(0));
+  EXPECT_TRUE(v.IsMissing(1));
+  EXPECT_EQ(v.CellText(2), "-2");
+  // Appending or asking for mutable storage copies first; the borrowed memory is untouched.
+  v.AppendMissing();
+  EXPECT_FALSE(v.is_view());
+  EXPECT_EQ(v.size(), 4u);
+  v.mutable_numbers()[0] = 9;
+  EXPECT_EQ(data[0], 1.5);
+  EXPECT_EQ(v.numbers()[0], 9);
+  Column empty = Column::NumericView("e", nullptr, 0);
+  EXPECT_EQ(empty.size(), 0u);
+}
+
+TEST(TableTest, ScoringAViewEqualsScoringACopy) {
+  Model m = MustLoad(Doc(
+      "<DataField name=\"x\" optype=\"continuous\" dataType=\"double\"/>"
+      "<DataField name=\"y\" optype=\"continuous\" dataType=\"double\"/>",
+      "<RegressionModel functionName=\"regression\"><MiningSchema><MiningField name=\"x\"/>"
+      "<MiningField name=\"y\" usageType=\"target\"/></MiningSchema>"
+      "<RegressionTable intercept=\"0.5\"><NumericPredictor name=\"x\" coefficient=\"3\"/>"
+      "</RegressionTable></RegressionModel>"));
+  std::vector<double> x(10000);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = i % 7 == 0 ? NAN : 0.25 * static_cast<double>(i);
+  Table owned, view;
+  owned.AddColumn(Column::Numeric("x", x));
+  view.AddColumn(Column::NumericView("x", x.data(), x.size()));
+  auto a = m.Score(owned, {.threads = 2});
+  auto b = m.Score(view, {.threads = 2});
+  ASSERT_TRUE(a.ok() && b.ok());
+  const auto ya = a->outputs.columns()[0].numbers(), yb = b->outputs.columns()[0].numbers();
+  ASSERT_EQ(ya.size(), yb.size());
+  for (size_t i = 0; i < ya.size(); ++i) {
+    if (std::isnan(ya[i])) EXPECT_TRUE(std::isnan(yb[i])) << i;
+    else EXPECT_EQ(ya[i], yb[i]) << i;
+  }
+}
+
+}  // namespace
+}  // namespace fluxscore::testing
