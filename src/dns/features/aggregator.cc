@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <cmath>
 #include <cstring>
@@ -96,14 +97,20 @@ class KeyTable {
  public:
   // Index of the key's state, inserting a new one (created=true) if absent.
   uint32_t FindOrInsert(std::string_view key, bool* created) {
+    return FindOrInsertHashed(key, HashKey(key), created);
+  }
+  // The same with the key's HashKey already computed. The slot holds the key's place in the
+  // arena, so a lookup touches the slot and the key bytes only.
+  uint32_t FindOrInsertHashed(std::string_view key, uint64_t h, bool* created) {
     if ((count_ + 1) * 4 > slots_.size() * 3) Grow();
-    const uint64_t h = HashKey(key);
     size_t mask = slots_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
       Slot& s = slots_[i];
       if (s.index == kEmpty) {
         s.hash = h;
         s.index = static_cast<uint32_t>(offsets_.size());
+        s.offset = arena_.size();
+        s.len = static_cast<uint32_t>(key.size());
         offsets_.push_back(arena_.size());
         arena_.append(key);
         states.emplace_back();
@@ -111,11 +118,15 @@ class KeyTable {
         *created = true;
         return s.index;
       }
-      if (s.hash == h && Key(s.index) == key) {
+      if (s.hash == h && s.len == key.size() &&
+          std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0) {
         *created = false;
         return s.index;
       }
     }
+  }
+  void PrefetchSlot(uint64_t h) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
   }
   std::string_view Key(uint32_t i) const {
     const size_t b = offsets_[i];
@@ -134,7 +145,9 @@ class KeyTable {
   static constexpr uint32_t kEmpty = UINT32_MAX;
   struct Slot {
     uint64_t hash = 0;
+    uint64_t offset = 0;  // of the key in arena_
     uint32_t index = kEmpty;
+    uint32_t len = 0;
   };
   void Grow() {
     std::vector<Slot> old = std::move(slots_);
@@ -183,6 +196,35 @@ struct Aggregator::Impl {
   bool over_budget = false;
   std::string key_buf;
 
+  // Records are aggregated in batches of kBatch: the key of each is hashed and its slot
+  // prefetched when it arrives, then the batch finds its keys, prefetches their states and
+  // sets, and only then updates them, in arrival order — so the cache misses of up to kBatch
+  // records overlap instead of following one another. Results are those of one-at-a-time
+  // aggregation (each key's updates still happen in record order). Every public method
+  // flushes the batch first.
+  struct PendingAnswer {
+    IpAddr addr;
+    uint32_t ttl;
+    bool is_address;
+    bool is_cname;
+  };
+  struct Pending {
+    double ts;
+    bool has_client;
+    IpAddr client;
+    uint32_t ans_begin, ans_end;
+    uint64_t hash;
+    uint32_t state;
+    std::string key;
+  };
+  static constexpr size_t kBatch = 32;
+  std::array<Pending, kBatch> pending{};
+  size_t npending = 0;
+  std::vector<PendingAnswer> pending_answers;
+
+  void Update(KeyState& s, const Pending& r);
+  void Flush();
+
   uint64_t Bytes() const { return keys.bytes() + heap_bytes; }
   void Recount() {
     uint64_t b = 0;
@@ -210,16 +252,56 @@ void Aggregator::Add(const DnsRecord& r) {
   const int64_t window = static_cast<int64_t>(std::floor(r.ts / static_cast<double>(w))) * w;
   std::string_view name = r.qname;
   if (o.key == KeyMode::kRegistered && o.psl != nullptr) name = o.psl->Registered(name);
-  const std::string_view key = MakeKey(m.key_buf, window, name);
-  bool created;
-  KeyState& s = m.keys.states[m.keys.FindOrInsert(key, &created)];
-  const size_t heap_before = s.bytes();
-  const size_t cap = o.sample_cap;
+  Impl::Pending& p = m.pending[m.npending];
+  MakeKey(p.key, window, name);
+  p.hash = HashKey(p.key);
+  m.keys.PrefetchSlot(p.hash);
+  p.ts = r.ts;
+  p.has_client = r.has_client;
+  p.client = r.client;
+  p.ans_begin = static_cast<uint32_t>(m.pending_answers.size());
+  for (const Answer& a : r.answers)
+    m.pending_answers.push_back({a.addr, a.ttl, a.is_address, a.type == kTypeCNAME});
+  p.ans_end = static_cast<uint32_t>(m.pending_answers.size());
+  if (++m.npending == Impl::kBatch) m.Flush();
+}
+
+void Aggregator::Impl::Flush() {
+  if (npending == 0) return;
+  for (size_t i = 0; i < npending; ++i) {
+    Pending& p = pending[i];
+    bool created;
+    p.state = keys.FindOrInsertHashed(p.key, p.hash, &created);
+    __builtin_prefetch(&keys.states[p.state]);
+  }
+  for (size_t i = 0; i < npending; ++i) {
+    const KeyState& s = keys.states[pending[i].state];
+    if (!s.clients.items().empty()) __builtin_prefetch(s.clients.items().data() + s.clients.items().size() / 2);
+    if (!s.ips.items().empty()) __builtin_prefetch(s.ips.items().data() + s.ips.items().size() / 2);
+    if (!s.ttl_events.empty()) __builtin_prefetch(&s.ttl_events.back());
+  }
+  for (size_t i = 0; i < npending; ++i) {
+    KeyState& s = keys.states[pending[i].state];
+    const size_t heap_before = s.bytes();
+    Update(s, pending[i]);
+    heap_bytes += s.bytes() - heap_before;
+  }
+  npending = 0;
+  pending_answers.clear();
+  if ((since_check += kBatch) >= 256) {
+    since_check = 0;
+    over_budget = Bytes() > opts.memory_budget;
+  }
+}
+
+void Aggregator::Impl::Update(KeyState& s, const Pending& r) {
+  const size_t cap = opts.sample_cap;
   ++s.queries;
   if (r.has_client) s.clients.Insert(HashIp(r.client), NoValue(), cap);
   uint32_t n_addr = 0, n_cname = 0, rec_ttl = UINT32_MAX;
-  for (const Answer& a : r.answers) {
-    if (a.type == kTypeCNAME) ++n_cname;
+  for (uint32_t k = r.ans_begin; k < r.ans_end; ++k) {
+    const PendingAnswer& a = pending_answers[k];
+    if (a.is_cname) ++n_cname;
     if (!a.is_address) continue;
     ++n_addr;
     s.ips.Insert(HashIp(a.addr), a.addr, cap);
@@ -243,15 +325,12 @@ void Aggregator::Add(const DnsRecord& r) {
       if (s.ttl_events.size() >= cap) s.events_last = s.ttl_events.back();
     }
   }
-  m.heap_bytes += s.bytes() - heap_before;
-  if (++m.since_check >= 256) {
-    m.since_check = 0;
-    m.over_budget = m.Bytes() > o.memory_budget;
-  }
 }
 
 Status Aggregator::Merge(const Aggregator& other) {
   Impl& m = *impl_;
+  m.Flush();
+  other.impl_->Flush();
   const Impl& x = *other.impl_;
   if (m.opts.window_seconds != x.opts.window_seconds || m.opts.key != x.opts.key ||
       m.opts.sample_cap != x.opts.sample_cap)
@@ -363,6 +442,7 @@ bool GetSketch(ByteReader& r, BottomK<T>& k, size_t value_bytes, size_t cap, Get
 }  // namespace
 
 std::string Aggregator::Serialize(uint32_t part, uint32_t parts) const {
+  impl_->Flush();
   const Impl& m = *impl_;
   if (parts == 0) parts = 1;
   ByteWriter w;
@@ -457,6 +537,7 @@ Status Aggregator::MergeSerialized(std::string_view bytes) {
 }
 
 Status Aggregator::budget_status() const {
+  impl_->Flush();
   if (!impl_->over_budget) return Status::Ok();
   return Status::DataError(fmt::format(
       "memory budget exceeded: the aggregation state reached about {} MiB (budget {} MiB) with "
@@ -466,9 +547,18 @@ Status Aggregator::budget_status() const {
       impl_->dropped));
 }
 
-uint64_t Aggregator::dropped_records() const { return impl_->dropped; }
-uint64_t Aggregator::approx_bytes() const { return impl_->Bytes(); }
-size_t Aggregator::keys() const { return impl_->keys.size(); }
+uint64_t Aggregator::dropped_records() const {
+  impl_->Flush();
+  return impl_->dropped;
+}
+uint64_t Aggregator::approx_bytes() const {
+  impl_->Flush();
+  return impl_->Bytes();
+}
+size_t Aggregator::keys() const {
+  impl_->Flush();
+  return impl_->keys.size();
+}
 
 const std::vector<FeatureColumn>& FeatureColumns() {
   static const std::vector<FeatureColumn> cols = {
@@ -525,6 +615,7 @@ std::vector<FeatureRow> Aggregator::Finish(const Enricher* enricher, const WordL
 
 void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishStats* stats,
                         const std::function<void(const FeatureRow&)>& fn) const {
+  impl_->Flush();
   const Impl& m = *impl_;
   FinishStats st;
   // The keys that pass the prefilter, sorted by window then domain.
