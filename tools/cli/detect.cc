@@ -368,6 +368,7 @@ int RunDetect(const DetectArgs& args) {
     if (row_errors.size() > 10) std::fprintf(stderr, "  ... %zu rows not scored in all\n", row_errors.size());
     if (!args.report.empty()) std::fprintf(stderr, "report: %s\n", args.report.c_str());
   }
+  KeepUntilExit(std::move(agg));
   return rc;
 }
 

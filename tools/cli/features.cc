@@ -80,6 +80,7 @@ int RunFeatures(const FeaturesArgs& a) {
   out->flush();
   if (!*out) return fail(fmt::format("{}: write failed", a.output));
   if (!a.quiet) PrintDnsSummary(a, p, agg, stats, fs);
+  KeepUntilExit(std::move(agg));
   return rc;
 }
 
