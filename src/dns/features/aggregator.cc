@@ -619,20 +619,36 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
   const Impl& m = *impl_;
   FinishStats st;
   // The keys that pass the prefilter, sorted by window then domain.
-  std::vector<uint32_t> order;
+  // Sort entries carry the window and the domain's first 8 bytes (big-endian, so integer
+  // order is byte order): most comparisons never touch the key bytes.
+  struct SortEntry {
+    int64_t window;
+    uint64_t prefix;
+    std::string_view domain;
+    uint32_t index;
+  };
+  std::vector<SortEntry> entries;
   for (uint32_t i = 0; i < m.keys.size(); ++i) {
     if (m.keys.states[i].ips.Count() < m.opts.min_ips) {
       ++st.filtered;
       continue;
     }
-    order.push_back(i);
+    const std::string_view key = m.keys.Key(i);
+    const std::string_view domain = key.substr(8);
+    uint64_t prefix = 0;
+    for (size_t b = 0; b < 8; ++b)
+      prefix = (prefix << 8) | (b < domain.size() ? static_cast<unsigned char>(domain[b]) : 0u);
+    entries.push_back({KeyWindow(key), prefix, domain, i});
   }
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    const std::string_view ka = m.keys.Key(a), kb = m.keys.Key(b);
-    const int64_t wa = KeyWindow(ka), wb = KeyWindow(kb);
-    if (wa != wb) return wa < wb;
-    return ka.substr(8) < kb.substr(8);
+  std::sort(entries.begin(), entries.end(), [](const SortEntry& a, const SortEntry& b) {
+    if (a.window != b.window) return a.window < b.window;
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return a.domain < b.domain;
   });
+  std::vector<uint32_t> order;
+  order.reserve(entries.size());
+  for (const SortEntry& e : entries) order.push_back(e.index);
+  std::vector<SortEntry>().swap(entries);
   const auto& cols = FeatureColumns();
   st.keys = m.keys.size();
   FeatureRow row;
