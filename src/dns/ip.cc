@@ -8,47 +8,199 @@ namespace fluxscore::dns {
 
 namespace {
 
-// Dotted quad, inet_pton rules (four decimal parts 0-255, no leading zeros, nothing else).
+// Dotted quad, inet_pton rules: four decimal parts 0-255 of one to three digits, no leading
+// zeros ("0" itself is fine), separated by single dots, nothing else.
 bool ParseV4(std::string_view t, uint32_t& out) {
-  if (t.size() < 7 || t.size() > 15) return false;
+  const size_t n = t.size();
+  if (n < 7 || n > 15) return false;
+  // The text in a zero-padded 16-byte buffer, from two overlapping loads that stay inside it:
+  // the NUL after the text ends the last part, so the parts need no bounds checks.
+  unsigned char s[16];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  uint64_t lo, hi = 0;
+  if (n >= 8) {
+    std::memcpy(&lo, t.data(), 8);
+    if (n > 8) {
+      std::memcpy(&hi, t.data() + n - 8, 8);
+      hi >>= 8 * (16 - n);  // bytes 8 .. n-1 of the text, then zeros
+    }
+  } else {
+    uint32_t a, b;
+    std::memcpy(&a, t.data(), 4);
+    std::memcpy(&b, t.data() + 3, 4);
+    lo = a | (uint64_t{b} << 24);  // bytes 0..6 (byte 3 from both), then a zero
+  }
+  std::memcpy(s, &lo, 8);
+  std::memcpy(s + 8, &hi, 8);
+#else
+  std::memset(s, 0, sizeof s);
+  std::memcpy(s, t.data(), n);
+#endif
+  const unsigned char* q = s;
   uint32_t v = 0;
-  size_t i = 0;
   for (int part = 0; part < 4; ++part) {
     if (part > 0) {
-      if (i >= t.size() || t[i] != '.') return false;
-      ++i;
+      if (*q != '.') return false;
+      ++q;
     }
-    const size_t start = i;
-    uint32_t x = 0;
-    while (i < t.size() && t[i] >= '0' && t[i] <= '9' && i - start < 3) x = x * 10 + static_cast<uint32_t>(t[i++] - '0');
-    if (i == start || x > 255 || (i - start > 1 && t[start] == '0')) return false;
+    // q[1] is read only when q[0] is a digit of the text, and q[2] only when q[1] is: all
+    // inside the buffer (the text ends by position 15 with a zero after it).
+    uint32_t x = static_cast<uint32_t>(q[0]) - '0';
+    if (x > 9) return false;
+    const uint32_t d1 = static_cast<uint32_t>(q[1]) - '0';
+    if (d1 > 9) {
+      q += 1;
+    } else {
+      if (x == 0) return false;  // leading zero
+      x = x * 10 + d1;
+      const uint32_t d2 = static_cast<uint32_t>(q[2]) - '0';
+      if (d2 > 9) {
+        q += 2;
+      } else {
+        x = x * 10 + d2;
+        if (x > 255) return false;
+        q += 3;
+      }
+    }
     v = (v << 8) | x;
   }
-  if (i != t.size()) return false;
+  if (q != s + n) return false;
   out = v;
   return true;
+}
+
+// Hex digit values by byte, -1 for other bytes.
+struct HexTable {
+  int8_t v[256];
+  constexpr HexTable() : v() {
+    for (int c = 0; c < 256; ++c) {
+      v[c] = c >= '0' && c <= '9'   ? static_cast<int8_t>(c - '0')
+             : c >= 'a' && c <= 'f' ? static_cast<int8_t>(c - 'a' + 10)
+             : c >= 'A' && c <= 'F' ? static_cast<int8_t>(c - 'A' + 10)
+                                    : int8_t{-1};
+    }
+  }
+};
+constexpr HexTable kHex;
+
+int HexValue(char c) { return kHex.v[static_cast<unsigned char>(c)]; }
+
+// glibc's inet_pton4 and inet_pton6 (2.26 and later) on [src, end), step for step, so the fast
+// path accepts and refuses exactly what inet_pton does. inet_pton stops at a NUL byte (it takes
+// a C string); these return -1 when they meet one, and the caller asks inet_pton itself.
+int PtonV4(const char* src, const char* end, uint8_t* dst) {
+  uint8_t tmp[4] = {0, 0, 0, 0};
+  int k = 0, octets = 0;
+  bool saw_digit = false;
+  while (src < end) {
+    const char ch = *src++;
+    if (ch >= '0' && ch <= '9') {
+      const unsigned v = tmp[k] * 10u + static_cast<unsigned>(ch - '0');
+      if (saw_digit && tmp[k] == 0) return 0;
+      if (v > 255) return 0;
+      tmp[k] = static_cast<uint8_t>(v);
+      if (!saw_digit) {
+        if (++octets > 4) return 0;
+        saw_digit = true;
+      }
+    } else if (ch == '.' && saw_digit) {
+      if (octets == 4) return 0;
+      tmp[++k] = 0;
+      saw_digit = false;
+    } else {
+      return ch == '\0' ? -1 : 0;
+    }
+  }
+  if (octets < 4) return 0;
+  std::memcpy(dst, tmp, 4);
+  return 1;
+}
+
+int PtonV6(const char* src, const char* end, uint8_t* dst) {
+  uint8_t tmp[16] = {};
+  int tp = 0, colonp = -1;
+  if (src == end) return 0;
+  if (*src == ':') {
+    ++src;
+    if (src == end || *src != ':') return 0;  // (":\0...": inet_pton sees ":", also 0)
+  }
+  const char* curtok = src;
+  int xdigits_seen = 0;
+  unsigned val = 0;
+  while (src < end) {
+    const char ch = *src++;
+    const int digit = HexValue(ch);
+    if (digit >= 0) {
+      if (xdigits_seen == 4) return 0;
+      val = (val << 4) | static_cast<unsigned>(digit);
+      ++xdigits_seen;
+      continue;
+    }
+    if (ch == ':') {
+      curtok = src;
+      if (xdigits_seen == 0) {
+        if (colonp >= 0) return 0;
+        colonp = tp;
+        continue;
+      }
+      if (src == end) return 0;
+      if (tp + 2 > 16) return 0;
+      tmp[tp++] = static_cast<uint8_t>(val >> 8);
+      tmp[tp++] = static_cast<uint8_t>(val);
+      xdigits_seen = 0;
+      val = 0;
+      continue;
+    }
+    if (ch == '.' && tp + 4 <= 16) {
+      const int r = PtonV4(curtok, end, tmp + tp);
+      if (r <= 0) return r;
+      tp += 4;
+      xdigits_seen = 0;
+      break;
+    }
+    return ch == '\0' ? -1 : 0;
+  }
+  if (xdigits_seen > 0) {
+    if (tp + 2 > 16) return 0;
+    tmp[tp++] = static_cast<uint8_t>(val >> 8);
+    tmp[tp++] = static_cast<uint8_t>(val);
+  }
+  if (colonp >= 0) {
+    if (tp == 16) return 0;  // "::" would stand for no group
+    const int n = tp - colonp;
+    std::memmove(tmp + 16 - n, tmp + colonp, static_cast<size_t>(n));
+    std::memset(tmp + colonp, 0, static_cast<size_t>(16 - n - colonp));
+    tp = 16;
+  }
+  if (tp != 16) return 0;
+  std::memcpy(dst, tmp, 16);
+  return 1;
 }
 
 }  // namespace
 
 std::optional<IpAddr> IpAddr::Parse(std::string_view text) {
   if (text.empty() || text.size() > 45) return std::nullopt;
-  if (text.find(':') == std::string_view::npos) {
-    uint32_t v;
-    if (!ParseV4(text, v)) return std::nullopt;
-    return FromV4(v);
+  // A dotted quad has no ':', so trying it first and IPv6 only for text with a ':' is the same
+  // as choosing by the ':'. Text without a ':' is never IPv6 (PtonV6 refuses it too).
+  IpAddr a;
+  uint32_t v;
+  if (ParseV4(text, v)) {
+    a.bytes[10] = a.bytes[11] = 0xff;
+    a.bytes[12] = static_cast<uint8_t>(v >> 24);
+    a.bytes[13] = static_cast<uint8_t>(v >> 16);
+    a.bytes[14] = static_cast<uint8_t>(v >> 8);
+    a.bytes[15] = static_cast<uint8_t>(v);
+    return a;
   }
+  const int r = PtonV6(text.data(), text.data() + text.size(), a.bytes.data());
+  if (r > 0) return a;
+  if (r == 0) return std::nullopt;
+  // A NUL byte: inet_pton reads up to it.
+  if (text.find(':') == std::string_view::npos) return std::nullopt;
   char buf[46];
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
-  IpAddr a;
-  if (text.find(':') == std::string_view::npos) {
-    in_addr v4;
-    if (inet_pton(AF_INET, buf, &v4) != 1) return std::nullopt;
-    a.bytes[10] = a.bytes[11] = 0xff;
-    std::memcpy(a.bytes.data() + 12, &v4, 4);
-    return a;
-  }
   in6_addr v6;
   if (inet_pton(AF_INET6, buf, &v6) != 1) return std::nullopt;
   std::memcpy(a.bytes.data(), &v6, 16);

@@ -249,14 +249,17 @@ void Aggregator::Add(const DnsRecord& r) {
   }
   const FeatureOptions& o = m.opts;
   const int64_t w = o.window_seconds;
-  const int64_t window = static_cast<int64_t>(std::floor(r.ts / static_cast<double>(w))) * w;
+  // Readers reject timestamps beyond ±2^40 s; direct API callers get them clamped (no overflow).
+  const double ts = std::isnan(r.ts) ? 0.0 : std::clamp(r.ts, -1099511627776.0, 1099511627776.0);
+  const double wd = std::floor(ts / static_cast<double>(w));
+  const int64_t window = static_cast<int64_t>(wd) * w;
   std::string_view name = r.qname;
   if (o.key == KeyMode::kRegistered && o.psl != nullptr) name = o.psl->Registered(name);
   Impl::Pending& p = m.pending[m.npending];
   MakeKey(p.key, window, name);
   p.hash = HashKey(p.key);
   m.keys.PrefetchSlot(p.hash);
-  p.ts = r.ts;
+  p.ts = ts;
   p.has_client = r.has_client;
   p.client = r.client;
   p.ans_begin = static_cast<uint32_t>(m.pending_answers.size());

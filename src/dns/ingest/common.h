@@ -4,8 +4,15 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "fluxscore/dns/record.h"
 
@@ -18,14 +25,264 @@ inline int HexDigit(char c) {
   return -1;
 }
 
-inline bool ParseDouble(std::string_view s, double& out) {
+// Splits on one separator character into at most `max` pieces, exactly as repeated
+// string_view::find would: returns the number of pieces (max + 1, with the first `max` pieces in
+// `out`, when there are more). One pass over the bytes, 16 at a time where SSE2 is there.
+// `has_backslash` (optional) is set to whether the line holds a '\\' (only when the count is
+// returned, not max + 1): readers skip unescaping for lines without one.
+inline size_t SplitFast(std::string_view line, char sep, std::vector<std::string_view>& out, size_t max,
+                        bool* has_backslash = nullptr) {
+  out.clear();
+  const char* const b = line.data();
+  const size_t n = line.size();
+  size_t start = 0, i = 0;
+  bool bs = false;
+#if defined(__SSE2__)
+  const __m128i vsep = _mm_set1_epi8(sep);
+  const __m128i vbs = _mm_set1_epi8('\\');
+  __m128i acc = _mm_setzero_si128();
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
+    acc = _mm_or_si128(acc, _mm_cmpeq_epi8(x, vbs));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, vsep)));
+    while (m != 0) {
+      const size_t p = i + static_cast<size_t>(__builtin_ctz(m));
+      m &= m - 1;
+      if (out.size() == max) return max + 1;
+      out.emplace_back(b + start, p - start);
+      start = p + 1;
+    }
+  }
+  bs = _mm_movemask_epi8(acc) != 0;
+#endif
+  for (; i < n; ++i) {
+    const char c = b[i];
+    bs |= c == '\\';
+    if (c == sep) {
+      if (out.size() == max) return max + 1;
+      out.emplace_back(b + start, i - start);
+      start = i + 1;
+    }
+  }
+  if (out.size() == max) return max + 1;
+  out.emplace_back(b + start, n - start);
+  if (has_backslash != nullptr) *has_backslash = bs;
+  return out.size();
+}
+
+// The field boundaries of a line split on one separator character, in one pass over its bytes
+// (64 and 16 at a time where SSE2 is there). Returns the number of fields, or max + 1 when there are
+// more than max, like SplitFast; when the count is returned, field k is
+// [k == 0 ? 0 : ends[k - 1] + 1, ends[k]) (ends[count - 1] is line.size()) and *has_backslash
+// tells whether the line holds a '\\'. `ends` must have room for max + 64 values.
+inline size_t SplitPositions(std::string_view line, char sep, size_t* ends, size_t max, bool* has_backslash) {
+  const char* const b = line.data();
+  const size_t n = line.size();
+  size_t k = 0, i = 0;  // k: separators seen
+  bool bs = false;
+#if defined(__SSE2__)
+  const __m128i vsep = _mm_set1_epi8(sep);
+  const __m128i vbs = _mm_set1_epi8('\\');
+  __m128i acc = _mm_setzero_si128();
+  for (; i + 64 <= n; i += 64) {
+    const __m128i* q = reinterpret_cast<const __m128i*>(b + i);
+    const __m128i x0 = _mm_loadu_si128(q), x1 = _mm_loadu_si128(q + 1);
+    const __m128i x2 = _mm_loadu_si128(q + 2), x3 = _mm_loadu_si128(q + 3);
+    acc = _mm_or_si128(acc, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x0, vbs), _mm_cmpeq_epi8(x1, vbs)),
+                                         _mm_or_si128(_mm_cmpeq_epi8(x2, vbs), _mm_cmpeq_epi8(x3, vbs))));
+    uint64_t m = static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x0, vsep)))) |
+                 static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x1, vsep)))) << 16 |
+                 static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x2, vsep)))) << 32 |
+                 static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x3, vsep)))) << 48;
+    while (m != 0) {  // k < max before the block: at most max + 63 ends written
+      ends[k++] = i + static_cast<size_t>(__builtin_ctzll(m));
+      m &= m - 1;
+    }
+    if (k >= max) return max + 1;
+  }
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
+    acc = _mm_or_si128(acc, _mm_cmpeq_epi8(x, vbs));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, vsep)));
+    while (m != 0) {  // k < max before the block: at most max + 15 ends written
+      ends[k++] = i + static_cast<size_t>(__builtin_ctz(m));
+      m &= m - 1;
+    }
+    if (k >= max) return max + 1;
+  }
+  if (i < n && n >= 16) {
+    // The last bytes: one load ending at the end of the line, the bytes already seen shifted out.
+    const int seen = static_cast<int>(16 - (n - i));
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + n - 16));
+    acc = _mm_or_si128(acc, _mm_cmpeq_epi8(x, vbs));  // (seen bytes: already in acc)
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, vsep))) >> seen;
+    while (m != 0) {
+      ends[k++] = i + static_cast<size_t>(__builtin_ctz(m));
+      m &= m - 1;
+    }
+    i = n;
+  }
+  bs = _mm_movemask_epi8(acc) != 0;
+#endif
+  for (; i < n; ++i) {
+    const char c = b[i];
+    bs |= c == '\\';
+    if (c == sep) {
+      if (k >= max) return max + 1;
+      ends[k++] = i;
+    }
+  }
+  if (k >= max) return max + 1;
+  ends[k] = n;
+  *has_backslash = bs;
+  return k + 1;
+}
+
+// Powers of ten that doubles hold exactly.
+inline constexpr double kExactPow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                           1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                           1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FLUXSCORE_SWAR_DIGITS 1
+// Eight ASCII bytes as loaded little-endian (byte 0: the first, most significant digit).
+inline bool AllDigits8(uint64_t x) {
+  // Every byte in '0'..'9' (no byte carries or borrows into a higher one before the lowest
+  // byte that is not a digit has set its top bit).
+  return (((x + 0x4646464646464646ULL) | (x - 0x3030303030303030ULL)) & 0x8080808080808080ULL) == 0;
+}
+inline uint32_t Digits8Value(uint64_t x) {
+  x -= 0x3030303030303030ULL;
+  x = x * 10 + (x >> 8);  // byte 2j: the two-digit value of digits 2j, 2j + 1
+  x = (((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+       (((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+      32;
+  return static_cast<uint32_t>(x);
+}
+// The first k (1..8) bytes at p, right-aligned after 8 - k '0's (p must have 8 readable bytes).
+inline uint64_t LeadingDigits8(const char* p, size_t k) {
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  const unsigned sh = static_cast<unsigned>(8 * (8 - k));
+  return sh == 0 ? x : (x << sh) | (0x3030303030303030ULL >> (64 - sh));
+}
+#endif
+
+// Reads a run of decimal digits at p (before e) into m (m = m * 10^len + digits; wraps past 19
+// digits, which callers refuse); returns the end of the run. Eight and four digits at a time
+// (SWAR, little-endian) where the bytes are there.
+inline const char* ReadDigits(const char* p, const char* e, uint64_t& m) {
+#if defined(FLUXSCORE_SWAR_DIGITS)
+  while (e - p >= 8) {
+    uint64_t x;
+    std::memcpy(&x, p, 8);
+    if (!AllDigits8(x)) break;
+    m = m * 100000000ULL + Digits8Value(x);
+    p += 8;
+  }
+  if (e - p >= 4) {
+    uint32_t x;
+    std::memcpy(&x, p, 4);
+    if ((((x + 0x46464646U) | (x - 0x30303030U)) & 0x80808080U) == 0) {
+      x -= 0x30303030U;
+      x = x * 10 + (x >> 8);
+      m = m * 10000 + (x & 0xFF) * 100 + ((x >> 16) & 0xFF);
+      p += 4;
+    }
+  }
+  if (e - p >= 2) {
+    uint16_t x;
+    std::memcpy(&x, p, 2);
+    if (((((x + 0x4646U) | (x - 0x3030U)) & 0x8080U) == 0)) {
+      x = static_cast<uint16_t>(x - 0x3030U);
+      m = m * 100 + (x & 0xFF) * 10 + (x >> 8);
+      p += 2;
+    }
+  }
+#endif
+  while (p < e && static_cast<unsigned>(static_cast<unsigned char>(*p) - '0') <= 9) {
+    m = m * 10 + static_cast<unsigned>(static_cast<unsigned char>(*p) - '0');
+    ++p;
+  }
+  return p;
+}
+
+// Zeek's own shape, "<1 to 13 digits>.<6 digits>" (time and interval values, TTLs): the digits
+// in at most three eight-byte steps, m / 10^6 as in ParseDecimalFast. False for anything else.
+inline bool ParseZeekDecimal(const char* p, const char* e, double& out) {
+#if defined(FLUXSCORE_SWAR_DIGITS)
+  const size_t n = static_cast<size_t>(e - p);
+  if (n < 8 || n > 20 || e[-7] != '.') return false;
+  uint64_t f;
+  std::memcpy(&f, e - 8, 8);  // "<digit>.dddddd": make it "00dddddd"
+  f = (f & ~uint64_t{0xFFFF}) | 0x3030;
+  const size_t int_digits = n - 7;
+  const uint64_t hi = LeadingDigits8(p, int_digits <= 8 ? int_digits : int_digits - 8);
+  const bool zero_fraction = f == 0x3030303030303030ULL;
+  if (!(zero_fraction || AllDigits8(f)) || !AllDigits8(hi)) return false;
+  uint64_t m = Digits8Value(hi);
+  if (int_digits > 8) {
+    uint64_t lo;
+    std::memcpy(&lo, p + int_digits - 8, 8);
+    if (!AllDigits8(lo)) return false;
+    m = m * 100000000ULL + Digits8Value(lo);
+  }
+  m = m * 1000000ULL + (zero_fraction ? 0 : Digits8Value(f));  // at most 19 digits: no overflow
+  if (m > (uint64_t{1} << 53)) return false;
+  out = static_cast<double>(m) / 1e6;
+  return true;
+#else
+  return false;
+#endif
+}
+
+// The fast path of ParseDouble: a plain decimal "digits[.digits]" (as logged: "1700006412.345678",
+// "60.000000") with at most 19 digits whose digit string m is at most 2^53. Then m and 10^k are
+// exact doubles and m / 10^k is one correctly rounded IEEE division of the exact value, which is
+// the correctly rounded double from_chars returns: bit-identical. Returns false (the caller falls
+// back to from_chars) for anything else: signs, exponents, inf/nan, ".5", "5.", longer digits.
+inline bool ParseDecimalFast(const char* p, const char* e, double& out) {
+  if (e - p > 20) return false;
+
+  const char* const b = p;
+  uint64_t m = 0;
+  p = ReadDigits(p, e, m);
+  size_t digits = static_cast<size_t>(p - b);
+  if (digits == 0) return false;
+  size_t frac = 0;
+  if (p < e && *p == '.') {
+    const char* const f = ++p;
+    p = ReadDigits(p, e, m);
+    frac = static_cast<size_t>(p - f);
+    if (frac == 0) return false;
+    digits += frac;
+  }
+  // (m may have wrapped for more than 19 digits; such text is refused here.)
+  if (p != e || digits > 19 || m > (uint64_t{1} << 53)) return false;
+  out = static_cast<double>(m) / kExactPow10[frac];
+  return true;
+}
+
+// ParseDouble past its inline first try.
+[[gnu::noinline]] inline bool ParseDoubleGeneral(std::string_view s, double& out) {
   if (s.empty()) return false;
   const char* b = s.data();
   const char* e = b + s.size();
   if (*b == '+') ++b;
+  if (ParseDecimalFast(b, e, out)) return true;
   auto [p, ec] = std::from_chars(b, e, out);
   return ec == std::errc() && p == e && std::isfinite(out);
 }
+
+inline bool ParseDouble(std::string_view s, double& out) {
+  if (ParseZeekDecimal(s.data(), s.data() + s.size(), out)) return true;  // (no leading '+')
+  return ParseDoubleGeneral(s, out);
+}
+
+// Timestamps the pipeline accepts: epoch seconds within ±2^40 (about ±34,800 years), so that
+// window arithmetic stays exact and in range. Anything else is a "bad ts".
+inline bool PlausibleTs(double ts) { return ts > -1099511627776.0 && ts < 1099511627776.0; }
+inline bool ParseTs(std::string_view s, double& out) { return ParseDouble(s, out) && PlausibleTs(out); }
 
 inline bool ParseU32(std::string_view s, uint32_t& out) {
   if (s.empty()) return false;
@@ -38,7 +295,9 @@ inline bool ParseU32(std::string_view s, uint32_t& out) {
 inline bool ParseTtl(std::string_view s, uint32_t& out) {
   double d;
   if (!ParseDouble(s, d)) return false;
-  if (d < 0 || d > 2147483647.0 || d != std::floor(d)) return false;
+  // (In [0, 2^31 - 1], d is whole exactly when converting it to an integer and back keeps it:
+  // d != std::floor(d) without a libm call.)
+  if (d < 0 || d > 2147483647.0 || d != static_cast<double>(static_cast<uint32_t>(d))) return false;
   out = static_cast<uint32_t>(d);
   return true;
 }
@@ -57,13 +316,44 @@ inline bool LooksLikeAddress(std::string_view d) {
 inline bool InferAnswer(std::string_view data, uint16_t qtype, uint32_t ttl, Answer& a) {
   a.ttl = ttl;
   a.data.assign(data);
-  if (auto ip = IpAddr::Parse(data)) {
+  // IpAddr::Parse accepts only text of [0-9a-fA-F:.] (dotted quads: digits and dots; IPv6: hex
+  // digits, colons, dots), and LooksLikeAddress is true only for such text too, so data with any
+  // other byte (or empty) is a name. Otherwise it is an address when it parses; when it does
+  // not, LooksLikeAddress (colon: all of [0-9a-fA-F:.]; no colon: all of [0-9.]) decides between
+  // a bad address and a name. One exception: IPv6 text is read up to a NUL byte (inet_pton), so
+  // when the first byte outside that set is a NUL, the data is an address if it parses and a
+  // name otherwise. Data starting with a digit (most addresses) is parsed first.
+  const bool digit_first = !data.empty() && data[0] >= '0' && data[0] <= '9';
+  std::optional<IpAddr> ip;
+  if (digit_first) ip = IpAddr::Parse(data);
+  if (!ip) {
+    bool colon = false, decimal = true, addr_chars = !data.empty(), nul = false;
+    for (const char c : data) {
+      if ((c >= '0' && c <= '9') || c == '.') continue;
+      const char l = static_cast<char>(c | 0x20);
+      if (c == ':') {
+        colon = true;
+      } else if (!(l >= 'a' && l <= 'f')) {
+        addr_chars = false;
+        nul = c == '\0';
+        break;
+      }
+      decimal = false;
+    }
+    if (nul) {
+      if (!digit_first) ip = IpAddr::Parse(data);
+    } else if (addr_chars && (colon || decimal)) {
+      if (!digit_first) ip = IpAddr::Parse(data);
+      if (!ip) return false;  // looks like an address, does not parse
+    }
+  }
+  if (ip) {
     a.is_address = true;
     a.addr = *ip;
-    a.type = ip->is_v4() ? kTypeA : kTypeAAAA;
+    static constexpr uint8_t kV4Prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    a.type = std::memcmp(ip->bytes.data(), kV4Prefix, 12) == 0 ? kTypeA : kTypeAAAA;  // is_v4()
     return true;
   }
-  if (LooksLikeAddress(data)) return false;
   a.is_address = false;
   if (data.substr(0, 4) == "TXT ") {
     a.type = kTypeTXT;

@@ -120,7 +120,7 @@ Status ReadPassiveDns(ByteStream& in, RecordSink& sink, IngestStats& stats, cons
     const uint16_t type = TypeNumber(f[5]);
     if (!same) {
       DnsRecord& r = cur.rec;
-      if (!ParseDouble(f[0], r.ts)) {
+      if (!ParseTs(f[0], r.ts)) {
         FLUXSCORE_RETURN_IF_ERROR(reject("bad ts", f[0]));
         continue;
       }

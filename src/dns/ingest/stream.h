@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +60,21 @@ class LineReader {
   // Next line (without '\n') in *line; valid until the next call. line_no() is its number.
   Result<Got> Next(std::string_view* line);
   uint64_t line_no() const { return line_no_; }
+  // Next's common case, inline: a whole '\n'-terminated line (not longer than max_line)
+  // already in the buffer, returned as Next would. False, with nothing consumed, otherwise:
+  // then call Next.
+  bool NextBuffered(std::string_view* line) {
+    const char* const start = buf_.data() + begin_;
+    const void* nl = begin_ < end_ ? std::memchr(start, '\n', end_ - begin_) : nullptr;
+    if (nl == nullptr) return false;
+    const size_t len = static_cast<size_t>(static_cast<const char*>(nl) - start);
+    if (len > max_line_) return false;
+    unterminated_ = false;
+    ++line_no_;
+    *line = std::string_view(start, len);
+    begin_ += len + 1;
+    return true;
+  }
   // Whether the last line returned ended at end of input without '\n'.
   bool last_unterminated() const { return unterminated_; }
 

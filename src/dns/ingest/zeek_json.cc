@@ -276,7 +276,10 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
   std::string query, bad_detail;
   std::vector<std::string_view> ttl_raw;
   for (;;) {
-    FLUXSCORE_ASSIGN_OR_RETURN(LineReader::Got got, NextLogLine(lines, in, stats, progress, &line));
+    LineReader::Got got = LineReader::Got::kLine;
+    if (!NextLogLineBuffered(lines, in, progress, &line)) {
+      FLUXSCORE_ASSIGN_OR_RETURN(got, NextLogLine(lines, in, stats, progress, &line));
+    }
     if (got == LineReader::Got::kEnd) break;
     if (got == LineReader::Got::kTooLong) continue;
     const SourcePos pos{in.name(), lines.line_no()};
@@ -293,8 +296,8 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     ttls.clear();
     std::string err = json.Parse(line, [&](std::string_view key, const JsonLine::Value& v) {
       if (key == "ts") {
-        if (v.kind == JsonLine::kNumber) have_ts = ParseDouble(v.raw, rec.ts);
-        else if (v.kind == JsonLine::kString) have_ts = ParseIsoTime(v.str(), rec.ts);
+        if (v.kind == JsonLine::kNumber) have_ts = ParseTs(v.raw, rec.ts);
+        else if (v.kind == JsonLine::kString) have_ts = ParseIsoTime(v.str(), rec.ts) && PlausibleTs(rec.ts);
       } else if (key == "query") {
         if (v.kind == JsonLine::kString) {
           have_query = true;

@@ -4,7 +4,11 @@
 // concatenated with cat) starts over.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +37,93 @@ std::string_view Unescape(std::string_view s, std::string& buf) {
   return buf;
 }
 
+size_t SplitAllGrowing(std::string_view s, char sep, std::vector<size_t>& ends) {
+  if (ends.size() < 128) ends.resize(128);
+  for (;;) {
+    bool backslash;
+    const size_t max = ends.size() - 64;
+    const size_t n = SplitPositions(s, sep, ends.data(), max, &backslash);
+    if (n <= max) return n;
+    ends.resize(2 * ends.size());
+  }
+}
+
+// The pieces of `s` split on `sep` (any number): boundaries as SplitPositions; `ends` grows as
+// needed. Returns the number of pieces.
+inline size_t SplitAll(std::string_view s, char sep, std::vector<size_t>& ends) {
+  bool backslash;
+  if (ends.size() >= 128) {  // the common case, inline
+    const size_t max = ends.size() - 64;
+    const size_t n = SplitPositions(s, sep, ends.data(), max, &backslash);
+    if (n <= max) return n;
+  }
+  return SplitAllGrowing(s, sep, ends);
+}
+
+// Piece i of s split at `ends` (as SplitPositions leaves them).
+std::string_view Piece(std::string_view s, const std::vector<size_t>& ends, size_t i) {
+  const size_t begin = i == 0 ? 0 : ends[i - 1] + 1;
+  return std::string_view(s.data() + begin, ends[i] - begin);
+}
+
+// v.resize(n), but the data buffers of dropped answers are kept in `spare` and given to new
+// ones (their text is always assigned before use), so lines with changing answer counts do
+// not allocate.
+void ResizeKeepingBuffers(std::vector<Answer>& v, size_t n, std::vector<std::string>& spare) {
+  while (v.size() > n) {
+    spare.push_back(std::move(v.back().data));
+    v.pop_back();
+  }
+  while (v.size() < n) {
+    v.emplace_back();
+    if (!spare.empty()) {
+      v.back().data = std::move(spare.back());
+      spare.pop_back();
+    }
+  }
+}
+
+// The last few addresses parsed from one column, by their text: IpAddr::Parse is a function of
+// the text, and a column like id.resp_h holds a handful of values.
+class AddrCache {
+ public:
+  std::optional<IpAddr> Parse(std::string_view text) {
+    for (Entry& e : entries_)
+      if (e.len == text.size() && Same(e.text, text)) return e.ip;
+    std::optional<IpAddr> ip = IpAddr::Parse(text);
+    if (text.size() <= sizeof(Entry::text)) {
+      Entry& e = entries_[next_];
+      next_ = (next_ + 1) % kEntries;
+      std::memcpy(e.text, text.data(), text.size());
+      e.len = text.size();
+      e.ip = ip;
+    }
+    return ip;
+  }
+
+ private:
+  static bool Same(const char* a, std::string_view b) {
+    const size_t n = b.size();
+    if (n >= 8 && n <= 16) {  // two overlapping eight-byte words cover it
+      uint64_t x0, x1, y0, y1;
+      std::memcpy(&x0, a, 8);
+      std::memcpy(&x1, a + n - 8, 8);
+      std::memcpy(&y0, b.data(), 8);
+      std::memcpy(&y1, b.data() + n - 8, 8);
+      return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    return std::memcmp(a, b.data(), n) == 0;
+  }
+  static constexpr size_t kEntries = 4;
+  struct Entry {
+    char text[46];
+    size_t len = SIZE_MAX;  // empty
+    std::optional<IpAddr> ip;
+  };
+  Entry entries_[kEntries];
+  size_t next_ = 0;
+};
+
 enum Field { kTs, kOrigH, kRespH, kQuery, kQtype, kRcode, kAnswers, kTtls, kNumFields };
 constexpr std::array<std::string_view, kNumFields> kFieldNames = {
     "ts", "id.orig_h", "id.resp_h", "query", "qtype", "rcode", "answers", "TTLs"};
@@ -46,23 +137,6 @@ struct Header {
   size_t num_fields = 0;
   std::array<int, kNumFields> index{};  // column of each field, -1 when absent
 };
-
-// Splits on one separator character into at most `max` pieces; returns the number of pieces
-// (more than max means too many).
-size_t Split(std::string_view line, char sep, std::vector<std::string_view>& out, size_t max) {
-  out.clear();
-  size_t start = 0;
-  for (;;) {
-    const size_t p = line.find(sep, start);
-    if (out.size() == max) return max + 1;
-    if (p == std::string_view::npos) {
-      out.push_back(line.substr(start));
-      return out.size();
-    }
-    out.push_back(line.substr(start, p - start));
-    start = p + 1;
-  }
-}
 
 Status HeaderLine(std::string_view line, Header& h, SourcePos pos, IngestStats& stats) {
   // "#separator \x09" uses a space; the other header lines use the separator.
@@ -86,7 +160,7 @@ Status HeaderLine(std::string_view line, Header& h, SourcePos pos, IngestStats& 
     h.unset = std::string(Unescape(value, buf));
   } else if (key == "#fields") {
     std::vector<std::string_view> names;
-    Split(value, h.sep, names, 4096);
+    SplitFast(value, h.sep, names, 4096);
     h.index.fill(-1);
     for (size_t i = 0; i < names.size(); ++i)
       for (size_t f = 0; f < kNumFields; ++f)
@@ -108,12 +182,18 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
   LineReader lines(in);
   Header h;
   h.index.fill(-1);
-  std::vector<std::string_view> cols, answers, ttls;
+  std::vector<size_t> ends;  // field boundaries of the current line
+  std::vector<size_t> a_ends, t_ends;  // piece boundaries of the answers and TTLs
+  AddrCache resolvers;
+  std::vector<std::string> spare;  // buffers of answers dropped from rec.answers, for reuse
   std::string ubuf, abuf;
   DnsRecord rec;
   std::string_view line;
   for (;;) {
-    FLUXSCORE_ASSIGN_OR_RETURN(LineReader::Got got, NextLogLine(lines, in, stats, progress, &line));
+    LineReader::Got got = LineReader::Got::kLine;
+    if (!NextLogLineBuffered(lines, in, progress, &line)) {
+      FLUXSCORE_ASSIGN_OR_RETURN(got, NextLogLine(lines, in, stats, progress, &line));
+    }
     if (got == LineReader::Got::kEnd) break;
     if (got == LineReader::Got::kTooLong) continue;
     const SourcePos pos{in.name(), lines.line_no()};
@@ -132,7 +212,9 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "truncated last line", line));
       continue;
     }
-    const size_t n = Split(line, h.sep, cols, h.num_fields);
+    if (ends.size() < h.num_fields + 64) ends.resize(h.num_fields + 64);
+    bool backslash = true;
+    const size_t n = SplitPositions(line, h.sep, ends.data(), h.num_fields, &backslash);
     if (n != h.num_fields) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(
           pos, "wrong field count",
@@ -140,13 +222,21 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
                            : fmt::format("{} fields, #fields names {}", n, h.num_fields)));
       continue;
     }
+    // A line without a backslash has no \xNN escapes: its fields are used as they are.
+    auto unescape = [backslash](std::string_view v, std::string& buf) {
+      return backslash ? Unescape(v, buf) : v;
+    };
+    const std::string_view unset = h.unset;
     auto get = [&](Field f) -> std::string_view {
       const int i = h.index[f];
       if (i < 0) return {};
-      std::string_view v = cols[static_cast<size_t>(i)];
-      return v == h.unset ? std::string_view() : v;
+      const size_t begin = i == 0 ? 0 : ends[static_cast<size_t>(i) - 1] + 1;
+      std::string_view v(line.data() + begin, ends[static_cast<size_t>(i)] - begin);
+      // (The first byte first: most fields differ from the unset mark there, without a memcmp.)
+      const bool is_unset = v.size() == unset.size() && (v.empty() || v[0] == unset[0]) && v == unset;
+      return is_unset ? std::string_view() : v;
     };
-    if (!ParseDouble(get(kTs), rec.ts)) {
+    if (!ParseTs(get(kTs), rec.ts)) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad ts", get(kTs)));
       continue;
     }
@@ -155,7 +245,7 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "no query name"));
       continue;
     }
-    if (!NormalizeName(Unescape(q, ubuf), rec.qname)) {
+    if (!NormalizeName(unescape(q, ubuf), rec.qname)) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad query name", q));
       continue;
     }
@@ -171,7 +261,7 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
     }
     rec.has_resolver = false;
     if (std::string_view r = get(kRespH); !r.empty()) {
-      if (auto ip = IpAddr::Parse(r)) {
+      if (auto ip = resolvers.Parse(r)) {
         rec.resolver = *ip;
         rec.has_resolver = true;
       }
@@ -196,28 +286,28 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
     std::string_view a = get(kAnswers), t = get(kTtls);
     if (a == h.empty) a = {};
     if (t == h.empty) t = {};
-    answers.clear();
-    ttls.clear();
     const char ss = h.set_sep.size() == 1 ? h.set_sep[0] : ',';
-    if (!a.empty()) Split(a, ss, answers, 1 << 20);
-    if (!t.empty()) Split(t, ss, ttls, 1 << 20);
-    if (answers.size() != ttls.size()) {
+    // Pieces beyond 2^20 are dropped (a 1 MiB line cannot have that many).
+    const size_t na = a.empty() ? 0 : std::min<size_t>(SplitAll(a, ss, a_ends), 1 << 20);
+    const size_t nt = t.empty() ? 0 : std::min<size_t>(SplitAll(t, ss, t_ends), 1 << 20);
+    if (na != nt) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(
           pos, "answers and TTLs differ in length",
-          fmt::format("{} answers, {} TTLs", answers.size(), ttls.size())));
+          fmt::format("{} answers, {} TTLs", na, nt)));
       continue;
     }
-    rec.answers.resize(answers.size());
+    if (rec.answers.size() != na) ResizeKeepingBuffers(rec.answers, na, spare);
     bool bad = false;
-    for (size_t i = 0; i < answers.size(); ++i) {
+    for (size_t i = 0; i < na; ++i) {
+      const std::string_view ans = Piece(a, a_ends, i), ttl_text = Piece(t, t_ends, i);
       uint32_t ttl;
-      if (!ParseTtl(ttls[i], ttl)) {
-        FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad TTL", ttls[i]));
+      if (!ParseTtl(ttl_text, ttl)) {
+        FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad TTL", ttl_text));
         bad = true;
         break;
       }
-      if (!InferAnswer(Unescape(answers[i], abuf), rec.qtype, ttl, rec.answers[i])) {
-        FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad address answer", answers[i]));
+      if (!InferAnswer(unescape(ans, abuf), rec.qtype, ttl, rec.answers[i])) {
+        FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad address answer", ans));
         bad = true;
         break;
       }

@@ -387,6 +387,24 @@ TEST(AggregatorTest, MergeOfRandomSplitsEqualsOnePass) {
   }
 }
 
+TEST(AggregatorTest, AbsurdTimestampsFromTheApiDoNotOverflow) {
+  FeatureOptions o = Opts();
+  o.min_ips = 1;
+  Aggregator agg(o);
+  DnsRecord r;
+  r.qname = "far.example";
+  r.answers.resize(1);
+  r.answers[0].type = kTypeA;
+  r.answers[0].is_address = true;
+  r.answers[0].addr = IpAddr::FromV4(0x01020304);
+  for (double ts : {1e50, -1e50, 1e300, std::nan("")}) {
+    r.ts = ts;
+    agg.Add(r);
+  }
+  auto rows = agg.Finish(nullptr, nullptr, nullptr);
+  EXPECT_EQ(rows.size(), 3u);  // clamped to the first / last representable windows, NaN to 0
+}
+
 TEST(AggregatorTest, SerializedPartitionsMergeToTheOnePassResult) {
   Enricher e = GoldenEnricher();
   for (uint32_t cap : {4096u, 16u}) {

@@ -115,18 +115,19 @@ TEST(ZeekTsvTest, BadRecordsAreCountedByReasonWithTheirLines) {
                     ZeekLine("1.0", "999.1.1.1", "d.example", "1", "0", "1.2.3.4", "60") +   // 16
                     ZeekLine("1.0", "10.1.1.1", "e.example", "1", "0", "1.2.3.4", "-5") +    // 17
                     ZeekLine("1.0", "10.1.1.1", "f.example", "1", "0", "999.1.1.1", "60") +  // 18
-                    ZeekLine("1.0", "10.1.1.1", "g.example", "28", "0", "2001:db8::1::2", "60"); // 19
+                    ZeekLine("1.0", "10.1.1.1", "g.example", "28", "0", "2001:db8::1::2", "60") + // 19
+                    ZeekLine("1e50", "10.1.1.1", "h.example", "1", "0", "1.2.3.4", "60");    // 20: ts out of range
   Collect sink;
   IngestStats stats;
   ASSERT_TRUE(ReadLog(TempFile("bad.log", log), LogFormat::kZeekTsv, sink, stats).ok());
   EXPECT_EQ(sink.recs.size(), 1u);
-  EXPECT_EQ(stats.read, 11u);
+  EXPECT_EQ(stats.read, 12u);
   EXPECT_EQ(stats.used, 1u);
-  EXPECT_EQ(stats.rejected_total(), 10u);
+  EXPECT_EQ(stats.rejected_total(), 11u);
   EXPECT_EQ(stats.rejected().at("bad address answer"), 2u);
   const auto& by = stats.rejected();
   EXPECT_EQ(by.at("wrong field count"), 1u);
-  EXPECT_EQ(by.at("bad ts"), 1u);
+  EXPECT_EQ(by.at("bad ts"), 2u);
   EXPECT_EQ(by.at("bad query name"), 2u);
   EXPECT_EQ(by.at("answers and TTLs differ in length"), 1u);
   EXPECT_EQ(by.at("bad TTL"), 2u);
