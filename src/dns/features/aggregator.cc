@@ -302,13 +302,16 @@ void Aggregator::Impl::Update(KeyState& s, const Pending& r) {
   ++s.queries;
   if (r.has_client) s.clients.Insert(HashIp(r.client), NoValue(), cap);
   uint32_t n_addr = 0, n_cname = 0, rec_ttl = UINT32_MAX;
+  uint64_t rec_ttl_last = UINT64_MAX;  // no TTL inserted yet for this response
   for (uint32_t k = r.ans_begin; k < r.ans_end; ++k) {
     const PendingAnswer& a = pending_answers[k];
     if (a.is_cname) ++n_cname;
     if (!a.is_address) continue;
     ++n_addr;
     s.ips.Insert(HashIp(a.addr), a.addr, cap);
-    s.ttls.Insert(Mix64(a.ttl + 0x9E3779B97F4A7C15ULL), a.ttl, cap);
+    // The answers of one response usually share their TTL: insert each value once (a set).
+    if (a.ttl != rec_ttl_last) s.ttls.Insert(Mix64(a.ttl + 0x9E3779B97F4A7C15ULL), a.ttl, cap);
+    rec_ttl_last = a.ttl;
     s.ttl_min = std::min(s.ttl_min, a.ttl);
     s.ttl_max = std::max(s.ttl_max, a.ttl);
     s.ttl_sum += a.ttl;
