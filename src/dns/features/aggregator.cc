@@ -56,13 +56,16 @@ struct KeyState {
   TtlEvent events_last{INT64_MAX, 0};  // ttl_events.back() once it is full (else max)
   BottomK<IpAddr> ips;
   BottomK<NoValue> clients;
-  BottomK<uint32_t> ttls;
+  BottomK<NoValue> ttls;  // a TTL is recovered from its hash (TtlOfHash): 8 bytes a member
 
   size_t bytes() const {
     return sizeof(KeyState) + ttl_events.capacity() * sizeof(TtlEvent) + ips.bytes() +
            clients.bytes() + ttls.bytes();
   }
 };
+
+uint64_t TtlHash(uint32_t ttl) { return Mix64(ttl + 0x9E3779B97F4A7C15ULL); }
+uint32_t TtlOfHash(uint64_t h) { return static_cast<uint32_t>(Unmix64(h) - 0x9E3779B97F4A7C15ULL); }
 
 void AddEvent(std::vector<TtlEvent>& ev, TtlEvent e, size_t cap) {
   if (ev.size() >= cap && !(e < ev.back())) return;
@@ -310,7 +313,7 @@ void Aggregator::Impl::Update(KeyState& s, const Pending& r) {
     ++n_addr;
     s.ips.Insert(HashIp(a.addr), a.addr, cap);
     // The answers of one response usually share their TTL: insert each value once (a set).
-    if (a.ttl != rec_ttl_last) s.ttls.Insert(Mix64(a.ttl + 0x9E3779B97F4A7C15ULL), a.ttl, cap);
+    if (a.ttl != rec_ttl_last) s.ttls.Insert(TtlHash(a.ttl), NoValue(), cap);
     rec_ttl_last = a.ttl;
     s.ttl_min = std::min(s.ttl_min, a.ttl);
     s.ttl_max = std::max(s.ttl_max, a.ttl);
@@ -426,7 +429,7 @@ void PutSketch(ByteWriter& w, const BottomK<T>& k, PutValue put_value) {
   w.Put<uint64_t>(k.items().size());
   for (const auto& it : k.items()) {
     w.Put(it.hash);
-    put_value(it.value);
+    put_value(it.hash, it.value);
   }
 }
 
@@ -437,7 +440,7 @@ bool GetSketch(ByteReader& r, BottomK<T>& k, size_t value_bytes, size_t cap, Get
   if (!r.Get(&sat) || sat > 1 || !r.GetCount(&n, 8 + value_bytes) || n > cap) return false;
   std::vector<typename BottomK<T>::Item> items(n);
   for (auto& it : items) {
-    if (!r.Get(&it.hash) || !get_value(it.value)) return false;
+    if (!r.Get(&it.hash) || !get_value(it.hash, it.value)) return false;
   }
   for (size_t i = 1; i < items.size(); ++i)
     if (!(items[i - 1].hash < items[i].hash)) return false;  // strictly ascending hashes
@@ -480,9 +483,9 @@ std::string Aggregator::Serialize(uint32_t part, uint32_t parts) const {
       w.Put(e.t_us);
       w.Put(e.ttl);
     }
-    PutSketch(w, s.ips, [&](const IpAddr& a) { w.Put(a.bytes); });
-    PutSketch(w, s.clients, [](const NoValue&) {});
-    PutSketch(w, s.ttls, [&](uint32_t t) { w.Put(t); });
+    PutSketch(w, s.ips, [&](uint64_t, const IpAddr& a) { w.Put(a.bytes); });
+    PutSketch(w, s.clients, [](uint64_t, const NoValue&) {});
+    PutSketch(w, s.ttls, [&](uint64_t h, const NoValue&) { w.Put(TtlOfHash(h)); });
   }
   return std::move(w.out);
 }
@@ -532,9 +535,11 @@ Status Aggregator::MergeSerialized(std::string_view bytes) {
     if (!std::is_sorted(s.ttl_events.begin(), s.ttl_events.end()))
       return corrupt(fmt::format("TTL events of key {} out of order", k));
     s.events_last = s.ttl_events.size() >= cap ? s.ttl_events.back() : TtlEvent{INT64_MAX, 0};
-    if (!GetSketch(r, s.ips, 16, cap, [&](IpAddr& a) { return r.Get(&a.bytes); }) ||
-        !GetSketch(r, s.clients, 0, cap, [](NoValue&) { return true; }) ||
-        !GetSketch(r, s.ttls, 4, cap, [&](uint32_t& t) { return r.Get(&t); }))
+    // The state format keeps each TTL beside its hash; they must agree.
+    uint32_t t;
+    if (!GetSketch(r, s.ips, 16, cap, [&](uint64_t, IpAddr& a) { return r.Get(&a.bytes); }) ||
+        !GetSketch(r, s.clients, 0, cap, [](uint64_t, NoValue&) { return true; }) ||
+        !GetSketch(r, s.ttls, 4, cap, [&](uint64_t h, NoValue&) { return r.Get(&t) && TtlHash(t) == h; }))
       return corrupt(fmt::format("bad sample sets of key {}", k));
   }
   if (!r.done()) return corrupt("trailing bytes");

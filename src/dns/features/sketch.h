@@ -18,6 +18,16 @@ inline uint64_t Mix64(uint64_t x) {
   return x;
 }
 
+// The inverse of Mix64 (each step of it is a bijection on 64-bit words).
+inline uint64_t Unmix64(uint64_t x) {
+  x ^= (x >> 31) ^ (x >> 62);
+  x *= 0x319642B2D24D8EC3ULL;  // inverse of 0x94D049BB133111EB mod 2^64
+  x ^= (x >> 27) ^ (x >> 54);
+  x *= 0x96DE1B173F119089ULL;  // inverse of 0xBF58476D1CE4E5B9 mod 2^64
+  x ^= (x >> 30) ^ (x >> 60);
+  return x;
+}
+
 struct NoValue {
   bool operator==(const NoValue&) const { return true; }
 };

@@ -1,6 +1,8 @@
 // Per-domain features: hand-computed golden values, identical rows from every log format,
 // exact merging of random splits, memory budget, hostile volumes.
 #include <gtest/gtest.h>
+
+#include <cstring>
 #include <unistd.h>
 
 #include <cmath>
@@ -469,6 +471,36 @@ TEST(AggregatorTest, CorruptSerializedStateIsRefusedAndChangesNothing) {
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("window 86400 s"), std::string::npos) << st.message();
   EXPECT_FALSE(target.MergeSerialized("not a state").ok());
+}
+
+TEST(AggregatorTest, StateWhoseTtlDisagreesWithItsHashIsRefused) {
+  // The state stores each sampled TTL beside its hash; the aggregator keeps only the hash and
+  // recovers the TTL from it, so a TTL that does not match its hash is corruption.
+  FeatureOptions o = Opts();
+  o.min_ips = 1;
+  Aggregator a(o);
+  DnsRecord r;
+  r.qname = "one.example.com";
+  r.ts = 10;
+  r.answers.resize(1);
+  r.answers[0].type = kTypeA;
+  r.answers[0].is_address = true;
+  r.answers[0].addr = IpAddr::FromV4(0x0b000001u);
+  r.answers[0].ttl = 300;
+  a.Add(r);
+  const std::string bytes = a.Serialize();
+  ASSERT_GE(bytes.size(), 4u);
+  uint32_t ttl;
+  std::memcpy(&ttl, bytes.data() + bytes.size() - 4, 4);  // the last member of the last TTL set
+  EXPECT_EQ(ttl, 300u);
+  Aggregator ok(o);
+  ASSERT_TRUE(ok.MergeSerialized(bytes).ok());
+  std::string bad = bytes;
+  bad[bad.size() - 4] ^= 1;  // TTL 301 beside the hash of 300
+  Aggregator t(o);
+  Status st = t.MergeSerialized(bad);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("bad sample sets"), std::string::npos) << st.message();
 }
 
 TEST(AggregatorTest, SampledDistinctCountIsCloseAndMemoryStaysBounded) {

@@ -99,3 +99,19 @@ TEST(BottomKTest, MergeAndRestoreMatchTheReference) {
 
 }  // namespace
 }  // namespace fluxscore::dns
+
+namespace fluxscore::dns {
+namespace {
+
+TEST(Mix64Test, UnmixInvertsMix) {
+  std::mt19937_64 rng(99);
+  for (uint64_t x : {0ull, 1ull, 0x9E3779B97F4A7C15ull, ~0ull}) EXPECT_EQ(Unmix64(Mix64(x)), x);
+  for (int i = 0; i < 100000; ++i) {
+    const uint64_t x = rng();
+    ASSERT_EQ(Unmix64(Mix64(x)), x);
+    ASSERT_EQ(Mix64(Unmix64(x)), x);
+  }
+}
+
+}  // namespace
+}  // namespace fluxscore::dns
