@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <thread>
 
 #include <pthread.h>
@@ -268,13 +269,22 @@ void ScoreBlock(const Plan& plan, const Bound& bound, const std::vector<FastSour
   for (size_t sub = begin; fp != nullptr && sub < end; sub += kFastRows) {
     const size_t sub_end = std::min(end, sub + kFastRows);
     FastBlock& fb = ts.fast;
-    GatherFast(*fp, sources, sub, sub_end - sub, plan.root().target.categories.size(), fb);
+    const size_t next_n = std::min(end, sub_end + kFastRows) - sub_end;
+    GatherFast(*fp, sources, sub, sub_end - sub, next_n, plan.root().target.categories.size(),
+               fb);
     RunFastKernels(plan, *fp, fb);
-    for (size_t i = 0; i < fb.n; ++i) undecided[sub - begin + i] = !fb.decided[i];
+    size_t decided = 0;
+    for (size_t i = 0; i < fb.n; ++i) {
+      undecided[sub - begin + i] = !fb.decided[i];
+      decided += fb.decided[i];
+    }
+    const bool all_decided = decided == fb.n;
     const size_t begin = sub;  // output rows of this sub-block start here
     for (size_t c = 0; c < ncols; ++c) {
       const double* values = FastColumnValues(*fp, fb, c);
-      if (out.is_string[c] && out.types[c] == ValueType::kString) {
+      if (all_decided && !out.is_string[c] && values != nullptr) {
+        std::memcpy(out.numbers[c].data() + begin, values, fb.n * sizeof(double));
+      } else if (out.is_string[c] && out.types[c] == ValueType::kString) {
         int32_t* codes = out.codes[c].data() + begin;
         for (size_t i = 0; i < fb.n; ++i)
           if (fb.decided[i]) codes[i] = static_cast<int32_t>(values[i]);  // pool codes

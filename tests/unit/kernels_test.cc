@@ -4,6 +4,7 @@
 // (sum with Targets), a gradient-boosting chain (sum -> logit) and a softmax regression.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -292,6 +293,61 @@ TEST(CompiledKernelsTest, TextColumnsAndBadCellsMatchTheRowEvaluator) {
     ASSERT_TRUE(a.ok() && b.ok());
     ExpectIdentical(*a, *b, name + " (text columns)");
     EXPECT_FALSE(a->row_errors.empty()) << name << ": unparseable cells are invalid values";
+  }
+}
+
+}  // namespace
+}  // namespace fluxscore
+
+namespace fluxscore {
+namespace {
+
+// Rows without a missing or invalid value take the kernels' all-rows-ok paths (whole tiles,
+// whole output columns); binary models take the two-value leaf paths. Both must still equal
+// the row evaluator, and every row must be scored.
+TEST(CompiledKernelsTest, CleanRowsAndBinaryModelsMatchTheRowEvaluator) {
+  const size_t rows = 4100;  // two full sub-blocks and a partial one
+  std::mt19937 rng(7);
+  std::normal_distribution<double> v(0.0, 1.2);
+  Table clean;
+  for (int f = 0; f < kFeatures; ++f) {
+    std::vector<double> col(rows);
+    for (double& x : col) {
+      x = v(rng);
+      if (f == 4) x = std::clamp(x, -2.0, 2.0);  // inside x4's valid interval
+    }
+    clean.AddColumn(Column::Numeric("x" + std::to_string(f), std::move(col)));
+  }
+  std::vector<std::pair<std::string, std::string>> models;
+  std::mt19937 mrng(4321);
+  for (bool all_float : {true, false}) {
+    g_all_float = all_float;
+    const std::string suffix = all_float ? "-float32" : "-double";
+    {
+      std::string t = Tree(mrng, 8, {"a", "c"}, "", 0.2);
+      t.replace(t.find(Schema(false)), Schema(false).size(), Schema(true) + ProbOutputs());
+      models.emplace_back("binary-tree" + suffix, Doc(true, t));
+    }
+    std::string s = "<MiningModel functionName=\"classification\">" + Schema(true) +
+                    ProbOutputs() + "<Segmentation multipleModelMethod=\"average\">";
+    for (int depth : {0, 1, 4, 5, 10, 13})
+      s += "<Segment><True/>" + Tree(mrng, depth, {"a", "c"}, "", 0.25) + "</Segment>";
+    models.emplace_back("binary-forest" + suffix, Doc(true, s + "</Segmentation></MiningModel>"));
+    g_all_float = false;
+  }
+  for (const auto& m : Models()) models.push_back(m);
+  for (const auto& [name, xml] : models) {
+    auto m = pmml::Model::LoadString(xml, name);
+    ASSERT_TRUE(m.ok()) << name << ": " << m.status().ToString();
+    EXPECT_TRUE(m->has_compiled_kernels()) << name;
+    pmml::ScoreOptions fast, slow;
+    slow.compiled_kernels = false;
+    auto a = m->Score(clean, fast);
+    auto b = m->Score(clean, slow);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ExpectIdentical(*a, *b, name + " (clean rows)");
+    const Column& pred = a->outputs.columns()[0];
+    for (size_t r = 0; r < pred.size(); ++r) ASSERT_FALSE(pred.IsMissing(r)) << name << " row " << r;
   }
 }
 

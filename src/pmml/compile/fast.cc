@@ -418,7 +418,7 @@ void LayOutPerfectTrees(FastPlan& plan) {
     }
     const size_t internal = (size_t{1} << depth) - 1;
     const size_t pbase = f32 ? f.pnodes32.size() : f.pnodes.size();
-    const size_t bbase = f.bottom.size();
+    const size_t bbase = f.bottom_slots;
     f.perfect_base.push_back(static_cast<int32_t>(pbase));
     f.bottom_base.push_back(static_cast<int32_t>(bbase));
     // Always-left tests read the root's feature (a column the block holds) against +inf.
@@ -434,7 +434,7 @@ void LayOutPerfectTrees(FastPlan& plan) {
     } else {
       f.pnodes.resize(pbase + internal, left);
     }
-    f.bottom.resize(bbase + internal + 1, -1);
+    std::vector<int32_t> slot_leaf(internal + 1, -1);
     // (node, position, depth) — iterative, positions are below 2^13.
     std::vector<std::array<int32_t, 3>> stack = {{f.roots[t], 0, 0}};
     while (!stack.empty()) {
@@ -442,7 +442,7 @@ void LayOutPerfectTrees(FastPlan& plan) {
       stack.pop_back();
       const size_t un = static_cast<size_t>(node);
       if (d == depth) {
-        f.bottom[bbase + static_cast<size_t>(pos) - internal] = node;
+        slot_leaf[static_cast<size_t>(pos) - internal] = f.leaf_of_node[un];
         continue;
       }
       const bool leaf = f.leaf_of_node[un] >= 0;
@@ -458,6 +458,16 @@ void LayOutPerfectTrees(FastPlan& plan) {
       }
       stack.push_back({leaf ? node : f.nodes[un].child[0], 2 * pos + 1, d + 1});
       stack.push_back({leaf ? node : f.nodes[un].child[1], 2 * pos + 2, d + 1});
+    }
+    f.bottom_slots += internal + 1;
+    if (plan.shape == FastShape::kTree) {
+      f.bottom.insert(f.bottom.end(), slot_leaf.begin(), slot_leaf.end());
+      continue;
+    }
+    const size_t W = static_cast<size_t>(f.width);
+    for (int32_t leaf : slot_leaf) {
+      const double* lv = f.leaf_values.data() + static_cast<size_t>(leaf) * W;
+      f.bottom_values.insert(f.bottom_values.end(), lv, lv + W);
     }
   }
 }

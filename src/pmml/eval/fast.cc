@@ -82,12 +82,17 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b, const N
     const int32_t steps = f.steps[t];
     const bool perfect = f.perfect_base[t] >= 0;
     const PNodeT* __restrict pn = perfect ? pnodes + f.perfect_base[t] : nullptr;
-    const int32_t* __restrict bottom = perfect ? f.bottom.data() + f.bottom_base[t] : nullptr;
+    const size_t bbase = perfect ? static_cast<size_t>(f.bottom_base[t]) : 0;
+    const int32_t* __restrict bottom =
+        perfect && fp.shape == FastShape::kTree ? f.bottom.data() + bbase : nullptr;
+    const double* __restrict bvals =
+        perfect && fp.shape != FastShape::kTree ? f.bottom_values.data() + bbase * W : nullptr;
     const uint32_t first_bottom = (uint32_t{1} << (perfect ? steps : 0)) - 1;
     double* acc0 = b.acc.data() + static_cast<size_t>(f.tree_acc[t]) * n;
     for (size_t g = 0; g < groups; ++g) {
       const X* __restrict xg = tile + g * stride;
-      int32_t idx[kLanes];
+      const size_t lanes = std::min(kLanes, nrows - g * kLanes);
+      const uint32_t* r = rows + g * kLanes;
       if (perfect) {
         // Positions, not node indexes: the children of p are 2p+1 (x <= t) and 2p+2.
         uint32_t pos[kLanes] = {};
@@ -124,8 +129,32 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b, const N
             pos[j] = 2 * pos[j] + 1 + static_cast<uint32_t>(xg[nd.x_offset + j] > nd.threshold);
           }
         }
-        for (size_t j = 0; j < kLanes; ++j) idx[j] = bottom[pos[j] - first_bottom];
-      } else {
+        // The bottom slot holds the reached leaf's values (kTree: its leaf number).
+        for (size_t j = 0; j < kLanes; ++j) pos[j] -= first_bottom;
+        if (fp.shape == FastShape::kTree) {
+          for (size_t j = 0; j < lanes; ++j) b.leaf[r[j]] = bottom[pos[j]];
+        } else if (W == 1) {
+          for (size_t j = 0; j < lanes; ++j) acc0[r[j]] = acc0[r[j]] + bvals[pos[j]];
+        } else if (W == 2) {  // binary classification
+          double* acc1 = acc0 + n;
+          for (size_t j = 0; j < lanes; ++j) {
+            const double* lv = bvals + 2 * static_cast<size_t>(pos[j]);
+            acc0[r[j]] = acc0[r[j]] + lv[0];
+            acc1[r[j]] = acc1[r[j]] + lv[1];
+          }
+        } else {
+          for (size_t j = 0; j < lanes; ++j) {
+            const double* lv = bvals + static_cast<size_t>(pos[j]) * W;
+            for (size_t w = 0; w < W; ++w) {
+              double& a = acc0[w * n + r[j]];
+              a = a + lv[w];
+            }
+          }
+        }
+        continue;
+      }
+      int32_t idx[kLanes];
+      {
         for (size_t j = 0; j < kLanes; ++j) idx[j] = root;
         for (int32_t s = 0; s < steps; ++s) {
           for (size_t j = 0; j < kLanes; ++j) {
@@ -134,8 +163,6 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b, const N
           }
         }
       }
-      const size_t lanes = std::min(kLanes, nrows - g * kLanes);
-      const uint32_t* r = rows + g * kLanes;
       if (fp.shape == FastShape::kTree) {
         for (size_t j = 0; j < lanes; ++j) b.leaf[r[j]] = leaf_of[idx[j]];
       } else if (W == 1) {  // one value per leaf, read straight by node (boosting, regression)
@@ -166,7 +193,7 @@ void WalkTrees(const FastPlan& fp, FastBlock& b) {
 
 FLUXSCORE_MULTIVERSION
 void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size_t begin,
-                size_t n, size_t num_categories, FastBlock& b) {
+                size_t n, size_t next_n, size_t num_categories, FastBlock& b) {
   const size_t F = fp.features.size();
   b.n = n;
   b.x.resize(F * kFastBlockRows);
@@ -194,6 +221,10 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
     // number is valid. (Text cells and intervals can still make it invalid: checked below.)
     if (!ff.used && ff.intervals.empty() && src.numbers != nullptr) continue;
     b.column[f] = x;
+    // Ask for the next sub-block's values of this column while this one is converted (the
+    // hardware prefetcher follows few of the many column streams at once).
+    if (src.numbers != nullptr)
+      for (size_t i = 0; i < next_n; i += 8) __builtin_prefetch(src.numbers + begin + n + i);
     if (src.numbers != nullptr && !ff.is_float && ff.intervals.empty() &&
         fp.shape == FastShape::kRegression) {
       // Regressions read double columns in place and need no check pass: a missing (NaN) input
@@ -244,11 +275,17 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
       for (size_t i = 0; i < n; ++i) xf[i] = static_cast<float>(x[i]);
     }
   }
-  b.rows.clear();
+  // The ok rows, without a branch per row (which rows are ok is data, not pattern).
+  b.rows.resize(n);
+  uint32_t* rows = b.rows.data();
+  size_t m = 0;
   for (size_t i = 0; i < n; ++i) {
-    ok[i] &= static_cast<uint8_t>((check[i] == 0.0) & (checkf[i] == 0.0f));
-    if (ok[i]) b.rows.push_back(static_cast<uint32_t>(i));
+    const uint8_t good = ok[i] & static_cast<uint8_t>((check[i] == 0.0) & (checkf[i] == 0.0f));
+    ok[i] = good;
+    rows[m] = static_cast<uint32_t>(i);
+    m += good;
   }
+  b.rows.resize(m);
 }
 
 FLUXSCORE_MULTIVERSION

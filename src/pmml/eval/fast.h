@@ -35,9 +35,10 @@ struct FastBlock {
   std::vector<double> probs;    // root categories x n (column-major)
 };
 
-// Copies rows [begin, begin + n) of the features into the block and marks the ok rows.
+// Copies rows [begin, begin + n) of the features into the block and marks the ok rows;
+// prefetches the next next_n rows (the next sub-block; 0 if none).
 void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size_t begin,
-                size_t n, size_t num_categories, FastBlock& b);
+                size_t n, size_t next_n, size_t num_categories, FastBlock& b);
 
 // Runs the kernels for the ok rows; fills decided / prediction / probs.
 void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b);

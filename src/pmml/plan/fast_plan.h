@@ -49,7 +49,9 @@ struct FNode32 {
 // of position i are 2i+1 and 2i+2, so a node holds only its test (8 bytes in float32), a walk
 // computes the next position instead of loading it, and after exactly `steps` steps the position
 // names a bottom slot that maps back to the reached node. A leaf above the bottom becomes a test
-// that always goes left (threshold +inf; inputs reaching kernels are finite).
+// that always goes left (threshold +inf; inputs reaching kernels are finite). The leaf values
+// of each bottom slot are stored inline (FastForest::bottom_values), so a walk ends with one
+// load instead of bottom slot -> node -> leaf -> value.
 inline constexpr int32_t kPerfectMaxDepth = 12;
 
 struct PNode {
@@ -78,8 +80,10 @@ struct FastForest {
   std::vector<PNode> pnodes;
   std::vector<PNode32> pnodes32;
   std::vector<int32_t> perfect_base;  // per tree: its first position in pnodes; -1: not laid out
-  std::vector<int32_t> bottom_base;   // per tree: its first slot in bottom
-  std::vector<int32_t> bottom;        // per bottom slot: the node (index into nodes) it reaches
+  std::vector<int32_t> bottom_base;   // per tree: its first bottom slot
+  size_t bottom_slots = 0;            // bottom slots of all perfect trees
+  std::vector<int32_t> bottom;        // kTree: per bottom slot, the leaf number it reaches
+  std::vector<double> bottom_values;  // other shapes: per bottom slot, its leaf's `width` values
 };
 
 enum class FastShape : uint8_t {
