@@ -179,7 +179,7 @@ int32_t Builder::Chain(const Tree& t, int32_t ni, int32_t child, int depth) {
   if (!fast_->features[static_cast<size_t>(fit->second)].is_float ||
       static_cast<double>(tf) != p.value)
     float_domain_ = false;
-  node32.threshold = strict ? std::nextafter(tf, -INFINITY) : tf;
+  node32.left_key = LeftKey(strict ? std::nextafter(tf, -INFINITY) : tf);
   const int32_t index = static_cast<int32_t>(fast_->forest.nodes.size());
   fast_->forest.nodes.push_back(node);
   fast_->forest.nodes32.push_back(node32);
@@ -427,7 +427,7 @@ void LayOutPerfectTrees(FastPlan& plan) {
     left.threshold = INFINITY;
     left.x_offset = any_offset;
     PNode32 left32;
-    left32.threshold = INFINITY;
+    left32.left_key = LeftKey(INFINITY);
     left32.x_offset = any_offset;
     if (f32) {
       f.pnodes32.resize(pbase + internal, left32);
@@ -448,16 +448,17 @@ void LayOutPerfectTrees(FastPlan& plan) {
       const bool leaf = f.leaf_of_node[un] >= 0;
       if (!leaf) {
         if (f32) {
-          f.pnodes32[pbase + static_cast<size_t>(pos)] = {f.nodes32[un].threshold,
-                                                          f.nodes32[un].x_offset, };
+          f.pnodes32[pbase + static_cast<size_t>(pos)] = {f.nodes32[un].left_key,
+                                                          f.nodes32[un].x_offset};
         } else {
           PNode& p = f.pnodes[pbase + static_cast<size_t>(pos)];
           p.threshold = f.nodes[un].threshold;
           p.x_offset = f.nodes[un].x_offset;
         }
       }
-      stack.push_back({leaf ? node : f.nodes[un].child[0], 2 * pos + 1, d + 1});
-      stack.push_back({leaf ? node : f.nodes[un].child[1], 2 * pos + 2, d + 1});
+      // Index pos holds heap position pos + 1: right child at index 2 * pos + 1, left at + 2.
+      stack.push_back({leaf ? node : f.nodes[un].child[1], 2 * pos + 1, d + 1});
+      stack.push_back({leaf ? node : f.nodes[un].child[0], 2 * pos + 2, d + 1});
     }
     f.bottom_slots += internal + 1;
     if (plan.shape == FastShape::kTree) {

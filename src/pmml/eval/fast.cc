@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <type_traits>
+#include <utility>
 
 #include "pmml/eval/model_math.h"
 
@@ -21,33 +25,94 @@ namespace {
 constexpr size_t kLanes = kFastLanes;
 // Levels of a perfect tree tested column-wise (level k: 2^k nodes); measured best on rf/gb.
 constexpr int32_t kVectorLevels = 4;
+// Lanes stepped together below the column-wise levels of a float32 tree (see KeyStep).
+constexpr size_t kStepLanes = 8;
 
-// 32 bytes of lane values as one GCC vector (lowered to the target's vector instructions: AVX2 in
-// the avx2 clone, two SSE2 halves otherwise), and the integer vector a comparison yields.
-template <typename X>
-struct LaneVectors;
-template <>
-struct LaneVectors<float> {
-  using Int = int32_t;
-  typedef float V __attribute__((vector_size(32)));
-  typedef int32_t M __attribute__((vector_size(32)));
-};
-template <>
-struct LaneVectors<double> {
+// How a forest compares: doubles as doubles (FNode, PNode), float32 forests as integer keys
+// (FNode32, PNode32, see FloatKey in fast_plan.h). Column is the block's column type, X the
+// tile's. V holds 32 bytes of tile values as one GCC vector (lowered to AVX2 in the avx2
+// clone, two SSE2 halves otherwise), M the integer vector a comparison yields.
+struct DoubleDomain {
+  using Column = double;
+  using X = double;
+  using Node = FNode;
+  using PNodeT = PNode;
+  using Param = double;
   using Int = int64_t;
   typedef double V __attribute__((vector_size(32)));
   typedef int64_t M __attribute__((vector_size(32)));
+  static X ToTile(double v) { return v; }
+  static Param VectorParam(const PNode& nd) { return nd.threshold; }
+  [[gnu::always_inline]] static M LeftMask(V x, Param thr) { return ~(x > thr); }  // left iff !(x > t), NaN t too
+  static uint32_t Left(X x, const PNode& nd) { return !(x > nd.threshold); }
+  static size_t Child(X x, const FNode& nd) { return x > nd.threshold; }
 };
+
+struct KeyDomain {
+  using Column = float;
+  using X = uint32_t;
+  using Node = FNode32;
+  using PNodeT = PNode32;
+  using Param = int32_t;
+  using Int = int32_t;
+  // Keys compare unsigned; AVX2 compares signed, so both sides are offset by 2^31.
+  typedef int32_t V __attribute__((vector_size(32)));
+  typedef int32_t M __attribute__((vector_size(32)));
+  static X ToTile(float v) { return FloatKey(v); }
+  static Param VectorParam(const PNode32& nd) {
+    return static_cast<int32_t>(nd.left_key ^ 0x80000000u);
+  }
+  [[gnu::always_inline]] static M LeftMask(V x, Param key) { return (x ^ INT32_MIN) < key; }
+  static uint32_t Left(X x, const PNode32& nd) { return x < nd.left_key; }
+  static size_t Child(X x, const FNode32& nd) { return !(x < nd.left_key); }
+};
+
+template <size_t... J, typename F>
+inline __attribute__((always_inline)) void ForLanes(std::index_sequence<J...>, F&& f) {
+  (f(std::integral_constant<size_t, J>{}), ...);
+}
+
+// One step of lane J down a perfect float32 tree: p = 2p + (key(x) < left_key). On x86-64 this
+// is written out (load offset, load key, cmp, adc: 4 instructions; GCC's own code for it is
+// twice as long, and it vectorises the position arithmetic across lanes, which is slower
+// still). The asm reads the tile and the nodes, which are written before the walk starts
+// (WalkTreesT's compiler barrier keeps those stores ahead of it).
+template <size_t J>
+inline __attribute__((always_inline)) void KeyStep(const PNode32* pn, const uint32_t* xg,
+                                                   uint64_t& p) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static_assert(sizeof(PNode32) == 8 && offsetof(PNode32, left_key) == 0 &&
+                offsetof(PNode32, x_offset) == 4);
+  uint64_t t;
+  asm("movslq -4(%[pn],%[p],8), %[t]\n\t"
+      "movl %c[d](%[x],%[t],4), %k[t]\n\t"
+      "cmpl -8(%[pn],%[p],8), %k[t]\n\t"
+      "adcq %[p], %[p]"
+      : [p] "+r"(p), [t] "=&r"(t)
+      : [pn] "r"(pn), [x] "r"(xg), [d] "i"(J * sizeof(uint32_t))
+      : "cc");
+#else
+  const PNode32& nd = pn[p - 1];
+  p = 2 * p + (xg[nd.x_offset + J] < nd.left_key);
+#endif
+}
 
 // Walks every tree for the ok rows, kLanes rows (one tile) at a time, each a fixed number of
 // branch-free steps: perfect trees (see fast_plan.h) by position, their top kVectorLevels levels
 // column-wise, the rest lane by lane; deeper trees by the linked layout (leaves loop to
 // themselves). Each tree's leaf values are added into its accumulators (or, for kTree, the
 // reached leaf is recorded). Accumulation order per row is tree order, as in the row evaluator.
-template <typename Node, typename PNodeT, typename X>
-FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b, const Node* __restrict nodes,
-                const PNodeT* __restrict pnodes, const X* __restrict columns,
-                std::vector<X>& tile_buf) {
+template <typename D>
+FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b,
+                                       const typename D::Node* __restrict nodes,
+                                       const typename D::PNodeT* __restrict pnodes,
+                                       const typename D::Column* __restrict columns,
+                                       std::vector<typename D::X>& tile_buf) {
+  using X = typename D::X;
+  using PNodeT = typename D::PNodeT;
+  using Node = typename D::Node;
+  using V = typename D::V;
+  using M = typename D::M;
   const FastForest& f = fp.forest;
   const size_t n = b.n;
   const size_t W = static_cast<size_t>(f.width);
@@ -60,23 +125,28 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b, const N
   const size_t F = fp.features.size();
   const size_t stride = F * kLanes;
   const size_t groups = (nrows + kLanes - 1) / kLanes;
+  const bool dense = nrows == n;  // every row ok: rows[i] == i
   tile_buf.resize(groups * stride);
   X* __restrict tile = tile_buf.data();
   for (size_t ft = 0; ft < F; ++ft) {
     if (!fp.features[ft].used) continue;
-    const X* __restrict col = columns + ft * kFastBlockRows;
+    const typename D::Column* __restrict col = columns + ft * kFastBlockRows;
     X* __restrict out = tile + ft * kLanes;
     if (nrows == n) {
       for (size_t g = 0; g + 1 < groups; ++g)
-        for (size_t j = 0; j < kLanes; ++j) out[g * stride + j] = col[g * kLanes + j];
+        for (size_t j = 0; j < kLanes; ++j) out[g * stride + j] = D::ToTile(col[g * kLanes + j]);
     } else {
       for (size_t g = 0; g + 1 < groups; ++g)
-        for (size_t j = 0; j < kLanes; ++j) out[g * stride + j] = col[rows[g * kLanes + j]];
+        for (size_t j = 0; j < kLanes; ++j)
+          out[g * stride + j] = D::ToTile(col[rows[g * kLanes + j]]);
     }
     const size_t g = groups - 1;
     for (size_t j = 0; j < kLanes; ++j)
-      out[g * stride + j] = col[rows[std::min(g * kLanes + j, nrows - 1)]];
+      out[g * stride + j] = D::ToTile(col[rows[std::min(g * kLanes + j, nrows - 1)]]);
   }
+  asm volatile("" ::: "memory");  // the tile is written before any KeyStep reads it
+  constexpr size_t kPer = sizeof(V) / sizeof(X);
+  constexpr size_t kParts = kLanes / kPer;
   for (size_t t = 0; t < f.roots.size(); ++t) {
     const int32_t root = f.roots[t];
     const int32_t steps = f.steps[t];
@@ -87,80 +157,109 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b, const N
         perfect && fp.shape == FastShape::kTree ? f.bottom.data() + bbase : nullptr;
     const double* __restrict bvals =
         perfect && fp.shape != FastShape::kTree ? f.bottom_values.data() + bbase * W : nullptr;
-    const uint32_t first_bottom = (uint32_t{1} << (perfect ? steps : 0)) - 1;
+    // Accumulators: one column per accumulator when W == 1; W >= 2 (classification forests,
+    // tree_acc 0) row-major, the W sums of a row side by side.
     double* acc0 = b.acc.data() + static_cast<size_t>(f.tree_acc[t]) * n;
+    const int32_t top = std::min(steps, kVectorLevels);
     for (size_t g = 0; g < groups; ++g) {
       const X* __restrict xg = tile + g * stride;
       const size_t lanes = std::min(kLanes, nrows - g * kLanes);
       const uint32_t* r = rows + g * kLanes;
       if (perfect) {
-        // Positions, not node indexes: the children of p are 2p+1 (x <= t) and 2p+2.
-        uint32_t pos[kLanes] = {};
         // The top levels column-wise: level k has 2^k nodes, and testing every lane against
         // every node of the level (keeping the answer of the lane's own node) costs a few
-        // vector operations per node instead of a dependent load chain per lane.
-        const int32_t top = std::min(steps, kVectorLevels);
-        using V = typename LaneVectors<X>::V;
-        using M = typename LaneVectors<X>::M;
-        constexpr size_t kPer = sizeof(V) / sizeof(X);
-        constexpr size_t kParts = kLanes / kPer;
+        // vector operations per node instead of a dependent load chain per lane. posv: the
+        // position within the level.
         M posv[kParts] = {};
         for (int32_t level = 0; level < top; ++level) {
           const uint32_t width = uint32_t{1} << level;
           const PNodeT* lv = pn + (width - 1);
-          M right[kParts] = {};  // -1 where the lane's node sends it right
+          M left[kParts] = {};  // -1 where the lane's node sends it left
           for (uint32_t k = 0; k < width; ++k) {
             const X* xc = xg + lv[k].x_offset;
-            const X thr = lv[k].threshold;
+            const typename D::Param param = D::VectorParam(lv[k]);
             for (size_t q = 0; q < kParts; ++q) {
               V xv;
               std::memcpy(&xv, xc + q * kPer, sizeof xv);
-              right[q] |= (posv[q] == static_cast<typename LaneVectors<X>::Int>(k)) & (xv > thr);
+              left[q] |= (posv[q] == static_cast<typename D::Int>(k)) &
+                         D::LeftMask(xv, param);
             }
           }
-          for (size_t q = 0; q < kParts; ++q) posv[q] = posv[q] + posv[q] - right[q];
+          for (size_t q = 0; q < kParts; ++q) posv[q] = posv[q] + posv[q] - left[q];
         }
+        // Heap positions (from 1) below the column-wise levels; a tree no deeper than them
+        // has reached its bottom slot already (slot = position - 2^steps).
+        uint64_t p[kLanes];
         for (size_t q = 0; q < kParts; ++q)
-          for (size_t j = 0; j < kPer; ++j) pos[q * kPer + j] = static_cast<uint32_t>(posv[q][j]);
-        for (size_t j = 0; j < kLanes; ++j) pos[j] += (uint32_t{1} << top) - 1;
-        for (int32_t s = top; s < steps; ++s) {
-          for (size_t j = 0; j < kLanes; ++j) {
-            const PNodeT& nd = pn[pos[j]];
-            pos[j] = 2 * pos[j] + 1 + static_cast<uint32_t>(xg[nd.x_offset + j] > nd.threshold);
+          for (size_t j = 0; j < kPer; ++j) p[q * kPer + j] = static_cast<uint64_t>(posv[q][j]);
+        if (steps > top) {
+          if constexpr (std::is_same_v<D, KeyDomain>) {
+            // Half a tile at a time: 8 positions, the node and tile pointers and a temporary
+            // fit the 15 usable registers (16 lanes did not: spills and stores every step).
+            auto half = [&](auto H) {
+              constexpr size_t h = decltype(H)::value;
+              uint64_t q[kStepLanes];
+              ForLanes(std::make_index_sequence<kStepLanes>{},
+                       [&](auto J) { q[J.value] = p[h + J.value] + (uint64_t{1} << top); });
+              for (int32_t s = top; s < steps; ++s)
+                ForLanes(std::make_index_sequence<kStepLanes>{},
+                         [&](auto J) { KeyStep<h + J.value>(pn, xg, q[J.value]); });
+              // The empty asm keeps q in registers: GCC would otherwise vectorise this copy
+              // and keep q in memory, storing every position at every step.
+              ForLanes(std::make_index_sequence<kStepLanes>{}, [&](auto J) {
+                uint64_t v = q[J.value];
+                asm("" : "+r"(v));
+                p[h + J.value] = v - (uint64_t{1} << steps);
+              });
+            };
+            static_assert(kLanes == 2 * kStepLanes);
+            half(std::integral_constant<size_t, 0>{});
+            half(std::integral_constant<size_t, kStepLanes>{});
+          } else {
+            for (size_t j = 0; j < kLanes; ++j) p[j] += uint64_t{1} << top;
+            for (int32_t s = top; s < steps; ++s) {
+              for (size_t j = 0; j < kLanes; ++j) {
+                const PNodeT& nd = pn[p[j] - 1];
+                p[j] = 2 * p[j] + D::Left(xg[nd.x_offset + j], nd);
+              }
+            }
+            for (size_t j = 0; j < kLanes; ++j) p[j] -= uint64_t{1} << steps;
           }
         }
         // The bottom slot holds the reached leaf's values (kTree: its leaf number).
-        for (size_t j = 0; j < kLanes; ++j) pos[j] -= first_bottom;
         if (fp.shape == FastShape::kTree) {
-          for (size_t j = 0; j < lanes; ++j) b.leaf[r[j]] = bottom[pos[j]];
+          for (size_t j = 0; j < lanes; ++j) b.leaf[r[j]] = bottom[p[j]];
         } else if (W == 1) {
-          for (size_t j = 0; j < lanes; ++j) acc0[r[j]] = acc0[r[j]] + bvals[pos[j]];
-        } else if (W == 2) {  // binary classification
-          double* acc1 = acc0 + n;
-          for (size_t j = 0; j < lanes; ++j) {
-            const double* lv = bvals + 2 * static_cast<size_t>(pos[j]);
-            acc0[r[j]] = acc0[r[j]] + lv[0];
-            acc1[r[j]] = acc1[r[j]] + lv[1];
+          for (size_t j = 0; j < lanes; ++j) acc0[r[j]] = acc0[r[j]] + bvals[p[j]];
+        } else if (W == 2) {  // binary classification: both sums of a row in one vector add
+          typedef double D2 __attribute__((vector_size(16)));
+          auto add = [&](size_t row, size_t j) {
+            D2 a, v;
+            std::memcpy(&a, acc0 + 2 * row, sizeof a);
+            std::memcpy(&v, bvals + 2 * p[j], sizeof v);
+            a = a + v;
+            std::memcpy(acc0 + 2 * row, &a, sizeof a);
+          };
+          if (dense && lanes == kLanes) {
+            for (size_t j = 0; j < kLanes; ++j) add(g * kLanes + j, j);
+          } else {
+            for (size_t j = 0; j < lanes; ++j) add(r[j], j);
           }
         } else {
           for (size_t j = 0; j < lanes; ++j) {
-            const double* lv = bvals + static_cast<size_t>(pos[j]) * W;
-            for (size_t w = 0; w < W; ++w) {
-              double& a = acc0[w * n + r[j]];
-              a = a + lv[w];
-            }
+            const double* lv = bvals + p[j] * W;
+            double* a = acc0 + r[j] * W;
+            for (size_t w = 0; w < W; ++w) a[w] = a[w] + lv[w];
           }
         }
         continue;
       }
       int32_t idx[kLanes];
-      {
-        for (size_t j = 0; j < kLanes; ++j) idx[j] = root;
-        for (int32_t s = 0; s < steps; ++s) {
-          for (size_t j = 0; j < kLanes; ++j) {
-            const Node& nd = nodes[idx[j]];
-            idx[j] = nd.child[xg[nd.x_offset + j] > nd.threshold];
-          }
+      for (size_t j = 0; j < kLanes; ++j) idx[j] = root;
+      for (int32_t s = 0; s < steps; ++s) {
+        for (size_t j = 0; j < kLanes; ++j) {
+          const Node& nd = nodes[idx[j]];
+          idx[j] = nd.child[D::Child(xg[nd.x_offset + j], nd)];
         }
       }
       if (fp.shape == FastShape::kTree) {
@@ -171,10 +270,8 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b, const N
       } else {
         for (size_t j = 0; j < lanes; ++j) {
           const double* lv = f.leaf_values.data() + static_cast<size_t>(leaf_of[idx[j]]) * W;
-          for (size_t w = 0; w < W; ++w) {
-            double& a = acc0[w * n + r[j]];
-            a = a + lv[w];
-          }
+          double* a = acc0 + r[j] * W;
+          for (size_t w = 0; w < W; ++w) a[w] = a[w] + lv[w];
         }
       }
     }
@@ -183,9 +280,11 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b, const N
 
 void WalkTrees(const FastPlan& fp, FastBlock& b) {
   if (fp.float_domain) {
-    WalkTreesT(fp, b, fp.forest.nodes32.data(), fp.forest.pnodes32.data(), b.xf.data(), b.tilef);
+    WalkTreesT<KeyDomain>(fp, b, fp.forest.nodes32.data(), fp.forest.pnodes32.data(),
+                          b.xf.data(), b.tilek);
   } else {
-    WalkTreesT(fp, b, fp.forest.nodes.data(), fp.forest.pnodes.data(), b.x.data(), b.tile);
+    WalkTreesT<DoubleDomain>(fp, b, fp.forest.nodes.data(), fp.forest.pnodes.data(), b.x.data(),
+                             b.tile);
   }
 }
 
@@ -400,7 +499,7 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
           size_t at = 0;
           bool null_leaf = false;
           for (size_t c = 0; c < k; ++c) {
-            const double p = b.acc[c * n + i] / total;
+            const double p = b.acc[i * k + c] / total;  // row-major (see WalkTreesT)
             probs[c * n + i] = p;
             null_leaf |= std::isnan(p);
             if (p > best) {

@@ -22,13 +22,14 @@ struct FastBlock {
   std::vector<double> x;        // features x kFastBlockRows, column-major
   std::vector<float> xf;        // the same as float32 (FastPlan::float_domain)
   std::vector<double> tile;     // the ok rows in tiles of kFastLanes rows (see fast_plan.h)
-  std::vector<float> tilef;     // the same as float32
+  std::vector<uint32_t> tilek;  // the same as float32 keys (see FloatKey in fast_plan.h)
   std::vector<const double*> column;  // per feature: its values for the block (x, or in place)
   std::vector<uint8_t> ok;      // per row: every feature present and valid
   std::vector<double> check;    // per row: 0 while every numeric input is finite
   std::vector<float> checkf;    // the same for float32 inputs
   std::vector<uint32_t> rows;   // the ok rows
-  std::vector<double> acc;      // num_acc x n accumulators (column-major)
+  std::vector<double> acc;      // num_acc x n accumulators: column-major when the forest width
+                                // is 1, else row-major (the width sums of a row side by side)
   std::vector<int32_t> leaf;    // kTree: the leaf each row reached
   std::vector<uint8_t> decided; // per row: the kernel produced the result
   std::vector<double> prediction;  // per row: category value (classification) or value
