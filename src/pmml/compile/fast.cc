@@ -460,6 +460,10 @@ void LayOutPerfectTrees(FastPlan& plan) {
       stack.push_back({leaf ? node : f.nodes[un].child[1], 2 * pos + 1, d + 1});
       stack.push_back({leaf ? node : f.nodes[un].child[0], 2 * pos + 2, d + 1});
     }
+    if (f32) {
+      const size_t column_nodes = (size_t{1} << std::min(depth, kColumnLevels)) - 1;
+      for (size_t i = 0; i < column_nodes; ++i) f.pnodes32[pbase + i].left_key ^= 0x80000000u;
+    }
     f.bottom_slots += internal + 1;
     if (plan.shape == FastShape::kTree) {
       f.bottom.insert(f.bottom.end(), slot_leaf.begin(), slot_leaf.end());

@@ -24,7 +24,7 @@ namespace {
 
 constexpr size_t kLanes = kFastLanes;
 // Levels of a perfect tree tested column-wise (level k: 2^k nodes); measured best on rf/gb.
-constexpr int32_t kVectorLevels = 4;
+constexpr int32_t kVectorLevels = kColumnLevels;
 // Lanes stepped together below the column-wise levels of a float32 tree (see KeyStep).
 constexpr size_t kStepLanes = 8;
 
@@ -59,8 +59,8 @@ struct KeyDomain {
   typedef int32_t V __attribute__((vector_size(32)));
   typedef int32_t M __attribute__((vector_size(32)));
   static X ToTile(float v) { return FloatKey(v); }
-  static Param VectorParam(const PNode32& nd) {
-    return static_cast<int32_t>(nd.left_key ^ 0x80000000u);
+  static Param VectorParam(const PNode32& nd) {  // already offset (see PNode32)
+    return static_cast<int32_t>(nd.left_key);
   }
   [[gnu::always_inline]] static M LeftMask(V x, Param key) { return (x ^ INT32_MIN) < key; }
   static uint32_t Left(X x, const PNode32& nd) { return x < nd.left_key; }
@@ -95,6 +95,23 @@ inline __attribute__((always_inline)) void KeyStep(const PNode32* pn, const uint
   const PNode32& nd = pn[p - 1];
   p = 2 * p + (xg[nd.x_offset + J] < nd.left_key);
 #endif
+}
+
+// -1 in the lanes that node k0 + (their position's low L bits) of a column-wise level sends
+// left: the answers of nodes k0 .. k0 + 2^L - 1, merged pairwise on the position bits (sel).
+template <typename D, int32_t L>
+[[gnu::always_inline]] inline typename D::M SelectLeft(const typename D::PNodeT* lv, uint32_t k0,
+                                                       const typename D::X* xq,
+                                                       const typename D::M* sel) {
+  if constexpr (L == 0) {
+    typename D::V xv;
+    std::memcpy(&xv, xq + lv[k0].x_offset, sizeof xv);
+    return D::LeftMask(xv, D::VectorParam(lv[k0]));
+  } else {
+    const typename D::M lo = SelectLeft<D, L - 1>(lv, k0, xq, sel);
+    const typename D::M hi = SelectLeft<D, L - 1>(lv, k0 + (uint32_t{1} << (L - 1)), xq, sel);
+    return sel[L - 1] < 0 ? hi : lo;
+  }
 }
 
 // Walks every tree for the ok rows, kLanes rows (one tile) at a time, each a fixed number of
@@ -171,21 +188,26 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b,
         // vector operations per node instead of a dependent load chain per lane. posv: the
         // position within the level.
         M posv[kParts] = {};
-        for (int32_t level = 0; level < top; ++level) {
-          const uint32_t width = uint32_t{1} << level;
-          const PNodeT* lv = pn + (width - 1);
-          M left[kParts] = {};  // -1 where the lane's node sends it left
-          for (uint32_t k = 0; k < width; ++k) {
-            const X* xc = xg + lv[k].x_offset;
-            const typename D::Param param = D::VectorParam(lv[k]);
-            for (size_t q = 0; q < kParts; ++q) {
-              V xv;
-              std::memcpy(&xv, xc + q * kPer, sizeof xv);
-              left[q] |= (posv[q] == static_cast<typename D::Int>(k)) &
-                         D::LeftMask(xv, param);
-            }
-          }
-          for (size_t q = 0; q < kParts; ++q) posv[q] = posv[q] + posv[q] - left[q];
+        for (size_t q = 0; q < kParts; ++q) {
+          const X* xq = xg + q * kPer;
+          M& pv = posv[q];
+          // Level L: the answers of all 2^L nodes, each lane keeping its own node's by a
+          // binary tree of blends on the bits of its position (2^L - 1 blends per level).
+          auto level = [&](auto L) {
+            constexpr int32_t l = decltype(L)::value;
+            const PNodeT* lv = pn + ((uint32_t{1} << l) - 1);
+            // sel[b]: bit b of the position moved to the sign bit (what blendv reads).
+            M sel[l > 0 ? l : 1];
+            constexpr int32_t kSign = 8 * sizeof(typename D::Int) - 1;
+            for (int32_t bit = 0; bit < l; ++bit) sel[bit] = pv << (kSign - bit);
+            const M left = SelectLeft<D, l>(lv, 0, xq, sel);
+            pv = pv + pv - left;
+          };
+          if (top > 0) level(std::integral_constant<int32_t, 0>{});
+          if (top > 1) level(std::integral_constant<int32_t, 1>{});
+          if (top > 2) level(std::integral_constant<int32_t, 2>{});
+          if (top > 3) level(std::integral_constant<int32_t, 3>{});
+          static_assert(kVectorLevels == 4);
         }
         // Heap positions (from 1) below the column-wise levels; a tree no deeper than them
         // has reached its bottom slot already (slot = position - 2^steps).
@@ -230,7 +252,12 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b,
         if (fp.shape == FastShape::kTree) {
           for (size_t j = 0; j < lanes; ++j) b.leaf[r[j]] = bottom[p[j]];
         } else if (W == 1) {
-          for (size_t j = 0; j < lanes; ++j) acc0[r[j]] = acc0[r[j]] + bvals[p[j]];
+          if (dense && lanes == kLanes) {
+            double* a = acc0 + g * kLanes;
+            for (size_t j = 0; j < kLanes; ++j) a[j] = a[j] + bvals[p[j]];
+          } else {
+            for (size_t j = 0; j < lanes; ++j) acc0[r[j]] = acc0[r[j]] + bvals[p[j]];
+          }
         } else if (W == 2) {  // binary classification: both sums of a row in one vector add
           typedef double D2 __attribute__((vector_size(16)));
           auto add = [&](size_t row, size_t j) {

@@ -78,8 +78,14 @@ struct PNode {
   int32_t pad = 0;
 };
 
+// The top kColumnLevels levels of a perfect tree are tested column-wise (every lane against
+// every node of the level, with vector compares); the levels below lane by lane.
+inline constexpr int32_t kColumnLevels = 4;
+
 struct PNode32 {
-  uint32_t left_key = 0;  // see FloatKey
+  // See FloatKey. In the top kColumnLevels levels stored as left_key ^ 2^31, the signed form
+  // that AVX2's signed compares need (broadcast straight from memory).
+  uint32_t left_key = 0;
   int32_t x_offset = 0;
 };
 
