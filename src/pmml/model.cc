@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <pthread.h>
+#include <sys/mman.h>
 
 #include <fmt/format.h>
 
@@ -192,6 +193,21 @@ bool PrepareInput(const Binding& b, size_t row, RowState& st, const Plan& plan) 
   return ApplyTreatments(plan, in, c, st, "");
 }
 
+// madvise(MADV_HUGEPAGE) over the whole 2 MiB pages inside [p, p + bytes), for buffers of 4 MiB
+// and more (transparent huge pages in "madvise" mode, the common default, need it).
+void AdviseHugePages(void* p, size_t bytes) {
+#ifdef MADV_HUGEPAGE
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  if (p == nullptr || bytes < 2 * kHuge) return;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(kHuge - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
 struct OutputBuffers {
   std::vector<std::vector<double>> numbers;   // numeric output columns
   std::vector<std::vector<int32_t>> codes;    // string output columns (pool codes)
@@ -356,8 +372,15 @@ Result<ScoreResult> Model::Score(const Table& input, const ScoreOptions& options
     ValueType t = plan.columns[c].type;
     out.types[c] = t;
     out.is_string[c] = t != ValueType::kNumber;
-    if (out.is_string[c]) out.codes[c].resize(rows);
-    else out.numbers[c].resize(rows);
+    if (out.is_string[c]) {
+      out.codes[c].resize(rows);
+    } else {
+      // Reserve, ask for huge pages, then touch: a million-row column faults in a few 2 MiB
+      // pages instead of thousands of 4 KiB ones.
+      out.numbers[c].reserve(rows);
+      AdviseHugePages(out.numbers[c].data(), rows * sizeof(double));
+      out.numbers[c].resize(rows);
+    }
   }
   const size_t block = std::max<size_t>(1, options.block_rows);
   const size_t nblocks = (rows + block - 1) / block;
