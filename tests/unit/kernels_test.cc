@@ -177,6 +177,37 @@ std::vector<std::pair<std::string, std::string>> Models() {
     }
     out.emplace_back("softmax", Doc(true, s + "</RegressionModel>"));
   }
+  // Binary regressions as exporters write them: the second table empty (logit, or softmax with
+  // the default second table: both a binary logit), and a two-table softmax.
+  for (const char* norm : {"logit", "softmax", "softmax2"}) {
+    const bool full_second = std::string(norm) == "softmax2";
+    std::string s = std::string("<RegressionModel functionName=\"classification\" "
+                                "normalizationMethod=\"") +
+                    (full_second ? "softmax" : norm) + "\">" + Schema(true) + ProbOutputs();
+    std::normal_distribution<double> c(0.0, 1.0);
+    s += "<RegressionTable intercept=\"" + std::to_string(c(rng)) + "\" targetCategory=\"c\">";
+    for (int f = 0; f < kFeatures; ++f)
+      s += "<NumericPredictor name=\"x" + std::to_string(f) + "\" coefficient=\"" +
+           std::to_string(c(rng)) + "\"/>";
+    s += "</RegressionTable>";
+    if (full_second) {
+      s += "<RegressionTable intercept=\"0.25\" targetCategory=\"a\">"
+           "<NumericPredictor name=\"x2\" coefficient=\"-0.5\"/></RegressionTable>";
+    } else {
+      s += "<RegressionTable intercept=\"0\" targetCategory=\"a\"/>";
+    }
+    out.emplace_back(std::string("binary-") + norm, Doc(true, s + "</RegressionModel>"));
+  }
+  {  // linear regression with 9 terms (passes of 4, 4 and 1 terms), with Targets
+    std::string s = "<RegressionModel functionName=\"regression\">" + Schema(true) +
+                    "<Targets><Target field=\"y\" rescaleFactor=\"2\" rescaleConstant=\"-1\"/>"
+                    "</Targets><RegressionTable intercept=\"0.125\">";
+    std::normal_distribution<double> c(0.0, 1.0);
+    for (int term = 0; term < 9; ++term)
+      s += "<NumericPredictor name=\"x" + std::to_string(term % kFeatures) +
+           "\" coefficient=\"" + std::to_string(c(rng)) + "\"/>";
+    out.emplace_back("linear", Doc(false, s + "</RegressionTable></RegressionModel>"));
+  }
   return out;
 }
 

@@ -325,17 +325,28 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
   b.x.resize(F * kFastBlockRows);
   if (fp.float_domain) b.xf.resize(F * kFastBlockRows);
   b.ok.assign(n, 1);
-  b.acc.assign(static_cast<size_t>(fp.num_acc) * n, 0.0);
+  // Only what a shape reads needs zeros: accumulators for forests and chains, probabilities
+  // for regressions (tables may cover only some categories; trees write every category).
+  const bool trees_sum = fp.shape == FastShape::kForestAverage ||
+                         fp.shape == FastShape::kForestSum || fp.shape == FastShape::kChain;
+  if (trees_sum) b.acc.assign(static_cast<size_t>(fp.num_acc) * n, 0.0);
   b.leaf.resize(n);
   b.decided.assign(n, 0);
   b.prediction.resize(n);
-  b.probs.assign(num_categories * n, 0.0);
+  if (fp.shape == FastShape::kRegression || fp.shape == FastShape::kChain) {
+    b.probs.assign(num_categories * n, 0.0);
+  } else {
+    b.probs.resize(num_categories * n);
+  }
   uint8_t* ok = b.ok.data();
   // check[i] stays 0 while every numeric input of row i is finite (x * 0 is NaN for NaN and
   // infinities): one vectorisable pass per feature instead of a branch per value. Rows with
   // infinities go to the row evaluator, which handles them (they are valid values there).
-  b.check.assign(n, 0.0);
-  b.checkf.assign(n, 0.0f);
+  // Each is zeroed when a feature first needs it.
+  bool use_check = false;
+  bool use_checkf = false;
+  b.check.resize(n);
+  b.checkf.resize(n);
   double* __restrict check = b.check.data();
   float* __restrict checkf = b.checkf.data();
   b.column.assign(F, nullptr);
@@ -363,6 +374,8 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
       // Float32 forests read float32 values only: one pass narrows and checks.
       const double* __restrict col = src.numbers + begin;
       float* __restrict xf = b.xf.data() + f * kFastBlockRows;
+      if (!use_checkf) std::fill(checkf, checkf + n, 0.0f);
+      use_checkf = true;
       for (size_t i = 0; i < n; ++i) {
         const float v = static_cast<float>(col[i]);
         xf[i] = v;
@@ -377,6 +390,8 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
       } else {
         for (size_t i = 0; i < n; ++i) x[i] = col[i];
       }
+      if (!use_check) std::fill(check, check + n, 0.0);
+      use_check = true;
       for (size_t i = 0; i < n; ++i) check[i] = check[i] + x[i] * 0.0;
     } else if (src.codes != nullptr) {
       const int32_t* codes = src.codes + begin;
@@ -405,12 +420,22 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
   b.rows.resize(n);
   uint32_t* rows = b.rows.data();
   size_t m = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const uint8_t good = ok[i] & static_cast<uint8_t>((check[i] == 0.0) & (checkf[i] == 0.0f));
-    ok[i] = good;
-    rows[m] = static_cast<uint32_t>(i);
-    m += good;
-  }
+  auto list = [&](auto use_c, auto use_cf) {
+    for (size_t i = 0; i < n; ++i) {
+      uint8_t good = ok[i];
+      if constexpr (decltype(use_c)::value) good &= static_cast<uint8_t>(check[i] == 0.0);
+      if constexpr (decltype(use_cf)::value) good &= static_cast<uint8_t>(checkf[i] == 0.0f);
+      ok[i] = good;
+      rows[m] = static_cast<uint32_t>(i);
+      m += good;
+    }
+  };
+  using Yes = std::true_type;
+  using No = std::false_type;
+  if (use_check && use_checkf) list(Yes{}, Yes{});
+  else if (use_check) list(Yes{}, No{});
+  else if (use_checkf) list(No{}, Yes{});
+  else list(No{}, No{});
   b.rows.resize(m);
 }
 
@@ -444,20 +469,63 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
       src = sums.data();
     }
     // y_t = sum of coef * input over the table's terms, then + intercept (the row evaluator's
-    // order), accumulated column-wise.
+    // order: ((0 + c0 x0) + c1 x1) + ... + intercept), column-wise, four terms per pass over
+    // the block (the first pass starts from 0, the last adds the intercept).
     thread_local std::vector<double> y;
-    y.assign(nt * n, 0.0);
+    y.resize(nt * n);
     for (size_t t = 0; t < nt; ++t) {
       const RegTable& table = reg.tables[t];
       double* __restrict yt = y.data() + t * n;
-      for (int32_t term = table.begin; term < table.end; ++term) {
-        const double coef = reg.terms[static_cast<size_t>(term)].coef;
-        const size_t source = static_cast<size_t>(fp.term_source[static_cast<size_t>(term)]);
-        const double* __restrict in =
-            fp.shape == FastShape::kChain ? src + source * n : b.column[source];
-        for (size_t i = 0; i < n; ++i) yt[i] = yt[i] + coef * in[i];
+      const int32_t terms = table.end - table.begin;
+      if (terms == 0) {
+        for (size_t i = 0; i < n; ++i) yt[i] = 0.0 + table.intercept;
+        continue;
       }
-      for (size_t i = 0; i < n; ++i) yt[i] = yt[i] + table.intercept;
+      for (int32_t first = 0; first < terms; first += 4) {
+        const int32_t m = std::min(4, terms - first);
+        double c[4] = {0, 0, 0, 0};
+        const double* in[4];
+        for (int32_t j = 0; j < m; ++j) {
+          const size_t term = static_cast<size_t>(table.begin + first + j);
+          const size_t source = static_cast<size_t>(fp.term_source[term]);
+          c[j] = reg.terms[term].coef;
+          in[j] = fp.shape == FastShape::kChain ? src + source * n : b.column[source];
+        }
+        for (int32_t j = m; j < 4; ++j) in[j] = in[0];
+        const double init = 0.0;
+        const bool from_zero = first == 0;
+        const bool last = first + 4 >= terms;
+        const double icpt = table.intercept;
+        const double *__restrict i0 = in[0], *__restrict i1 = in[1], *__restrict i2 = in[2],
+                     *__restrict i3 = in[3];
+        // One loop per (terms in pass, first, last): the arithmetic stays in program order.
+        auto pass = [&](auto M, auto Z, auto L) {
+          constexpr int32_t kM = decltype(M)::value;
+          for (size_t i = 0; i < n; ++i) {
+            double v = decltype(Z)::value ? init : yt[i];
+            v = v + c[0] * i0[i];
+            if constexpr (kM > 1) v = v + c[1] * i1[i];
+            if constexpr (kM > 2) v = v + c[2] * i2[i];
+            if constexpr (kM > 3) v = v + c[3] * i3[i];
+            if constexpr (decltype(L)::value) v = v + icpt;
+            yt[i] = v;
+          }
+        };
+        auto by_m = [&](auto Z, auto L) {
+          switch (m) {
+            case 1: pass(std::integral_constant<int32_t, 1>{}, Z, L); break;
+            case 2: pass(std::integral_constant<int32_t, 2>{}, Z, L); break;
+            case 3: pass(std::integral_constant<int32_t, 3>{}, Z, L); break;
+            default: pass(std::integral_constant<int32_t, 4>{}, Z, L); break;
+          }
+        };
+        using T = std::true_type;
+        using F = std::false_type;
+        if (from_zero && last) by_m(T{}, T{});
+        else if (from_zero) by_m(T{}, F{});
+        else if (last) by_m(F{}, T{});
+        else by_m(F{}, F{});
+      }
     }
     if (!fp.classification) {
       for (uint32_t i : b.rows) {
@@ -469,6 +537,38 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
     }
     const bool ordinal = fm.target.field >= 0 &&
                          plan.fields[static_cast<size_t>(fm.target.field)].op_type == OpType::kOrdinal;
+    // The common shapes, inline (the arithmetic of NormalizeRegression, row by row): a binary
+    // logit (logit with two tables, or softmax whose second table is the empty default), and
+    // softmax over any number of tables.
+    const bool two = nt == 2;
+    const RegTable& second = reg.tables[nt > 1 ? 1 : 0];
+    const bool default_second = two && second.begin == second.end && second.intercept == 0;
+    const bool binary_logit = !ordinal && two &&
+                              (reg.norm == RegNorm::kLogit ||
+                               (reg.norm == RegNorm::kSoftmax && default_second));
+    const bool softmax = !ordinal && reg.norm == RegNorm::kSoftmax && !binary_logit;
+    if (binary_logit) {
+      const double* y0 = y.data();
+      const double* y1 = y.data() + n;
+      double* p0 = probs + static_cast<size_t>(fp.final_to_root[0]) * n;
+      double* p1 = probs + static_cast<size_t>(fp.final_to_root[1]) * n;
+      const double cat0 = reg.tables[0].category;
+      const double cat1 = reg.tables[1].category;
+      for (uint32_t i : b.rows) {
+        if (std::isnan(y0[i]) || std::isnan(y1[i])) continue;
+        const double v0 = 1.0 / (1.0 + std::exp(-y0[i]));  // Link(kLogit, y0)
+        const double v1 = 1.0 - v0;
+        p0[i] = v0;
+        p1[i] = v1;
+        // The first maximum in table order, as below.
+        const double best = v0 > -INFINITY ? v0 : -INFINITY;
+        double p = v0 > -INFINITY ? cat0 : 0.0;
+        if (v1 > best) p = cat1;
+        pred[i] = p;
+        decided[i] = 1;
+      }
+      return;
+    }
     double v[64];
     thread_local std::vector<double> big;
     double* vv = v;
@@ -483,7 +583,16 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
         null_leaf |= std::isnan(vv[t]);
       }
       if (null_leaf) continue;
-      NormalizeRegression(reg, ordinal, false, vv, nt);
+      if (softmax) {
+        double sum = 0;
+        for (size_t t = 0; t < nt; ++t) {
+          vv[t] = std::exp(vv[t]);
+          sum = sum + vv[t];
+        }
+        for (size_t t = 0; t < nt; ++t) vv[t] = vv[t] / sum;
+      } else {
+        NormalizeRegression(reg, ordinal, false, vv, nt);
+      }
       double best = -INFINITY;
       double p = 0;
       for (size_t t = 0; t < nt; ++t) {
