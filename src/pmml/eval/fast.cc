@@ -25,7 +25,7 @@ namespace {
 constexpr size_t kLanes = kFastLanes;
 // Levels of a perfect tree tested column-wise (level k: 2^k nodes); measured best on rf/gb.
 constexpr int32_t kVectorLevels = kColumnLevels;
-// Lanes stepped together below the column-wise levels of a float32 tree (see KeyStep).
+// Lanes stepped together below the column-wise levels of a float32 tree (see KeySteps8).
 constexpr size_t kStepLanes = 8;
 
 // How a forest compares: doubles as doubles (FNode, PNode), float32 forests as integer keys
@@ -72,28 +72,46 @@ inline __attribute__((always_inline)) void ForLanes(std::index_sequence<J...>, F
   (f(std::integral_constant<size_t, J>{}), ...);
 }
 
-// One step of lane J down a perfect float32 tree: p = 2p + (key(x) < left_key). On x86-64 this
-// is written out (load offset, load key, cmp, adc: 4 instructions; GCC's own code for it is
-// twice as long, and it vectorises the position arithmetic across lanes, which is slower
-// still). The asm reads the tile and the nodes, which are written before the walk starts
-// (WalkTreesT's compiler barrier keeps those stores ahead of it).
-template <size_t J>
-inline __attribute__((always_inline)) void KeyStep(const PNode32* pn, const uint32_t* xg,
-                                                   uint64_t& p) {
+// `levels` (>= 1) steps of 8 lanes down a perfect float32 tree, lanes J0 .. J0 + 7 of the tile
+// xg: each p = 2p + (key(x) < left_key). On x86-64 the whole loop is written out: per lane and
+// level load offset, load key, cmp, adc — 4 instructions (GCC's own code for a step is twice as
+// long; it vectorises the position arithmetic across lanes, which is slower still, and inside
+// its own loop it kept storing the positions to memory at every level). 8 positions, the two
+// pointers, the counter and a temporary fit the 15 usable registers. The asm reads the tile and
+// the nodes, which are written before the walk starts (WalkTreesT's compiler barrier keeps
+// those stores ahead of it).
+template <size_t J0>
+inline __attribute__((always_inline)) void KeySteps8(const PNode32* pn, const uint32_t* xg,
+                                                     int32_t levels, uint64_t (&q)[8]) {
 #if defined(__x86_64__) && defined(__GNUC__)
   static_assert(sizeof(PNode32) == 8 && offsetof(PNode32, left_key) == 0 &&
                 offsetof(PNode32, x_offset) == 4);
+  const uint32_t* x = xg + J0;
   uint64_t t;
-  asm("movslq -4(%[pn],%[p],8), %[t]\n\t"
-      "movl %c[d](%[x],%[t],4), %k[t]\n\t"
-      "cmpl -8(%[pn],%[p],8), %k[t]\n\t"
-      "adcq %[p], %[p]"
-      : [p] "+r"(p), [t] "=&r"(t)
-      : [pn] "r"(pn), [x] "r"(xg), [d] "i"(J * sizeof(uint32_t))
+  uint64_t count = static_cast<uint64_t>(levels);
+#define FLUXSCORE_KEY_STEP(P, D)                 \
+  "movslq -4(%[pn],%[" P "],8), %[t]\n\t"        \
+  "movl " D "(%[x],%[t],4), %k[t]\n\t"           \
+  "cmpl -8(%[pn],%[" P "],8), %k[t]\n\t"         \
+  "adcq %[" P "], %[" P "]\n\t"
+  asm("1:\n\t"
+      FLUXSCORE_KEY_STEP("q0", "0") FLUXSCORE_KEY_STEP("q1", "4")
+      FLUXSCORE_KEY_STEP("q2", "8") FLUXSCORE_KEY_STEP("q3", "12")
+      FLUXSCORE_KEY_STEP("q4", "16") FLUXSCORE_KEY_STEP("q5", "20")
+      FLUXSCORE_KEY_STEP("q6", "24") FLUXSCORE_KEY_STEP("q7", "28")
+      "decq %[n]\n\t"
+      "jnz 1b"
+      : [q0] "+r"(q[0]), [q1] "+r"(q[1]), [q2] "+r"(q[2]), [q3] "+r"(q[3]), [q4] "+r"(q[4]),
+        [q5] "+r"(q[5]), [q6] "+r"(q[6]), [q7] "+r"(q[7]), [n] "+r"(count), [t] "=&r"(t)
+      : [pn] "r"(pn), [x] "r"(x)
       : "cc");
+#undef FLUXSCORE_KEY_STEP
 #else
-  const PNode32& nd = pn[p - 1];
-  p = 2 * p + (xg[nd.x_offset + J] < nd.left_key);
+  for (int32_t s = 0; s < levels; ++s)
+    for (size_t j = 0; j < 8; ++j) {
+      const PNode32& nd = pn[q[j] - 1];
+      q[j] = 2 * q[j] + (xg[nd.x_offset + J0 + j] < nd.left_key);
+    }
 #endif
 }
 
@@ -161,7 +179,7 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b,
     for (size_t j = 0; j < kLanes; ++j)
       out[g * stride + j] = D::ToTile(col[rows[std::min(g * kLanes + j, nrows - 1)]]);
   }
-  asm volatile("" ::: "memory");  // the tile is written before any KeyStep reads it
+  asm volatile("" ::: "memory");  // the tile is written before any KeySteps8 reads it
   constexpr size_t kPer = sizeof(V) / sizeof(X);
   constexpr size_t kParts = kLanes / kPer;
   for (size_t t = 0; t < f.roots.size(); ++t) {
@@ -178,11 +196,35 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b,
     // tree_acc 0) row-major, the W sums of a row side by side.
     double* acc0 = b.acc.data() + static_cast<size_t>(f.tree_acc[t]) * n;
     const int32_t top = std::min(steps, kVectorLevels);
-    for (size_t g = 0; g < groups; ++g) {
-      const X* __restrict xg = tile + g * stride;
-      const size_t lanes = std::min(kLanes, nrows - g * kLanes);
-      const uint32_t* r = rows + g * kLanes;
-      if (perfect) {
+    // Where a perfect tree's lanes end: the bottom slot holds the reached leaf's values
+    // (kTree: its leaf number). One loop per kind, so a lane's sink is straight-line code.
+    const int sink = fp.shape == FastShape::kTree ? 0 : W == 1 ? 1 : W == 2 ? 2 : 3;
+    // (Inlined: a lambda is compiled for the default target, not for the enclosing clone's.)
+    auto perfect_tiles = [&](auto Sink) __attribute__((always_inline)) {
+      constexpr int kSink = decltype(Sink)::value;
+      auto add = [&](size_t row, uint64_t slot) __attribute__((always_inline)) {
+        if constexpr (kSink == 0) {
+          b.leaf[row] = bottom[slot];
+        } else if constexpr (kSink == 1) {
+          acc0[row] = acc0[row] + bvals[slot];
+        } else if constexpr (kSink == 2) {  // binary classification: one 2-wide add per row
+          typedef double D2 __attribute__((vector_size(16)));
+          D2 a, v;
+          std::memcpy(&a, acc0 + 2 * row, sizeof a);
+          std::memcpy(&v, bvals + 2 * slot, sizeof v);
+          a = a + v;
+          std::memcpy(acc0 + 2 * row, &a, sizeof a);
+        } else {
+          const double* lv = bvals + slot * W;
+          double* a = acc0 + row * W;
+          for (size_t w = 0; w < W; ++w) a[w] = a[w] + lv[w];
+        }
+      };
+      for (size_t g = 0; g < groups; ++g) {
+        const X* __restrict xg = tile + g * stride;
+        const size_t lanes = std::min(kLanes, nrows - g * kLanes);
+        const uint32_t* r = rows + g * kLanes;
+        const bool full = dense && lanes == kLanes;  // lane j is row g * kLanes + j
         // The top levels column-wise: level k has 2^k nodes, and testing every lane against
         // every node of the level (keeping the answer of the lane's own node) costs a few
         // vector operations per node instead of a dependent load chain per lane. posv: the
@@ -193,7 +235,7 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b,
           M& pv = posv[q];
           // Level L: the answers of all 2^L nodes, each lane keeping its own node's by a
           // binary tree of blends on the bits of its position (2^L - 1 blends per level).
-          auto level = [&](auto L) {
+          auto level = [&](auto L) __attribute__((always_inline)) {
             constexpr int32_t l = decltype(L)::value;
             const PNodeT* lv = pn + ((uint32_t{1} << l) - 1);
             // sel[b]: bit b of the position moved to the sign bit (what blendv reads).
@@ -216,27 +258,28 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b,
           for (size_t j = 0; j < kPer; ++j) p[q * kPer + j] = static_cast<uint64_t>(posv[q][j]);
         if (steps > top) {
           if constexpr (std::is_same_v<D, KeyDomain>) {
-            // Half a tile at a time: 8 positions, the node and tile pointers and a temporary
-            // fit the 15 usable registers (16 lanes did not: spills and stores every step).
-            auto half = [&](auto H) {
+            // Half a tile at a time (see KeySteps8); a full tile's lanes go straight from
+            // registers to their rows.
+            auto half = [&](auto H) __attribute__((always_inline)) {
               constexpr size_t h = decltype(H)::value;
               uint64_t q[kStepLanes];
               ForLanes(std::make_index_sequence<kStepLanes>{},
                        [&](auto J) { q[J.value] = p[h + J.value] + (uint64_t{1} << top); });
-              for (int32_t s = top; s < steps; ++s)
-                ForLanes(std::make_index_sequence<kStepLanes>{},
-                         [&](auto J) { KeyStep<h + J.value>(pn, xg, q[J.value]); });
-              // The empty asm keeps q in registers: GCC would otherwise vectorise this copy
-              // and keep q in memory, storing every position at every step.
-              ForLanes(std::make_index_sequence<kStepLanes>{}, [&](auto J) {
-                uint64_t v = q[J.value];
-                asm("" : "+r"(v));
-                p[h + J.value] = v - (uint64_t{1} << steps);
-              });
+              KeySteps8<h>(pn, xg, steps - top, q);
+              if (full) {
+                ForLanes(std::make_index_sequence<kStepLanes>{}, [&](auto J) {
+                  add(g * kLanes + h + J.value, q[J.value] - (uint64_t{1} << steps));
+                });
+              } else {
+                ForLanes(std::make_index_sequence<kStepLanes>{}, [&](auto J) {
+                  p[h + J.value] = q[J.value] - (uint64_t{1} << steps);
+                });
+              }
             };
             static_assert(kLanes == 2 * kStepLanes);
             half(std::integral_constant<size_t, 0>{});
             half(std::integral_constant<size_t, kStepLanes>{});
+            if (full) continue;
           } else {
             for (size_t j = 0; j < kLanes; ++j) p[j] += uint64_t{1} << top;
             for (int32_t s = top; s < steps; ++s) {
@@ -248,39 +291,26 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b,
             for (size_t j = 0; j < kLanes; ++j) p[j] -= uint64_t{1} << steps;
           }
         }
-        // The bottom slot holds the reached leaf's values (kTree: its leaf number).
-        if (fp.shape == FastShape::kTree) {
-          for (size_t j = 0; j < lanes; ++j) b.leaf[r[j]] = bottom[p[j]];
-        } else if (W == 1) {
-          if (dense && lanes == kLanes) {
-            double* a = acc0 + g * kLanes;
-            for (size_t j = 0; j < kLanes; ++j) a[j] = a[j] + bvals[p[j]];
-          } else {
-            for (size_t j = 0; j < lanes; ++j) acc0[r[j]] = acc0[r[j]] + bvals[p[j]];
-          }
-        } else if (W == 2) {  // binary classification: both sums of a row in one vector add
-          typedef double D2 __attribute__((vector_size(16)));
-          auto add = [&](size_t row, size_t j) {
-            D2 a, v;
-            std::memcpy(&a, acc0 + 2 * row, sizeof a);
-            std::memcpy(&v, bvals + 2 * p[j], sizeof v);
-            a = a + v;
-            std::memcpy(acc0 + 2 * row, &a, sizeof a);
-          };
-          if (dense && lanes == kLanes) {
-            for (size_t j = 0; j < kLanes; ++j) add(g * kLanes + j, j);
-          } else {
-            for (size_t j = 0; j < lanes; ++j) add(r[j], j);
-          }
+        if (full) {
+          for (size_t j = 0; j < kLanes; ++j) add(g * kLanes + j, p[j]);
         } else {
-          for (size_t j = 0; j < lanes; ++j) {
-            const double* lv = bvals + p[j] * W;
-            double* a = acc0 + r[j] * W;
-            for (size_t w = 0; w < W; ++w) a[w] = a[w] + lv[w];
-          }
+          for (size_t j = 0; j < lanes; ++j) add(r[j], p[j]);
         }
-        continue;
       }
+    };
+    if (perfect) {
+      switch (sink) {
+        case 0: perfect_tiles(std::integral_constant<int, 0>{}); break;
+        case 1: perfect_tiles(std::integral_constant<int, 1>{}); break;
+        case 2: perfect_tiles(std::integral_constant<int, 2>{}); break;
+        default: perfect_tiles(std::integral_constant<int, 3>{}); break;
+      }
+      continue;
+    }
+    for (size_t g = 0; g < groups; ++g) {
+      const X* __restrict xg = tile + g * stride;
+      const size_t lanes = std::min(kLanes, nrows - g * kLanes);
+      const uint32_t* r = rows + g * kLanes;
       int32_t idx[kLanes];
       for (size_t j = 0; j < kLanes; ++j) idx[j] = root;
       for (int32_t s = 0; s < steps; ++s) {
