@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -380,6 +381,30 @@ TEST(CompiledKernelsTest, CleanRowsAndBinaryModelsMatchTheRowEvaluator) {
     const Column& pred = a->outputs.columns()[0];
     for (size_t r = 0; r < pred.size(); ++r) ASSERT_FALSE(pred.IsMissing(r)) << name << " row " << r;
   }
+}
+
+}  // namespace
+}  // namespace fluxscore
+
+namespace fluxscore {
+namespace {
+
+// On AVX-512 processors float32 forests take their own kernel variant; FLUXSCORE_NO_AVX512
+// turns it off, so both variants are checked against the row evaluator on such machines.
+TEST(CompiledKernelsTest, KernelsWithoutAvx512MatchTheRowEvaluator) {
+  ASSERT_EQ(setenv("FLUXSCORE_NO_AVX512", "1", 1), 0);
+  Table data = Data(3000);
+  for (const auto& [name, xml] : Models()) {
+    auto m = pmml::Model::LoadString(xml, name);
+    ASSERT_TRUE(m.ok()) << name;
+    pmml::ScoreOptions fast, slow;
+    slow.compiled_kernels = false;
+    auto a = m->Score(data, fast);
+    auto b = m->Score(data, slow);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ExpectIdentical(*a, *b, name + " (no AVX-512)");
+  }
+  unsetenv("FLUXSCORE_NO_AVX512");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <type_traits>
 #include <utility>
@@ -22,6 +23,12 @@ namespace {
 #define FLUXSCORE_MULTIVERSION
 #endif
 
+// The 32-byte vector helpers below are always inlined, so the vector-return ABI GCC warns about
+// (AVX vectors returned without AVX enabled) never applies.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
 constexpr size_t kLanes = kFastLanes;
 // Levels of a perfect tree tested column-wise (level k: 2^k nodes); measured best on rf/gb.
 constexpr int32_t kVectorLevels = kColumnLevels;
@@ -33,6 +40,7 @@ constexpr size_t kStepLanes = 8;
 // tile's. V holds 32 bytes of tile values as one GCC vector (lowered to AVX2 in the avx2
 // clone, two SSE2 halves otherwise), M the integer vector a comparison yields.
 struct DoubleDomain {
+  static constexpr bool kKeys = false;
   using Column = double;
   using X = double;
   using Node = FNode;
@@ -41,14 +49,20 @@ struct DoubleDomain {
   using Int = int64_t;
   typedef double V __attribute__((vector_size(32)));
   typedef int64_t M __attribute__((vector_size(32)));
-  static X ToTile(double v) { return v; }
-  static Param VectorParam(const PNode& nd) { return nd.threshold; }
+  [[gnu::always_inline]] static X ToTile(double v) { return v; }
+  [[gnu::always_inline]] static Param VectorParam(const PNode& nd) { return nd.threshold; }
   [[gnu::always_inline]] static M LeftMask(V x, Param thr) { return ~(x > thr); }  // left iff !(x > t), NaN t too
-  static uint32_t Left(X x, const PNode& nd) { return !(x > nd.threshold); }
-  static size_t Child(X x, const FNode& nd) { return x > nd.threshold; }
+  [[gnu::always_inline]] static uint32_t Left(X x, const PNode& nd) {
+    return !(x > nd.threshold);
+  }
+  [[gnu::always_inline]] static size_t Child(X x, const FNode& nd) {
+    return x > nd.threshold;
+  }
 };
 
-struct KeyDomain {
+template <int kVectorBytes>
+struct KeyDomainW {
+  static constexpr bool kKeys = true;
   using Column = float;
   using X = uint32_t;
   using Node = FNode32;
@@ -56,16 +70,22 @@ struct KeyDomain {
   using Param = int32_t;
   using Int = int32_t;
   // Keys compare unsigned; AVX2 compares signed, so both sides are offset by 2^31.
-  typedef int32_t V __attribute__((vector_size(32)));
-  typedef int32_t M __attribute__((vector_size(32)));
-  static X ToTile(float v) { return FloatKey(v); }
-  static Param VectorParam(const PNode32& nd) {  // already offset (see PNode32)
+  typedef int32_t V __attribute__((vector_size(kVectorBytes)));
+  typedef int32_t M __attribute__((vector_size(kVectorBytes)));
+  [[gnu::always_inline]] static X ToTile(float v) { return FloatKey(v); }
+  [[gnu::always_inline]] static Param VectorParam(const PNode32& nd) {  // offset (see PNode32)
     return static_cast<int32_t>(nd.left_key);
   }
   [[gnu::always_inline]] static M LeftMask(V x, Param key) { return (x ^ INT32_MIN) < key; }
-  static uint32_t Left(X x, const PNode32& nd) { return x < nd.left_key; }
-  static size_t Child(X x, const FNode32& nd) { return !(x < nd.left_key); }
+  [[gnu::always_inline]] static uint32_t Left(X x, const PNode32& nd) { return x < nd.left_key; }
+  [[gnu::always_inline]] static size_t Child(X x, const FNode32& nd) {
+    return !(x < nd.left_key);
+  }
 };
+// 32-byte vectors (AVX2 in the avx2 clone), and 64-byte ones for the AVX-512 variant: a whole
+// 16-lane tile per compare.
+using KeyDomain = KeyDomainW<32>;
+using KeyDomain512 = KeyDomainW<64>;
 
 template <size_t... J, typename F>
 inline __attribute__((always_inline)) void ForLanes(std::index_sequence<J...>, F&& f) {
@@ -138,11 +158,11 @@ template <typename D, int32_t L>
 // themselves). Each tree's leaf values are added into its accumulators (or, for kTree, the
 // reached leaf is recorded). Accumulation order per row is tree order, as in the row evaluator.
 template <typename D>
-FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b,
-                                       const typename D::Node* __restrict nodes,
-                                       const typename D::PNodeT* __restrict pnodes,
-                                       const typename D::Column* __restrict columns,
-                                       std::vector<typename D::X>& tile_buf) {
+[[gnu::always_inline]] inline void WalkTreesBody(const FastPlan& fp, FastBlock& b,
+                                                 const typename D::Node* __restrict nodes,
+                                                 const typename D::PNodeT* __restrict pnodes,
+                                                 const typename D::Column* __restrict columns,
+                                                 std::vector<typename D::X>& tile_buf) {
   using X = typename D::X;
   using PNodeT = typename D::PNodeT;
   using Node = typename D::Node;
@@ -257,7 +277,7 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b,
         for (size_t q = 0; q < kParts; ++q)
           for (size_t j = 0; j < kPer; ++j) p[q * kPer + j] = static_cast<uint64_t>(posv[q][j]);
         if (steps > top) {
-          if constexpr (std::is_same_v<D, KeyDomain>) {
+          if constexpr (D::kKeys) {
             // Half a tile at a time (see KeySteps8); a full tile's lanes go straight from
             // registers to their rows.
             auto half = [&](auto H) __attribute__((always_inline)) {
@@ -335,8 +355,40 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b,
   }
 }
 
+template <typename D>
+FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b,
+                                       const typename D::Node* nodes,
+                                       const typename D::PNodeT* pnodes,
+                                       const typename D::Column* columns,
+                                       std::vector<typename D::X>& tile_buf) {
+  WalkTreesBody<D>(fp, b, nodes, pnodes, columns, tile_buf);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// Float32 forests on AVX-512 processors (the column-wise levels compare a whole tile at once);
+// FLUXSCORE_NO_AVX512 in the environment turns it off (tests use it to cover the AVX2 and
+// baseline code on such machines).
+#define FLUXSCORE_HAS_AVX512_WALK 1
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) void WalkTrees512(
+    const FastPlan& fp, FastBlock& b) {
+  WalkTreesBody<KeyDomain512>(fp, b, fp.forest.nodes32.data(), fp.forest.pnodes32.data(),
+                              b.xf.data(), b.tilek);
+}
+
+bool UseAvx512() {
+  static const bool cpu = __builtin_cpu_supports("avx512f") &&
+                          __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512dq") &&
+                          __builtin_cpu_supports("avx512vl");
+  return cpu && std::getenv("FLUXSCORE_NO_AVX512") == nullptr;
+}
+#endif
+
 void WalkTrees(const FastPlan& fp, FastBlock& b) {
   if (fp.float_domain) {
+#ifdef FLUXSCORE_HAS_AVX512_WALK
+    if (UseAvx512()) return WalkTrees512(fp, b);
+#endif
     WalkTreesT<KeyDomain>(fp, b, fp.forest.nodes32.data(), fp.forest.pnodes32.data(),
                           b.xf.data(), b.tilek);
   } else {
