@@ -282,6 +282,7 @@ void ScoreBlock(const Plan& plan, const Bound& bound, const std::vector<FastSour
   constexpr size_t kFastRows = kFastBlockRows;
   std::vector<uint8_t>& undecided = ts.undecided;
   undecided.assign(end - begin, fp == nullptr ? 1 : 0);
+  size_t left = fp == nullptr ? end - begin : 0;  // rows for the row evaluator
   for (size_t sub = begin; fp != nullptr && sub < end; sub += kFastRows) {
     const size_t sub_end = std::min(end, sub + kFastRows);
     FastBlock& fb = ts.fast;
@@ -295,6 +296,7 @@ void ScoreBlock(const Plan& plan, const Bound& bound, const std::vector<FastSour
       decided += fb.decided[i];
     }
     const bool all_decided = decided == fb.n;
+    left += fb.n - decided;
     const size_t begin = sub;  // output rows of this sub-block start here
     for (size_t c = 0; c < ncols; ++c) {
       const double* values = FastColumnValues(*fp, fb, c);
@@ -316,8 +318,9 @@ void ScoreBlock(const Plan& plan, const Bound& bound, const std::vector<FastSour
       }
     }
   }
-  for (size_t row = begin; row < end; ++row) {
+  for (size_t row = begin; left > 0 && row < end; ++row) {
     if (!undecided[row - begin]) continue;
+    --left;
     if (st.ctx.overflow().size() > bound.extras.size() + 4096) {
       st.ctx.ResetOverflow();
       for (const std::string& s : bound.extras) st.ctx.Intern(s);
