@@ -273,9 +273,11 @@ template <typename D>
         }
         // Heap positions (from 1) below the column-wise levels; a tree no deeper than them
         // has reached its bottom slot already (slot = position - 2^steps).
+        // (Through memory: lane extracts from the vectors cost more than a store and loads.)
+        typename D::Int level_pos[kLanes];
+        static_assert(sizeof level_pos == sizeof posv);
+        std::memcpy(level_pos, posv, sizeof level_pos);
         uint64_t p[kLanes];
-        for (size_t q = 0; q < kParts; ++q)
-          for (size_t j = 0; j < kPer; ++j) p[q * kPer + j] = static_cast<uint64_t>(posv[q][j]);
         if (steps > top) {
           if constexpr (D::kKeys) {
             // Half a tile at a time (see KeySteps8); a full tile's lanes go straight from
@@ -284,7 +286,10 @@ template <typename D>
               constexpr size_t h = decltype(H)::value;
               uint64_t q[kStepLanes];
               ForLanes(std::make_index_sequence<kStepLanes>{},
-                       [&](auto J) { q[J.value] = p[h + J.value] + (uint64_t{1} << top); });
+                       [&](auto J) {
+                         q[J.value] = static_cast<uint64_t>(level_pos[h + J.value]) +
+                                      (uint64_t{1} << top);
+                       });
               KeySteps8<h>(pn, xg, steps - top, q);
               if (full) {
                 ForLanes(std::make_index_sequence<kStepLanes>{}, [&](auto J) {
@@ -301,7 +306,8 @@ template <typename D>
             half(std::integral_constant<size_t, kStepLanes>{});
             if (full) continue;
           } else {
-            for (size_t j = 0; j < kLanes; ++j) p[j] += uint64_t{1} << top;
+            for (size_t j = 0; j < kLanes; ++j)
+              p[j] = static_cast<uint64_t>(level_pos[j]) + (uint64_t{1} << top);
             for (int32_t s = top; s < steps; ++s) {
               for (size_t j = 0; j < kLanes; ++j) {
                 const PNodeT& nd = pn[p[j] - 1];
@@ -310,6 +316,8 @@ template <typename D>
             }
             for (size_t j = 0; j < kLanes; ++j) p[j] -= uint64_t{1} << steps;
           }
+        } else {
+          for (size_t j = 0; j < kLanes; ++j) p[j] = static_cast<uint64_t>(level_pos[j]);
         }
         if (full) {
           for (size_t j = 0; j < kLanes; ++j) add(g * kLanes + j, p[j]);
