@@ -283,10 +283,40 @@ void ScoreBlock(const Plan& plan, const Bound& bound, const std::vector<FastSour
   std::vector<uint8_t>& undecided = ts.undecided;
   undecided.assign(end - begin, fp == nullptr ? 1 : 0);
   size_t left = fp == nullptr ? end - begin : 0;  // rows for the row evaluator
+  // Kernels write straight into the output columns when every column is numeric and no two
+  // columns show the same value (else into the block, copied below). Rows they leave are
+  // written in full by the row evaluator.
+  const size_t ncats = plan.root().target.categories.size();
+  bool direct = fp != nullptr;
+  thread_local std::vector<int32_t> prob_col;
+  prob_col.assign(ncats, -1);
+  int32_t pred_col = -1;
+  for (size_t c = 0; direct && c < ncols; ++c) {
+    const FastColumn& fc = fp->columns[c];
+    if (out.is_string[c]) {
+      direct = false;
+    } else if (fc.kind == FastColumn::kPrediction) {
+      direct = pred_col < 0;
+      pred_col = static_cast<int32_t>(c);
+    } else if (fc.category >= 0) {
+      int32_t& pc = prob_col[static_cast<size_t>(fc.category)];
+      direct = pc < 0;
+      pc = static_cast<int32_t>(c);
+    }
+  }
   for (size_t sub = begin; fp != nullptr && sub < end; sub += kFastRows) {
     const size_t sub_end = std::min(end, sub + kFastRows);
     FastBlock& fb = ts.fast;
     const size_t next_n = std::min(end, sub_end + kFastRows) - sub_end;
+    fb.prob_out.clear();
+    fb.pred_out = nullptr;
+    if (direct) {
+      fb.prob_out.assign(ncats, nullptr);
+      for (size_t cat = 0; cat < ncats; ++cat)
+        if (prob_col[cat] >= 0)
+          fb.prob_out[cat] = out.numbers[static_cast<size_t>(prob_col[cat])].data() + sub;
+      if (pred_col >= 0) fb.pred_out = out.numbers[static_cast<size_t>(pred_col)].data() + sub;
+    }
     GatherFast(*fp, sources, sub, sub_end - sub, next_n, plan.root().target.categories.size(),
                fb);
     RunFastKernels(plan, *fp, fb);
@@ -298,7 +328,7 @@ void ScoreBlock(const Plan& plan, const Bound& bound, const std::vector<FastSour
     const bool all_decided = decided == fb.n;
     left += fb.n - decided;
     const size_t begin = sub;  // output rows of this sub-block start here
-    for (size_t c = 0; c < ncols; ++c) {
+    for (size_t c = 0; !direct && c < ncols; ++c) {
       const double* values = FastColumnValues(*fp, fb, c);
       if (all_decided && !out.is_string[c] && values != nullptr) {
         std::memcpy(out.numbers[c].data() + begin, values, fb.n * sizeof(double));

@@ -409,3 +409,49 @@ TEST(CompiledKernelsTest, KernelsWithoutAvx512MatchTheRowEvaluator) {
 
 }  // namespace
 }  // namespace fluxscore
+
+namespace fluxscore {
+namespace {
+
+// With a numeric target every output column is numeric, and the kernels write straight into
+// the output columns (rows they leave are then written by the row evaluator): the same models
+// with integer categories, on data with missing and invalid values, in several block sizes.
+TEST(CompiledKernelsTest, NumericTargetsWriteOutputsDirectlyAndMatchTheRowEvaluator) {
+  Table data = Data(5000);
+  auto replace_all = [](std::string s, const std::string& from, const std::string& to) {
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+      s.replace(at, from.size(), to);
+    return s;
+  };
+  size_t numeric_models = 0;
+  for (const auto& [name, xml] : Models()) {
+    if (xml.find("<Value value=\"a\"/>") == std::string::npos) continue;  // not classification
+    std::string doc = replace_all(xml, "dataType=\"string\"><Value", "dataType=\"integer\"><Value");
+    for (const auto& [from, to] : {std::pair{"a", "1"}, {"b", "2"}, {"c", "3"}}) {
+      doc = replace_all(doc, std::string("value=\"") + from + "\"", std::string("value=\"") + to + "\"");
+      doc = replace_all(doc, std::string("targetCategory=\"") + from + "\"",
+                        std::string("targetCategory=\"") + to + "\"");
+    }
+    auto m = pmml::Model::LoadString(doc, name + "-int");
+    ASSERT_TRUE(m.ok()) << name << ": " << m.status().ToString();
+    EXPECT_TRUE(m->has_compiled_kernels()) << name;
+    ++numeric_models;
+    pmml::ScoreOptions slow;
+    slow.compiled_kernels = false;
+    auto expected = m->Score(data, slow);
+    ASSERT_TRUE(expected.ok());
+    for (size_t c = 0; c < expected->outputs.num_columns(); ++c)
+      ASSERT_EQ(expected->outputs.columns()[c].kind(), Column::Kind::kNumeric) << name;
+    for (size_t block : {size_t{7}, size_t{3000}, size_t{100000}}) {
+      pmml::ScoreOptions fast;
+      fast.block_rows = block;
+      auto got = m->Score(data, fast);
+      ASSERT_TRUE(got.ok());
+      ExpectIdentical(*expected, *got, name + "-int block=" + std::to_string(block));
+    }
+  }
+  EXPECT_GE(numeric_models, 8u);
+}
+
+}  // namespace
+}  // namespace fluxscore

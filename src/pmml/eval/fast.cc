@@ -536,8 +536,15 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
   const size_t n = b.n;
   const FastForest& f = fp.forest;
   const std::vector<double>& cats = root.target.categories;
-  double* probs = b.probs.data();
-  double* pred = b.prediction.data();
+  // Where results go: the block's own buffers, or (FastBlock::prob_out / pred_out) straight
+  // into the output columns.
+  thread_local std::vector<double*> prob_to;
+  prob_to.resize(k);
+  for (size_t c = 0; c < k; ++c)
+    prob_to[c] = b.prob_out.empty() || b.prob_out[c] == nullptr ? b.probs.data() + c * n
+                                                                 : b.prob_out[c];
+  double* const* probs = prob_to.data();
+  double* pred = b.pred_out != nullptr ? b.pred_out : b.prediction.data();
   uint8_t* decided = b.decided.data();
 
   if (fp.shape == FastShape::kRegression || fp.shape == FastShape::kChain) {
@@ -640,8 +647,8 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
     if (binary_logit) {
       const double* y0 = y.data();
       const double* y1 = y.data() + n;
-      double* p0 = probs + static_cast<size_t>(fp.final_to_root[0]) * n;
-      double* p1 = probs + static_cast<size_t>(fp.final_to_root[1]) * n;
+      double* p0 = probs[static_cast<size_t>(fp.final_to_root[0])];
+      double* p1 = probs[static_cast<size_t>(fp.final_to_root[1])];
       const double cat0 = reg.tables[0].category;
       const double cat1 = reg.tables[1].category;
       for (uint32_t i : b.rows) {
@@ -686,7 +693,7 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
       double best = -INFINITY;
       double p = 0;
       for (size_t t = 0; t < nt; ++t) {
-        probs[static_cast<size_t>(fp.final_to_root[t]) * n + i] = vv[t];
+        probs[static_cast<size_t>(fp.final_to_root[t])][i] = vv[t];
         if (vv[t] > best) {
           best = vv[t];
           p = reg.tables[t].category;
@@ -706,7 +713,7 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
         if (fp.classification) {
           const double* lv = f.leaf_values.data() + leaf * k;
           if (f.leaf_pred[leaf] < 0 || std::isnan(lv[0])) continue;
-          for (size_t c = 0; c < k; ++c) probs[c * n + i] = lv[c];
+          for (size_t c = 0; c < k; ++c) probs[c][i] = lv[c];
           pred[i] = cats[static_cast<size_t>(f.leaf_pred[leaf])];
         } else {
           const double v = f.leaf_values[leaf];
@@ -726,7 +733,7 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
           bool null_leaf = false;
           for (size_t c = 0; c < k; ++c) {
             const double p = b.acc[i * k + c] / total;  // row-major (see WalkTreesT)
-            probs[c * n + i] = p;
+            probs[c][i] = p;
             null_leaf |= std::isnan(p);
             if (p > best) {
               best = p;

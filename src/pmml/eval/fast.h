@@ -34,6 +34,10 @@ struct FastBlock {
   std::vector<uint8_t> decided; // per row: the kernel produced the result
   std::vector<double> prediction;  // per row: category value (classification) or value
   std::vector<double> probs;    // root categories x n (column-major)
+  // When set (by the caller, per block), results are written here instead: per root category
+  // the first row's place in its output column (null: probs), and the prediction's.
+  std::vector<double*> prob_out;
+  double* pred_out = nullptr;
 };
 
 // Copies rows [begin, begin + n) of the features into the block and marks the ok rows;
