@@ -20,6 +20,7 @@ namespace {
 constexpr int kFeatures = 5;
 
 bool g_all_float = false;  // every feature a float field: the float32 kernels
+bool g_binary = false;     // the target has two categories (a, c) instead of three
 
 std::string Fields(bool classification) {
   std::string s = "<DataDictionary>";
@@ -30,8 +31,9 @@ std::string Fields(bool classification) {
     s += "</DataField>";
   }
   if (classification)
-    s += "<DataField name=\"y\" optype=\"categorical\" dataType=\"string\"><Value value=\"a\"/>"
-         "<Value value=\"b\"/><Value value=\"c\"/></DataField>";
+    s += std::string("<DataField name=\"y\" optype=\"categorical\" dataType=\"string\">"
+                     "<Value value=\"a\"/>") +
+         (g_binary ? "" : "<Value value=\"b\"/>") + "<Value value=\"c\"/></DataField>";
   else
     s += "<DataField name=\"y\" optype=\"continuous\" dataType=\"double\"/>";
   return s + "</DataDictionary>";
@@ -209,6 +211,23 @@ std::vector<std::pair<std::string, std::string>> Models() {
            "\" coefficient=\"" + std::to_string(c(rng)) + "\"/>";
     out.emplace_back("linear", Doc(false, s + "</RegressionTable></RegressionModel>"));
   }
+  // Two-category targets (binary trees and forests: their own leaf and output paths), in
+  // float32 and in double.
+  g_binary = true;
+  for (bool all_float : {true, false}) {
+    g_all_float = all_float;
+    const std::string suffix = all_float ? "-float32" : "-double";
+    std::string t = Tree(rng, 7, {"c", "a"}, "", 0.2);
+    t.replace(t.find(Schema(false)), Schema(false).size(), Schema(true) + ProbOutputs());
+    out.emplace_back("binary-tree" + suffix, Doc(true, t));
+    std::string s = "<MiningModel functionName=\"classification\">" + Schema(true) +
+                    ProbOutputs() + "<Segmentation multipleModelMethod=\"average\">";
+    for (int depth : {0, 2, 4, 6, 11, 13})
+      s += "<Segment><True/>" + Tree(rng, depth, {"a", "c"}, "", 0.25) + "</Segment>";
+    out.emplace_back("binary-forest" + suffix, Doc(true, s + "</Segmentation></MiningModel>"));
+  }
+  g_all_float = false;
+  g_binary = false;
   return out;
 }
 
@@ -352,6 +371,7 @@ TEST(CompiledKernelsTest, CleanRowsAndBinaryModelsMatchTheRowEvaluator) {
   }
   std::vector<std::pair<std::string, std::string>> models;
   std::mt19937 mrng(4321);
+  g_binary = true;
   for (bool all_float : {true, false}) {
     g_all_float = all_float;
     const std::string suffix = all_float ? "-float32" : "-double";
@@ -367,6 +387,7 @@ TEST(CompiledKernelsTest, CleanRowsAndBinaryModelsMatchTheRowEvaluator) {
     models.emplace_back("binary-forest" + suffix, Doc(true, s + "</Segmentation></MiningModel>"));
     g_all_float = false;
   }
+  g_binary = false;
   for (const auto& m : Models()) models.push_back(m);
   for (const auto& [name, xml] : models) {
     auto m = pmml::Model::LoadString(xml, name);

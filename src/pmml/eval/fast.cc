@@ -708,6 +708,22 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
   WalkTrees(fp, b);
   switch (fp.shape) {
     case FastShape::kTree:
+      if (fp.classification && k == 2) {  // binary: the same, without the category loop
+        const double* lvs = f.leaf_values.data();
+        const int32_t* lp = f.leaf_pred.data();
+        double* __restrict p0 = probs[0];
+        double* __restrict p1 = probs[1];
+        for (uint32_t i : b.rows) {
+          const size_t leaf = static_cast<size_t>(b.leaf[i]);
+          const double* lv = lvs + 2 * leaf;
+          if (lp[leaf] < 0 || std::isnan(lv[0])) continue;
+          p0[i] = lv[0];
+          p1[i] = lv[1];
+          pred[i] = cats[static_cast<size_t>(lp[leaf])];
+          decided[i] = 1;
+        }
+        break;
+      }
       for (uint32_t i : b.rows) {
         const size_t leaf = static_cast<size_t>(b.leaf[i]);
         if (fp.classification) {
