@@ -4,7 +4,9 @@
 // (sum with Targets), a gradient-boosting chain (sum -> logit) and a softmax regression.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -18,6 +20,7 @@ namespace {
 constexpr int kFeatures = 5;
 
 bool g_all_float = false;  // every feature a float field: the float32 kernels
+bool g_binary = false;     // the target has two categories (a, c) instead of three
 
 std::string Fields(bool classification) {
   std::string s = "<DataDictionary>";
@@ -28,8 +31,9 @@ std::string Fields(bool classification) {
     s += "</DataField>";
   }
   if (classification)
-    s += "<DataField name=\"y\" optype=\"categorical\" dataType=\"string\"><Value value=\"a\"/>"
-         "<Value value=\"b\"/><Value value=\"c\"/></DataField>";
+    s += std::string("<DataField name=\"y\" optype=\"categorical\" dataType=\"string\">"
+                     "<Value value=\"a\"/>") +
+         (g_binary ? "" : "<Value value=\"b\"/>") + "<Value value=\"c\"/></DataField>";
   else
     s += "<DataField name=\"y\" optype=\"continuous\" dataType=\"double\"/>";
   return s + "</DataDictionary>";
@@ -176,6 +180,54 @@ std::vector<std::pair<std::string, std::string>> Models() {
     }
     out.emplace_back("softmax", Doc(true, s + "</RegressionModel>"));
   }
+  // Binary regressions as exporters write them: the second table empty (logit, or softmax with
+  // the default second table: both a binary logit), and a two-table softmax.
+  for (const char* norm : {"logit", "softmax", "softmax2"}) {
+    const bool full_second = std::string(norm) == "softmax2";
+    std::string s = std::string("<RegressionModel functionName=\"classification\" "
+                                "normalizationMethod=\"") +
+                    (full_second ? "softmax" : norm) + "\">" + Schema(true) + ProbOutputs();
+    std::normal_distribution<double> c(0.0, 1.0);
+    s += "<RegressionTable intercept=\"" + std::to_string(c(rng)) + "\" targetCategory=\"c\">";
+    for (int f = 0; f < kFeatures; ++f)
+      s += "<NumericPredictor name=\"x" + std::to_string(f) + "\" coefficient=\"" +
+           std::to_string(c(rng)) + "\"/>";
+    s += "</RegressionTable>";
+    if (full_second) {
+      s += "<RegressionTable intercept=\"0.25\" targetCategory=\"a\">"
+           "<NumericPredictor name=\"x2\" coefficient=\"-0.5\"/></RegressionTable>";
+    } else {
+      s += "<RegressionTable intercept=\"0\" targetCategory=\"a\"/>";
+    }
+    out.emplace_back(std::string("binary-") + norm, Doc(true, s + "</RegressionModel>"));
+  }
+  {  // linear regression with 9 terms (passes of 4, 4 and 1 terms), with Targets
+    std::string s = "<RegressionModel functionName=\"regression\">" + Schema(true) +
+                    "<Targets><Target field=\"y\" rescaleFactor=\"2\" rescaleConstant=\"-1\"/>"
+                    "</Targets><RegressionTable intercept=\"0.125\">";
+    std::normal_distribution<double> c(0.0, 1.0);
+    for (int term = 0; term < 9; ++term)
+      s += "<NumericPredictor name=\"x" + std::to_string(term % kFeatures) +
+           "\" coefficient=\"" + std::to_string(c(rng)) + "\"/>";
+    out.emplace_back("linear", Doc(false, s + "</RegressionTable></RegressionModel>"));
+  }
+  // Two-category targets (binary trees and forests: their own leaf and output paths), in
+  // float32 and in double.
+  g_binary = true;
+  for (bool all_float : {true, false}) {
+    g_all_float = all_float;
+    const std::string suffix = all_float ? "-float32" : "-double";
+    std::string t = Tree(rng, 7, {"c", "a"}, "", 0.2);
+    t.replace(t.find(Schema(false)), Schema(false).size(), Schema(true) + ProbOutputs());
+    out.emplace_back("binary-tree" + suffix, Doc(true, t));
+    std::string s = "<MiningModel functionName=\"classification\">" + Schema(true) +
+                    ProbOutputs() + "<Segmentation multipleModelMethod=\"average\">";
+    for (int depth : {0, 2, 4, 6, 11, 13})
+      s += "<Segment><True/>" + Tree(rng, depth, {"a", "c"}, "", 0.25) + "</Segment>";
+    out.emplace_back("binary-forest" + suffix, Doc(true, s + "</Segmentation></MiningModel>"));
+  }
+  g_all_float = false;
+  g_binary = false;
   return out;
 }
 
@@ -293,6 +345,133 @@ TEST(CompiledKernelsTest, TextColumnsAndBadCellsMatchTheRowEvaluator) {
     ExpectIdentical(*a, *b, name + " (text columns)");
     EXPECT_FALSE(a->row_errors.empty()) << name << ": unparseable cells are invalid values";
   }
+}
+
+}  // namespace
+}  // namespace fluxscore
+
+namespace fluxscore {
+namespace {
+
+// Rows without a missing or invalid value take the kernels' all-rows-ok paths (whole tiles,
+// whole output columns); binary models take the two-value leaf paths. Both must still equal
+// the row evaluator, and every row must be scored.
+TEST(CompiledKernelsTest, CleanRowsAndBinaryModelsMatchTheRowEvaluator) {
+  const size_t rows = 4100;  // two full sub-blocks and a partial one
+  std::mt19937 rng(7);
+  std::normal_distribution<double> v(0.0, 1.2);
+  Table clean;
+  for (int f = 0; f < kFeatures; ++f) {
+    std::vector<double> col(rows);
+    for (double& x : col) {
+      x = v(rng);
+      if (f == 4) x = std::clamp(x, -2.0, 2.0);  // inside x4's valid interval
+    }
+    clean.AddColumn(Column::Numeric("x" + std::to_string(f), std::move(col)));
+  }
+  std::vector<std::pair<std::string, std::string>> models;
+  std::mt19937 mrng(4321);
+  g_binary = true;
+  for (bool all_float : {true, false}) {
+    g_all_float = all_float;
+    const std::string suffix = all_float ? "-float32" : "-double";
+    {
+      std::string t = Tree(mrng, 8, {"a", "c"}, "", 0.2);
+      t.replace(t.find(Schema(false)), Schema(false).size(), Schema(true) + ProbOutputs());
+      models.emplace_back("binary-tree" + suffix, Doc(true, t));
+    }
+    std::string s = "<MiningModel functionName=\"classification\">" + Schema(true) +
+                    ProbOutputs() + "<Segmentation multipleModelMethod=\"average\">";
+    for (int depth : {0, 1, 4, 5, 10, 13})
+      s += "<Segment><True/>" + Tree(mrng, depth, {"a", "c"}, "", 0.25) + "</Segment>";
+    models.emplace_back("binary-forest" + suffix, Doc(true, s + "</Segmentation></MiningModel>"));
+    g_all_float = false;
+  }
+  g_binary = false;
+  for (const auto& m : Models()) models.push_back(m);
+  for (const auto& [name, xml] : models) {
+    auto m = pmml::Model::LoadString(xml, name);
+    ASSERT_TRUE(m.ok()) << name << ": " << m.status().ToString();
+    EXPECT_TRUE(m->has_compiled_kernels()) << name;
+    pmml::ScoreOptions fast, slow;
+    slow.compiled_kernels = false;
+    auto a = m->Score(clean, fast);
+    auto b = m->Score(clean, slow);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ExpectIdentical(*a, *b, name + " (clean rows)");
+    const Column& pred = a->outputs.columns()[0];
+    for (size_t r = 0; r < pred.size(); ++r) ASSERT_FALSE(pred.IsMissing(r)) << name << " row " << r;
+  }
+}
+
+}  // namespace
+}  // namespace fluxscore
+
+namespace fluxscore {
+namespace {
+
+// On AVX-512 processors float32 forests take their own kernel variant; FLUXSCORE_NO_AVX512
+// turns it off, so both variants are checked against the row evaluator on such machines.
+TEST(CompiledKernelsTest, KernelsWithoutAvx512MatchTheRowEvaluator) {
+  ASSERT_EQ(setenv("FLUXSCORE_NO_AVX512", "1", 1), 0);
+  Table data = Data(3000);
+  for (const auto& [name, xml] : Models()) {
+    auto m = pmml::Model::LoadString(xml, name);
+    ASSERT_TRUE(m.ok()) << name;
+    pmml::ScoreOptions fast, slow;
+    slow.compiled_kernels = false;
+    auto a = m->Score(data, fast);
+    auto b = m->Score(data, slow);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ExpectIdentical(*a, *b, name + " (no AVX-512)");
+  }
+  unsetenv("FLUXSCORE_NO_AVX512");
+}
+
+}  // namespace
+}  // namespace fluxscore
+
+namespace fluxscore {
+namespace {
+
+// With a numeric target every output column is numeric, and the kernels write straight into
+// the output columns (rows they leave are then written by the row evaluator): the same models
+// with integer categories, on data with missing and invalid values, in several block sizes.
+TEST(CompiledKernelsTest, NumericTargetsWriteOutputsDirectlyAndMatchTheRowEvaluator) {
+  Table data = Data(5000);
+  auto replace_all = [](std::string s, const std::string& from, const std::string& to) {
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+      s.replace(at, from.size(), to);
+    return s;
+  };
+  size_t numeric_models = 0;
+  for (const auto& [name, xml] : Models()) {
+    if (xml.find("<Value value=\"a\"/>") == std::string::npos) continue;  // not classification
+    std::string doc = replace_all(xml, "dataType=\"string\"><Value", "dataType=\"integer\"><Value");
+    for (const auto& [from, to] : {std::pair{"a", "1"}, {"b", "2"}, {"c", "3"}}) {
+      doc = replace_all(doc, std::string("value=\"") + from + "\"", std::string("value=\"") + to + "\"");
+      doc = replace_all(doc, std::string("targetCategory=\"") + from + "\"",
+                        std::string("targetCategory=\"") + to + "\"");
+    }
+    auto m = pmml::Model::LoadString(doc, name + "-int");
+    ASSERT_TRUE(m.ok()) << name << ": " << m.status().ToString();
+    EXPECT_TRUE(m->has_compiled_kernels()) << name;
+    ++numeric_models;
+    pmml::ScoreOptions slow;
+    slow.compiled_kernels = false;
+    auto expected = m->Score(data, slow);
+    ASSERT_TRUE(expected.ok());
+    for (size_t c = 0; c < expected->outputs.num_columns(); ++c)
+      ASSERT_EQ(expected->outputs.columns()[c].kind(), Column::Kind::kNumeric) << name;
+    for (size_t block : {size_t{7}, size_t{3000}, size_t{100000}}) {
+      pmml::ScoreOptions fast;
+      fast.block_rows = block;
+      auto got = m->Score(data, fast);
+      ASSERT_TRUE(got.ok());
+      ExpectIdentical(*expected, *got, name + "-int block=" + std::to_string(block));
+    }
+  }
+  EXPECT_GE(numeric_models, 8u);
 }
 
 }  // namespace

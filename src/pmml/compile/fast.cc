@@ -179,7 +179,7 @@ int32_t Builder::Chain(const Tree& t, int32_t ni, int32_t child, int depth) {
   if (!fast_->features[static_cast<size_t>(fit->second)].is_float ||
       static_cast<double>(tf) != p.value)
     float_domain_ = false;
-  node32.threshold = strict ? std::nextafter(tf, -INFINITY) : tf;
+  node32.left_key = LeftKey(strict ? std::nextafter(tf, -INFINITY) : tf);
   const int32_t index = static_cast<int32_t>(fast_->forest.nodes.size());
   fast_->forest.nodes.push_back(node);
   fast_->forest.nodes32.push_back(node32);
@@ -418,7 +418,7 @@ void LayOutPerfectTrees(FastPlan& plan) {
     }
     const size_t internal = (size_t{1} << depth) - 1;
     const size_t pbase = f32 ? f.pnodes32.size() : f.pnodes.size();
-    const size_t bbase = f.bottom.size();
+    const size_t bbase = f.bottom_slots;
     f.perfect_base.push_back(static_cast<int32_t>(pbase));
     f.bottom_base.push_back(static_cast<int32_t>(bbase));
     // Always-left tests read the root's feature (a column the block holds) against +inf.
@@ -427,14 +427,14 @@ void LayOutPerfectTrees(FastPlan& plan) {
     left.threshold = INFINITY;
     left.x_offset = any_offset;
     PNode32 left32;
-    left32.threshold = INFINITY;
+    left32.left_key = LeftKey(INFINITY);
     left32.x_offset = any_offset;
     if (f32) {
       f.pnodes32.resize(pbase + internal, left32);
     } else {
       f.pnodes.resize(pbase + internal, left);
     }
-    f.bottom.resize(bbase + internal + 1, -1);
+    std::vector<int32_t> slot_leaf(internal + 1, -1);
     // (node, position, depth) — iterative, positions are below 2^13.
     std::vector<std::array<int32_t, 3>> stack = {{f.roots[t], 0, 0}};
     while (!stack.empty()) {
@@ -442,22 +442,37 @@ void LayOutPerfectTrees(FastPlan& plan) {
       stack.pop_back();
       const size_t un = static_cast<size_t>(node);
       if (d == depth) {
-        f.bottom[bbase + static_cast<size_t>(pos) - internal] = node;
+        slot_leaf[static_cast<size_t>(pos) - internal] = f.leaf_of_node[un];
         continue;
       }
       const bool leaf = f.leaf_of_node[un] >= 0;
       if (!leaf) {
         if (f32) {
-          f.pnodes32[pbase + static_cast<size_t>(pos)] = {f.nodes32[un].threshold,
-                                                          f.nodes32[un].x_offset, };
+          f.pnodes32[pbase + static_cast<size_t>(pos)] = {f.nodes32[un].left_key,
+                                                          f.nodes32[un].x_offset};
         } else {
           PNode& p = f.pnodes[pbase + static_cast<size_t>(pos)];
           p.threshold = f.nodes[un].threshold;
           p.x_offset = f.nodes[un].x_offset;
         }
       }
-      stack.push_back({leaf ? node : f.nodes[un].child[0], 2 * pos + 1, d + 1});
-      stack.push_back({leaf ? node : f.nodes[un].child[1], 2 * pos + 2, d + 1});
+      // Index pos holds heap position pos + 1: right child at index 2 * pos + 1, left at + 2.
+      stack.push_back({leaf ? node : f.nodes[un].child[1], 2 * pos + 1, d + 1});
+      stack.push_back({leaf ? node : f.nodes[un].child[0], 2 * pos + 2, d + 1});
+    }
+    if (f32) {
+      const size_t column_nodes = (size_t{1} << std::min(depth, kColumnLevels)) - 1;
+      for (size_t i = 0; i < column_nodes; ++i) f.pnodes32[pbase + i].left_key ^= 0x80000000u;
+    }
+    f.bottom_slots += internal + 1;
+    if (plan.shape == FastShape::kTree) {
+      f.bottom.insert(f.bottom.end(), slot_leaf.begin(), slot_leaf.end());
+      continue;
+    }
+    const size_t W = static_cast<size_t>(f.width);
+    for (int32_t leaf : slot_leaf) {
+      const double* lv = f.leaf_values.data() + static_cast<size_t>(leaf) * W;
+      f.bottom_values.insert(f.bottom_values.end(), lv, lv + W);
     }
   }
 }

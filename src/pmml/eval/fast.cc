@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <type_traits>
+#include <utility>
 
 #include "pmml/eval/model_math.h"
 
@@ -18,36 +23,151 @@ namespace {
 #define FLUXSCORE_MULTIVERSION
 #endif
 
+// The 32-byte vector helpers below are always inlined, so the vector-return ABI GCC warns about
+// (AVX vectors returned without AVX enabled) never applies.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
 constexpr size_t kLanes = kFastLanes;
 // Levels of a perfect tree tested column-wise (level k: 2^k nodes); measured best on rf/gb.
-constexpr int32_t kVectorLevels = 4;
+constexpr int32_t kVectorLevels = kColumnLevels;
+// Lanes stepped together below the column-wise levels of a float32 tree (see KeySteps8).
+constexpr size_t kStepLanes = 8;
 
-// 32 bytes of lane values as one GCC vector (lowered to the target's vector instructions: AVX2 in
-// the avx2 clone, two SSE2 halves otherwise), and the integer vector a comparison yields.
-template <typename X>
-struct LaneVectors;
-template <>
-struct LaneVectors<float> {
-  using Int = int32_t;
-  typedef float V __attribute__((vector_size(32)));
-  typedef int32_t M __attribute__((vector_size(32)));
-};
-template <>
-struct LaneVectors<double> {
+// How a forest compares: doubles as doubles (FNode, PNode), float32 forests as integer keys
+// (FNode32, PNode32, see FloatKey in fast_plan.h). Column is the block's column type, X the
+// tile's. V holds 32 bytes of tile values as one GCC vector (lowered to AVX2 in the avx2
+// clone, two SSE2 halves otherwise), M the integer vector a comparison yields.
+struct DoubleDomain {
+  static constexpr bool kKeys = false;
+  using Column = double;
+  using X = double;
+  using Node = FNode;
+  using PNodeT = PNode;
+  using Param = double;
   using Int = int64_t;
   typedef double V __attribute__((vector_size(32)));
   typedef int64_t M __attribute__((vector_size(32)));
+  [[gnu::always_inline]] static X ToTile(double v) { return v; }
+  [[gnu::always_inline]] static Param VectorParam(const PNode& nd) { return nd.threshold; }
+  [[gnu::always_inline]] static M LeftMask(V x, Param thr) { return ~(x > thr); }  // left iff !(x > t), NaN t too
+  [[gnu::always_inline]] static uint32_t Left(X x, const PNode& nd) {
+    return !(x > nd.threshold);
+  }
+  [[gnu::always_inline]] static size_t Child(X x, const FNode& nd) {
+    return x > nd.threshold;
+  }
 };
+
+template <int kVectorBytes>
+struct KeyDomainW {
+  static constexpr bool kKeys = true;
+  using Column = float;
+  using X = uint32_t;
+  using Node = FNode32;
+  using PNodeT = PNode32;
+  using Param = int32_t;
+  using Int = int32_t;
+  // Keys compare unsigned; AVX2 compares signed, so both sides are offset by 2^31.
+  typedef int32_t V __attribute__((vector_size(kVectorBytes)));
+  typedef int32_t M __attribute__((vector_size(kVectorBytes)));
+  [[gnu::always_inline]] static X ToTile(float v) { return FloatKey(v); }
+  [[gnu::always_inline]] static Param VectorParam(const PNode32& nd) {  // offset (see PNode32)
+    return static_cast<int32_t>(nd.left_key);
+  }
+  [[gnu::always_inline]] static M LeftMask(V x, Param key) { return (x ^ INT32_MIN) < key; }
+  [[gnu::always_inline]] static uint32_t Left(X x, const PNode32& nd) { return x < nd.left_key; }
+  [[gnu::always_inline]] static size_t Child(X x, const FNode32& nd) {
+    return !(x < nd.left_key);
+  }
+};
+// 32-byte vectors (AVX2 in the avx2 clone), and 64-byte ones for the AVX-512 variant: a whole
+// 16-lane tile per compare.
+using KeyDomain = KeyDomainW<32>;
+using KeyDomain512 = KeyDomainW<64>;
+
+template <size_t... J, typename F>
+inline __attribute__((always_inline)) void ForLanes(std::index_sequence<J...>, F&& f) {
+  (f(std::integral_constant<size_t, J>{}), ...);
+}
+
+// `levels` (>= 1) steps of 8 lanes down a perfect float32 tree, lanes J0 .. J0 + 7 of the tile
+// xg: each p = 2p + (key(x) < left_key). On x86-64 the whole loop is written out: per lane and
+// level load offset, load key, cmp, adc — 4 instructions (GCC's own code for a step is twice as
+// long; it vectorises the position arithmetic across lanes, which is slower still, and inside
+// its own loop it kept storing the positions to memory at every level). 8 positions, the two
+// pointers, the counter and a temporary fit the 15 usable registers. The asm reads the tile and
+// the nodes, which are written before the walk starts (WalkTreesT's compiler barrier keeps
+// those stores ahead of it).
+template <size_t J0>
+inline __attribute__((always_inline)) void KeySteps8(const PNode32* pn, const uint32_t* xg,
+                                                     int32_t levels, uint64_t (&q)[8]) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static_assert(sizeof(PNode32) == 8 && offsetof(PNode32, left_key) == 0 &&
+                offsetof(PNode32, x_offset) == 4);
+  const uint32_t* x = xg + J0;
+  uint64_t t;
+  uint64_t count = static_cast<uint64_t>(levels);
+#define FLUXSCORE_KEY_STEP(P, D)                 \
+  "movslq -4(%[pn],%[" P "],8), %[t]\n\t"        \
+  "movl " D "(%[x],%[t],4), %k[t]\n\t"           \
+  "cmpl -8(%[pn],%[" P "],8), %k[t]\n\t"         \
+  "adcq %[" P "], %[" P "]\n\t"
+  asm("1:\n\t"
+      FLUXSCORE_KEY_STEP("q0", "0") FLUXSCORE_KEY_STEP("q1", "4")
+      FLUXSCORE_KEY_STEP("q2", "8") FLUXSCORE_KEY_STEP("q3", "12")
+      FLUXSCORE_KEY_STEP("q4", "16") FLUXSCORE_KEY_STEP("q5", "20")
+      FLUXSCORE_KEY_STEP("q6", "24") FLUXSCORE_KEY_STEP("q7", "28")
+      "decq %[n]\n\t"
+      "jnz 1b"
+      : [q0] "+r"(q[0]), [q1] "+r"(q[1]), [q2] "+r"(q[2]), [q3] "+r"(q[3]), [q4] "+r"(q[4]),
+        [q5] "+r"(q[5]), [q6] "+r"(q[6]), [q7] "+r"(q[7]), [n] "+r"(count), [t] "=&r"(t)
+      : [pn] "r"(pn), [x] "r"(x)
+      : "cc");
+#undef FLUXSCORE_KEY_STEP
+#else
+  for (int32_t s = 0; s < levels; ++s)
+    for (size_t j = 0; j < 8; ++j) {
+      const PNode32& nd = pn[q[j] - 1];
+      q[j] = 2 * q[j] + (xg[nd.x_offset + J0 + j] < nd.left_key);
+    }
+#endif
+}
+
+// -1 in the lanes that node k0 + (their position's low L bits) of a column-wise level sends
+// left: the answers of nodes k0 .. k0 + 2^L - 1, merged pairwise on the position bits (sel).
+template <typename D, int32_t L>
+[[gnu::always_inline]] inline typename D::M SelectLeft(const typename D::PNodeT* lv, uint32_t k0,
+                                                       const typename D::X* xq,
+                                                       const typename D::M* sel) {
+  if constexpr (L == 0) {
+    typename D::V xv;
+    std::memcpy(&xv, xq + lv[k0].x_offset, sizeof xv);
+    return D::LeftMask(xv, D::VectorParam(lv[k0]));
+  } else {
+    const typename D::M lo = SelectLeft<D, L - 1>(lv, k0, xq, sel);
+    const typename D::M hi = SelectLeft<D, L - 1>(lv, k0 + (uint32_t{1} << (L - 1)), xq, sel);
+    return sel[L - 1] < 0 ? hi : lo;
+  }
+}
 
 // Walks every tree for the ok rows, kLanes rows (one tile) at a time, each a fixed number of
 // branch-free steps: perfect trees (see fast_plan.h) by position, their top kVectorLevels levels
 // column-wise, the rest lane by lane; deeper trees by the linked layout (leaves loop to
 // themselves). Each tree's leaf values are added into its accumulators (or, for kTree, the
 // reached leaf is recorded). Accumulation order per row is tree order, as in the row evaluator.
-template <typename Node, typename PNodeT, typename X>
-FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b, const Node* __restrict nodes,
-                const PNodeT* __restrict pnodes, const X* __restrict columns,
-                std::vector<X>& tile_buf) {
+template <typename D>
+[[gnu::always_inline]] inline void WalkTreesBody(const FastPlan& fp, FastBlock& b,
+                                                 const typename D::Node* __restrict nodes,
+                                                 const typename D::PNodeT* __restrict pnodes,
+                                                 const typename D::Column* __restrict columns,
+                                                 std::vector<typename D::X>& tile_buf) {
+  using X = typename D::X;
+  using PNodeT = typename D::PNodeT;
+  using Node = typename D::Node;
+  using V = typename D::V;
+  using M = typename D::M;
   const FastForest& f = fp.forest;
   const size_t n = b.n;
   const size_t W = static_cast<size_t>(f.width);
@@ -60,82 +180,173 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b, const N
   const size_t F = fp.features.size();
   const size_t stride = F * kLanes;
   const size_t groups = (nrows + kLanes - 1) / kLanes;
+  const bool dense = nrows == n;  // every row ok: rows[i] == i
   tile_buf.resize(groups * stride);
   X* __restrict tile = tile_buf.data();
   for (size_t ft = 0; ft < F; ++ft) {
     if (!fp.features[ft].used) continue;
-    const X* __restrict col = columns + ft * kFastBlockRows;
+    const typename D::Column* __restrict col = columns + ft * kFastBlockRows;
     X* __restrict out = tile + ft * kLanes;
     if (nrows == n) {
       for (size_t g = 0; g + 1 < groups; ++g)
-        for (size_t j = 0; j < kLanes; ++j) out[g * stride + j] = col[g * kLanes + j];
+        for (size_t j = 0; j < kLanes; ++j) out[g * stride + j] = D::ToTile(col[g * kLanes + j]);
     } else {
       for (size_t g = 0; g + 1 < groups; ++g)
-        for (size_t j = 0; j < kLanes; ++j) out[g * stride + j] = col[rows[g * kLanes + j]];
+        for (size_t j = 0; j < kLanes; ++j)
+          out[g * stride + j] = D::ToTile(col[rows[g * kLanes + j]]);
     }
     const size_t g = groups - 1;
     for (size_t j = 0; j < kLanes; ++j)
-      out[g * stride + j] = col[rows[std::min(g * kLanes + j, nrows - 1)]];
+      out[g * stride + j] = D::ToTile(col[rows[std::min(g * kLanes + j, nrows - 1)]]);
   }
+  asm volatile("" ::: "memory");  // the tile is written before any KeySteps8 reads it
+  constexpr size_t kPer = sizeof(V) / sizeof(X);
+  constexpr size_t kParts = kLanes / kPer;
   for (size_t t = 0; t < f.roots.size(); ++t) {
     const int32_t root = f.roots[t];
     const int32_t steps = f.steps[t];
     const bool perfect = f.perfect_base[t] >= 0;
     const PNodeT* __restrict pn = perfect ? pnodes + f.perfect_base[t] : nullptr;
-    const int32_t* __restrict bottom = perfect ? f.bottom.data() + f.bottom_base[t] : nullptr;
-    const uint32_t first_bottom = (uint32_t{1} << (perfect ? steps : 0)) - 1;
+    const size_t bbase = perfect ? static_cast<size_t>(f.bottom_base[t]) : 0;
+    const int32_t* __restrict bottom =
+        perfect && fp.shape == FastShape::kTree ? f.bottom.data() + bbase : nullptr;
+    const double* __restrict bvals =
+        perfect && fp.shape != FastShape::kTree ? f.bottom_values.data() + bbase * W : nullptr;
+    // Accumulators: one column per accumulator when W == 1; W >= 2 (classification forests,
+    // tree_acc 0) row-major, the W sums of a row side by side.
     double* acc0 = b.acc.data() + static_cast<size_t>(f.tree_acc[t]) * n;
-    for (size_t g = 0; g < groups; ++g) {
-      const X* __restrict xg = tile + g * stride;
-      int32_t idx[kLanes];
-      if (perfect) {
-        // Positions, not node indexes: the children of p are 2p+1 (x <= t) and 2p+2.
-        uint32_t pos[kLanes] = {};
+    const int32_t top = std::min(steps, kVectorLevels);
+    // Where a perfect tree's lanes end: the bottom slot holds the reached leaf's values
+    // (kTree: its leaf number). One loop per kind, so a lane's sink is straight-line code.
+    const int sink = fp.shape == FastShape::kTree ? 0 : W == 1 ? 1 : W == 2 ? 2 : 3;
+    // (Inlined: a lambda is compiled for the default target, not for the enclosing clone's.)
+    auto perfect_tiles = [&](auto Sink) __attribute__((always_inline)) {
+      constexpr int kSink = decltype(Sink)::value;
+      auto add = [&](size_t row, uint64_t slot) __attribute__((always_inline)) {
+        if constexpr (kSink == 0) {
+          b.leaf[row] = bottom[slot];
+        } else if constexpr (kSink == 1) {
+          acc0[row] = acc0[row] + bvals[slot];
+        } else if constexpr (kSink == 2) {  // binary classification: one 2-wide add per row
+          typedef double D2 __attribute__((vector_size(16)));
+          D2 a, v;
+          std::memcpy(&a, acc0 + 2 * row, sizeof a);
+          std::memcpy(&v, bvals + 2 * slot, sizeof v);
+          a = a + v;
+          std::memcpy(acc0 + 2 * row, &a, sizeof a);
+        } else {
+          const double* lv = bvals + slot * W;
+          double* a = acc0 + row * W;
+          for (size_t w = 0; w < W; ++w) a[w] = a[w] + lv[w];
+        }
+      };
+      for (size_t g = 0; g < groups; ++g) {
+        const X* __restrict xg = tile + g * stride;
+        const size_t lanes = std::min(kLanes, nrows - g * kLanes);
+        const uint32_t* r = rows + g * kLanes;
+        const bool full = dense && lanes == kLanes;  // lane j is row g * kLanes + j
         // The top levels column-wise: level k has 2^k nodes, and testing every lane against
         // every node of the level (keeping the answer of the lane's own node) costs a few
-        // vector operations per node instead of a dependent load chain per lane.
-        const int32_t top = std::min(steps, kVectorLevels);
-        using V = typename LaneVectors<X>::V;
-        using M = typename LaneVectors<X>::M;
-        constexpr size_t kPer = sizeof(V) / sizeof(X);
-        constexpr size_t kParts = kLanes / kPer;
+        // vector operations per node instead of a dependent load chain per lane. posv: the
+        // position within the level.
         M posv[kParts] = {};
-        for (int32_t level = 0; level < top; ++level) {
-          const uint32_t width = uint32_t{1} << level;
-          const PNodeT* lv = pn + (width - 1);
-          M right[kParts] = {};  // -1 where the lane's node sends it right
-          for (uint32_t k = 0; k < width; ++k) {
-            const X* xc = xg + lv[k].x_offset;
-            const X thr = lv[k].threshold;
-            for (size_t q = 0; q < kParts; ++q) {
-              V xv;
-              std::memcpy(&xv, xc + q * kPer, sizeof xv);
-              right[q] |= (posv[q] == static_cast<typename LaneVectors<X>::Int>(k)) & (xv > thr);
+        for (size_t q = 0; q < kParts; ++q) {
+          const X* xq = xg + q * kPer;
+          M& pv = posv[q];
+          // Level L: the answers of all 2^L nodes, each lane keeping its own node's by a
+          // binary tree of blends on the bits of its position (2^L - 1 blends per level).
+          auto level = [&](auto L) __attribute__((always_inline)) {
+            constexpr int32_t l = decltype(L)::value;
+            const PNodeT* lv = pn + ((uint32_t{1} << l) - 1);
+            // sel[b]: bit b of the position moved to the sign bit (what blendv reads).
+            M sel[l > 0 ? l : 1];
+            constexpr int32_t kSign = 8 * sizeof(typename D::Int) - 1;
+            for (int32_t bit = 0; bit < l; ++bit) sel[bit] = pv << (kSign - bit);
+            const M left = SelectLeft<D, l>(lv, 0, xq, sel);
+            pv = pv + pv - left;
+          };
+          if (top > 0) level(std::integral_constant<int32_t, 0>{});
+          if (top > 1) level(std::integral_constant<int32_t, 1>{});
+          if (top > 2) level(std::integral_constant<int32_t, 2>{});
+          if (top > 3) level(std::integral_constant<int32_t, 3>{});
+          static_assert(kVectorLevels == 4);
+        }
+        // Heap positions (from 1) below the column-wise levels; a tree no deeper than them
+        // has reached its bottom slot already (slot = position - 2^steps).
+        // (Through memory: lane extracts from the vectors cost more than a store and loads.)
+        typename D::Int level_pos[kLanes];
+        static_assert(sizeof level_pos == sizeof posv);
+        std::memcpy(level_pos, posv, sizeof level_pos);
+        uint64_t p[kLanes];
+        if (steps > top) {
+          if constexpr (D::kKeys) {
+            // Half a tile at a time (see KeySteps8); a full tile's lanes go straight from
+            // registers to their rows.
+            auto half = [&](auto H) __attribute__((always_inline)) {
+              constexpr size_t h = decltype(H)::value;
+              uint64_t q[kStepLanes];
+              ForLanes(std::make_index_sequence<kStepLanes>{},
+                       [&](auto J) {
+                         q[J.value] = static_cast<uint64_t>(level_pos[h + J.value]) +
+                                      (uint64_t{1} << top);
+                       });
+              KeySteps8<h>(pn, xg, steps - top, q);
+              if (full) {
+                ForLanes(std::make_index_sequence<kStepLanes>{}, [&](auto J) {
+                  add(g * kLanes + h + J.value, q[J.value] - (uint64_t{1} << steps));
+                });
+              } else {
+                ForLanes(std::make_index_sequence<kStepLanes>{}, [&](auto J) {
+                  p[h + J.value] = q[J.value] - (uint64_t{1} << steps);
+                });
+              }
+            };
+            static_assert(kLanes == 2 * kStepLanes);
+            half(std::integral_constant<size_t, 0>{});
+            half(std::integral_constant<size_t, kStepLanes>{});
+            if (full) continue;
+          } else {
+            for (size_t j = 0; j < kLanes; ++j)
+              p[j] = static_cast<uint64_t>(level_pos[j]) + (uint64_t{1} << top);
+            for (int32_t s = top; s < steps; ++s) {
+              for (size_t j = 0; j < kLanes; ++j) {
+                const PNodeT& nd = pn[p[j] - 1];
+                p[j] = 2 * p[j] + D::Left(xg[nd.x_offset + j], nd);
+              }
             }
+            for (size_t j = 0; j < kLanes; ++j) p[j] -= uint64_t{1} << steps;
           }
-          for (size_t q = 0; q < kParts; ++q) posv[q] = posv[q] + posv[q] - right[q];
+        } else {
+          for (size_t j = 0; j < kLanes; ++j) p[j] = static_cast<uint64_t>(level_pos[j]);
         }
-        for (size_t q = 0; q < kParts; ++q)
-          for (size_t j = 0; j < kPer; ++j) pos[q * kPer + j] = static_cast<uint32_t>(posv[q][j]);
-        for (size_t j = 0; j < kLanes; ++j) pos[j] += (uint32_t{1} << top) - 1;
-        for (int32_t s = top; s < steps; ++s) {
-          for (size_t j = 0; j < kLanes; ++j) {
-            const PNodeT& nd = pn[pos[j]];
-            pos[j] = 2 * pos[j] + 1 + static_cast<uint32_t>(xg[nd.x_offset + j] > nd.threshold);
-          }
-        }
-        for (size_t j = 0; j < kLanes; ++j) idx[j] = bottom[pos[j] - first_bottom];
-      } else {
-        for (size_t j = 0; j < kLanes; ++j) idx[j] = root;
-        for (int32_t s = 0; s < steps; ++s) {
-          for (size_t j = 0; j < kLanes; ++j) {
-            const Node& nd = nodes[idx[j]];
-            idx[j] = nd.child[xg[nd.x_offset + j] > nd.threshold];
-          }
+        if (full) {
+          for (size_t j = 0; j < kLanes; ++j) add(g * kLanes + j, p[j]);
+        } else {
+          for (size_t j = 0; j < lanes; ++j) add(r[j], p[j]);
         }
       }
+    };
+    if (perfect) {
+      switch (sink) {
+        case 0: perfect_tiles(std::integral_constant<int, 0>{}); break;
+        case 1: perfect_tiles(std::integral_constant<int, 1>{}); break;
+        case 2: perfect_tiles(std::integral_constant<int, 2>{}); break;
+        default: perfect_tiles(std::integral_constant<int, 3>{}); break;
+      }
+      continue;
+    }
+    for (size_t g = 0; g < groups; ++g) {
+      const X* __restrict xg = tile + g * stride;
       const size_t lanes = std::min(kLanes, nrows - g * kLanes);
       const uint32_t* r = rows + g * kLanes;
+      int32_t idx[kLanes];
+      for (size_t j = 0; j < kLanes; ++j) idx[j] = root;
+      for (int32_t s = 0; s < steps; ++s) {
+        for (size_t j = 0; j < kLanes; ++j) {
+          const Node& nd = nodes[idx[j]];
+          idx[j] = nd.child[D::Child(xg[nd.x_offset + j], nd)];
+        }
+      }
       if (fp.shape == FastShape::kTree) {
         for (size_t j = 0; j < lanes; ++j) b.leaf[r[j]] = leaf_of[idx[j]];
       } else if (W == 1) {  // one value per leaf, read straight by node (boosting, regression)
@@ -144,21 +355,53 @@ FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b, const N
       } else {
         for (size_t j = 0; j < lanes; ++j) {
           const double* lv = f.leaf_values.data() + static_cast<size_t>(leaf_of[idx[j]]) * W;
-          for (size_t w = 0; w < W; ++w) {
-            double& a = acc0[w * n + r[j]];
-            a = a + lv[w];
-          }
+          double* a = acc0 + r[j] * W;
+          for (size_t w = 0; w < W; ++w) a[w] = a[w] + lv[w];
         }
       }
     }
   }
 }
 
+template <typename D>
+FLUXSCORE_MULTIVERSION void WalkTreesT(const FastPlan& fp, FastBlock& b,
+                                       const typename D::Node* nodes,
+                                       const typename D::PNodeT* pnodes,
+                                       const typename D::Column* columns,
+                                       std::vector<typename D::X>& tile_buf) {
+  WalkTreesBody<D>(fp, b, nodes, pnodes, columns, tile_buf);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// Float32 forests on AVX-512 processors (the column-wise levels compare a whole tile at once);
+// FLUXSCORE_NO_AVX512 in the environment turns it off (tests use it to cover the AVX2 and
+// baseline code on such machines).
+#define FLUXSCORE_HAS_AVX512_WALK 1
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) void WalkTrees512(
+    const FastPlan& fp, FastBlock& b) {
+  WalkTreesBody<KeyDomain512>(fp, b, fp.forest.nodes32.data(), fp.forest.pnodes32.data(),
+                              b.xf.data(), b.tilek);
+}
+
+bool UseAvx512() {
+  static const bool cpu = __builtin_cpu_supports("avx512f") &&
+                          __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512dq") &&
+                          __builtin_cpu_supports("avx512vl");
+  return cpu && std::getenv("FLUXSCORE_NO_AVX512") == nullptr;
+}
+#endif
+
 void WalkTrees(const FastPlan& fp, FastBlock& b) {
   if (fp.float_domain) {
-    WalkTreesT(fp, b, fp.forest.nodes32.data(), fp.forest.pnodes32.data(), b.xf.data(), b.tilef);
+#ifdef FLUXSCORE_HAS_AVX512_WALK
+    if (UseAvx512()) return WalkTrees512(fp, b);
+#endif
+    WalkTreesT<KeyDomain>(fp, b, fp.forest.nodes32.data(), fp.forest.pnodes32.data(),
+                          b.xf.data(), b.tilek);
   } else {
-    WalkTreesT(fp, b, fp.forest.nodes.data(), fp.forest.pnodes.data(), b.x.data(), b.tile);
+    WalkTreesT<DoubleDomain>(fp, b, fp.forest.nodes.data(), fp.forest.pnodes.data(), b.x.data(),
+                             b.tile);
   }
 }
 
@@ -166,23 +409,34 @@ void WalkTrees(const FastPlan& fp, FastBlock& b) {
 
 FLUXSCORE_MULTIVERSION
 void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size_t begin,
-                size_t n, size_t num_categories, FastBlock& b) {
+                size_t n, size_t next_n, size_t num_categories, FastBlock& b) {
   const size_t F = fp.features.size();
   b.n = n;
   b.x.resize(F * kFastBlockRows);
   if (fp.float_domain) b.xf.resize(F * kFastBlockRows);
   b.ok.assign(n, 1);
-  b.acc.assign(static_cast<size_t>(fp.num_acc) * n, 0.0);
+  // Only what a shape reads needs zeros: accumulators for forests and chains, probabilities
+  // for regressions (tables may cover only some categories; trees write every category).
+  const bool trees_sum = fp.shape == FastShape::kForestAverage ||
+                         fp.shape == FastShape::kForestSum || fp.shape == FastShape::kChain;
+  if (trees_sum) b.acc.assign(static_cast<size_t>(fp.num_acc) * n, 0.0);
   b.leaf.resize(n);
   b.decided.assign(n, 0);
   b.prediction.resize(n);
-  b.probs.assign(num_categories * n, 0.0);
+  if (fp.shape == FastShape::kRegression || fp.shape == FastShape::kChain) {
+    b.probs.assign(num_categories * n, 0.0);
+  } else {
+    b.probs.resize(num_categories * n);
+  }
   uint8_t* ok = b.ok.data();
   // check[i] stays 0 while every numeric input of row i is finite (x * 0 is NaN for NaN and
   // infinities): one vectorisable pass per feature instead of a branch per value. Rows with
   // infinities go to the row evaluator, which handles them (they are valid values there).
-  b.check.assign(n, 0.0);
-  b.checkf.assign(n, 0.0f);
+  // Each is zeroed when a feature first needs it.
+  bool use_check = false;
+  bool use_checkf = false;
+  b.check.resize(n);
+  b.checkf.resize(n);
   double* __restrict check = b.check.data();
   float* __restrict checkf = b.checkf.data();
   b.column.assign(F, nullptr);
@@ -194,6 +448,10 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
     // number is valid. (Text cells and intervals can still make it invalid: checked below.)
     if (!ff.used && ff.intervals.empty() && src.numbers != nullptr) continue;
     b.column[f] = x;
+    // Ask for the next sub-block's values of this column while this one is converted (the
+    // hardware prefetcher follows few of the many column streams at once).
+    if (src.numbers != nullptr)
+      for (size_t i = 0; i < next_n; i += 8) __builtin_prefetch(src.numbers + begin + n + i);
     if (src.numbers != nullptr && !ff.is_float && ff.intervals.empty() &&
         fp.shape == FastShape::kRegression) {
       // Regressions read double columns in place and need no check pass: a missing (NaN) input
@@ -206,6 +464,8 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
       // Float32 forests read float32 values only: one pass narrows and checks.
       const double* __restrict col = src.numbers + begin;
       float* __restrict xf = b.xf.data() + f * kFastBlockRows;
+      if (!use_checkf) std::fill(checkf, checkf + n, 0.0f);
+      use_checkf = true;
       for (size_t i = 0; i < n; ++i) {
         const float v = static_cast<float>(col[i]);
         xf[i] = v;
@@ -220,6 +480,8 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
       } else {
         for (size_t i = 0; i < n; ++i) x[i] = col[i];
       }
+      if (!use_check) std::fill(check, check + n, 0.0);
+      use_check = true;
       for (size_t i = 0; i < n; ++i) check[i] = check[i] + x[i] * 0.0;
     } else if (src.codes != nullptr) {
       const int32_t* codes = src.codes + begin;
@@ -244,11 +506,27 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
       for (size_t i = 0; i < n; ++i) xf[i] = static_cast<float>(x[i]);
     }
   }
-  b.rows.clear();
-  for (size_t i = 0; i < n; ++i) {
-    ok[i] &= static_cast<uint8_t>((check[i] == 0.0) & (checkf[i] == 0.0f));
-    if (ok[i]) b.rows.push_back(static_cast<uint32_t>(i));
-  }
+  // The ok rows, without a branch per row (which rows are ok is data, not pattern).
+  b.rows.resize(n);
+  uint32_t* rows = b.rows.data();
+  size_t m = 0;
+  auto list = [&](auto use_c, auto use_cf) {
+    for (size_t i = 0; i < n; ++i) {
+      uint8_t good = ok[i];
+      if constexpr (decltype(use_c)::value) good &= static_cast<uint8_t>(check[i] == 0.0);
+      if constexpr (decltype(use_cf)::value) good &= static_cast<uint8_t>(checkf[i] == 0.0f);
+      ok[i] = good;
+      rows[m] = static_cast<uint32_t>(i);
+      m += good;
+    }
+  };
+  using Yes = std::true_type;
+  using No = std::false_type;
+  if (use_check && use_checkf) list(Yes{}, Yes{});
+  else if (use_check) list(Yes{}, No{});
+  else if (use_checkf) list(No{}, Yes{});
+  else list(No{}, No{});
+  b.rows.resize(m);
 }
 
 FLUXSCORE_MULTIVERSION
@@ -258,8 +536,15 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
   const size_t n = b.n;
   const FastForest& f = fp.forest;
   const std::vector<double>& cats = root.target.categories;
-  double* probs = b.probs.data();
-  double* pred = b.prediction.data();
+  // Where results go: the block's own buffers, or (FastBlock::prob_out / pred_out) straight
+  // into the output columns.
+  thread_local std::vector<double*> prob_to;
+  prob_to.resize(k);
+  for (size_t c = 0; c < k; ++c)
+    prob_to[c] = b.prob_out.empty() || b.prob_out[c] == nullptr ? b.probs.data() + c * n
+                                                                 : b.prob_out[c];
+  double* const* probs = prob_to.data();
+  double* pred = b.pred_out != nullptr ? b.pred_out : b.prediction.data();
   uint8_t* decided = b.decided.data();
 
   if (fp.shape == FastShape::kRegression || fp.shape == FastShape::kChain) {
@@ -281,20 +566,63 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
       src = sums.data();
     }
     // y_t = sum of coef * input over the table's terms, then + intercept (the row evaluator's
-    // order), accumulated column-wise.
+    // order: ((0 + c0 x0) + c1 x1) + ... + intercept), column-wise, four terms per pass over
+    // the block (the first pass starts from 0, the last adds the intercept).
     thread_local std::vector<double> y;
-    y.assign(nt * n, 0.0);
+    y.resize(nt * n);
     for (size_t t = 0; t < nt; ++t) {
       const RegTable& table = reg.tables[t];
       double* __restrict yt = y.data() + t * n;
-      for (int32_t term = table.begin; term < table.end; ++term) {
-        const double coef = reg.terms[static_cast<size_t>(term)].coef;
-        const size_t source = static_cast<size_t>(fp.term_source[static_cast<size_t>(term)]);
-        const double* __restrict in =
-            fp.shape == FastShape::kChain ? src + source * n : b.column[source];
-        for (size_t i = 0; i < n; ++i) yt[i] = yt[i] + coef * in[i];
+      const int32_t terms = table.end - table.begin;
+      if (terms == 0) {
+        for (size_t i = 0; i < n; ++i) yt[i] = 0.0 + table.intercept;
+        continue;
       }
-      for (size_t i = 0; i < n; ++i) yt[i] = yt[i] + table.intercept;
+      for (int32_t first = 0; first < terms; first += 4) {
+        const int32_t m = std::min(4, terms - first);
+        double c[4] = {0, 0, 0, 0};
+        const double* in[4];
+        for (int32_t j = 0; j < m; ++j) {
+          const size_t term = static_cast<size_t>(table.begin + first + j);
+          const size_t source = static_cast<size_t>(fp.term_source[term]);
+          c[j] = reg.terms[term].coef;
+          in[j] = fp.shape == FastShape::kChain ? src + source * n : b.column[source];
+        }
+        for (int32_t j = m; j < 4; ++j) in[j] = in[0];
+        const double init = 0.0;
+        const bool from_zero = first == 0;
+        const bool last = first + 4 >= terms;
+        const double icpt = table.intercept;
+        const double *__restrict i0 = in[0], *__restrict i1 = in[1], *__restrict i2 = in[2],
+                     *__restrict i3 = in[3];
+        // One loop per (terms in pass, first, last): the arithmetic stays in program order.
+        auto pass = [&](auto M, auto Z, auto L) {
+          constexpr int32_t kM = decltype(M)::value;
+          for (size_t i = 0; i < n; ++i) {
+            double v = decltype(Z)::value ? init : yt[i];
+            v = v + c[0] * i0[i];
+            if constexpr (kM > 1) v = v + c[1] * i1[i];
+            if constexpr (kM > 2) v = v + c[2] * i2[i];
+            if constexpr (kM > 3) v = v + c[3] * i3[i];
+            if constexpr (decltype(L)::value) v = v + icpt;
+            yt[i] = v;
+          }
+        };
+        auto by_m = [&](auto Z, auto L) {
+          switch (m) {
+            case 1: pass(std::integral_constant<int32_t, 1>{}, Z, L); break;
+            case 2: pass(std::integral_constant<int32_t, 2>{}, Z, L); break;
+            case 3: pass(std::integral_constant<int32_t, 3>{}, Z, L); break;
+            default: pass(std::integral_constant<int32_t, 4>{}, Z, L); break;
+          }
+        };
+        using T = std::true_type;
+        using F = std::false_type;
+        if (from_zero && last) by_m(T{}, T{});
+        else if (from_zero) by_m(T{}, F{});
+        else if (last) by_m(F{}, T{});
+        else by_m(F{}, F{});
+      }
     }
     if (!fp.classification) {
       for (uint32_t i : b.rows) {
@@ -306,6 +634,38 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
     }
     const bool ordinal = fm.target.field >= 0 &&
                          plan.fields[static_cast<size_t>(fm.target.field)].op_type == OpType::kOrdinal;
+    // The common shapes, inline (the arithmetic of NormalizeRegression, row by row): a binary
+    // logit (logit with two tables, or softmax whose second table is the empty default), and
+    // softmax over any number of tables.
+    const bool two = nt == 2;
+    const RegTable& second = reg.tables[nt > 1 ? 1 : 0];
+    const bool default_second = two && second.begin == second.end && second.intercept == 0;
+    const bool binary_logit = !ordinal && two &&
+                              (reg.norm == RegNorm::kLogit ||
+                               (reg.norm == RegNorm::kSoftmax && default_second));
+    const bool softmax = !ordinal && reg.norm == RegNorm::kSoftmax && !binary_logit;
+    if (binary_logit) {
+      const double* y0 = y.data();
+      const double* y1 = y.data() + n;
+      double* p0 = probs[static_cast<size_t>(fp.final_to_root[0])];
+      double* p1 = probs[static_cast<size_t>(fp.final_to_root[1])];
+      const double cat0 = reg.tables[0].category;
+      const double cat1 = reg.tables[1].category;
+      for (uint32_t i : b.rows) {
+        if (std::isnan(y0[i]) || std::isnan(y1[i])) continue;
+        const double v0 = 1.0 / (1.0 + std::exp(-y0[i]));  // Link(kLogit, y0)
+        const double v1 = 1.0 - v0;
+        p0[i] = v0;
+        p1[i] = v1;
+        // The first maximum in table order, as below.
+        const double best = v0 > -INFINITY ? v0 : -INFINITY;
+        double p = v0 > -INFINITY ? cat0 : 0.0;
+        if (v1 > best) p = cat1;
+        pred[i] = p;
+        decided[i] = 1;
+      }
+      return;
+    }
     double v[64];
     thread_local std::vector<double> big;
     double* vv = v;
@@ -320,11 +680,20 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
         null_leaf |= std::isnan(vv[t]);
       }
       if (null_leaf) continue;
-      NormalizeRegression(reg, ordinal, false, vv, nt);
+      if (softmax) {
+        double sum = 0;
+        for (size_t t = 0; t < nt; ++t) {
+          vv[t] = std::exp(vv[t]);
+          sum = sum + vv[t];
+        }
+        for (size_t t = 0; t < nt; ++t) vv[t] = vv[t] / sum;
+      } else {
+        NormalizeRegression(reg, ordinal, false, vv, nt);
+      }
       double best = -INFINITY;
       double p = 0;
       for (size_t t = 0; t < nt; ++t) {
-        probs[static_cast<size_t>(fp.final_to_root[t]) * n + i] = vv[t];
+        probs[static_cast<size_t>(fp.final_to_root[t])][i] = vv[t];
         if (vv[t] > best) {
           best = vv[t];
           p = reg.tables[t].category;
@@ -339,12 +708,28 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
   WalkTrees(fp, b);
   switch (fp.shape) {
     case FastShape::kTree:
+      if (fp.classification && k == 2) {  // binary: the same, without the category loop
+        const double* lvs = f.leaf_values.data();
+        const int32_t* lp = f.leaf_pred.data();
+        double* __restrict p0 = probs[0];
+        double* __restrict p1 = probs[1];
+        for (uint32_t i : b.rows) {
+          const size_t leaf = static_cast<size_t>(b.leaf[i]);
+          const double* lv = lvs + 2 * leaf;
+          if (lp[leaf] < 0 || std::isnan(lv[0])) continue;
+          p0[i] = lv[0];
+          p1[i] = lv[1];
+          pred[i] = cats[static_cast<size_t>(lp[leaf])];
+          decided[i] = 1;
+        }
+        break;
+      }
       for (uint32_t i : b.rows) {
         const size_t leaf = static_cast<size_t>(b.leaf[i]);
         if (fp.classification) {
           const double* lv = f.leaf_values.data() + leaf * k;
           if (f.leaf_pred[leaf] < 0 || std::isnan(lv[0])) continue;
-          for (size_t c = 0; c < k; ++c) probs[c * n + i] = lv[c];
+          for (size_t c = 0; c < k; ++c) probs[c][i] = lv[c];
           pred[i] = cats[static_cast<size_t>(f.leaf_pred[leaf])];
         } else {
           const double v = f.leaf_values[leaf];
@@ -363,8 +748,8 @@ void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b) {
           size_t at = 0;
           bool null_leaf = false;
           for (size_t c = 0; c < k; ++c) {
-            const double p = b.acc[c * n + i] / total;
-            probs[c * n + i] = p;
+            const double p = b.acc[i * k + c] / total;  // row-major (see WalkTreesT)
+            probs[c][i] = p;
             null_leaf |= std::isnan(p);
             if (p > best) {
               best = p;

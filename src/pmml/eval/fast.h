@@ -22,22 +22,28 @@ struct FastBlock {
   std::vector<double> x;        // features x kFastBlockRows, column-major
   std::vector<float> xf;        // the same as float32 (FastPlan::float_domain)
   std::vector<double> tile;     // the ok rows in tiles of kFastLanes rows (see fast_plan.h)
-  std::vector<float> tilef;     // the same as float32
+  std::vector<uint32_t> tilek;  // the same as float32 keys (see FloatKey in fast_plan.h)
   std::vector<const double*> column;  // per feature: its values for the block (x, or in place)
   std::vector<uint8_t> ok;      // per row: every feature present and valid
   std::vector<double> check;    // per row: 0 while every numeric input is finite
   std::vector<float> checkf;    // the same for float32 inputs
   std::vector<uint32_t> rows;   // the ok rows
-  std::vector<double> acc;      // num_acc x n accumulators (column-major)
+  std::vector<double> acc;      // num_acc x n accumulators: column-major when the forest width
+                                // is 1, else row-major (the width sums of a row side by side)
   std::vector<int32_t> leaf;    // kTree: the leaf each row reached
   std::vector<uint8_t> decided; // per row: the kernel produced the result
   std::vector<double> prediction;  // per row: category value (classification) or value
   std::vector<double> probs;    // root categories x n (column-major)
+  // When set (by the caller, per block), results are written here instead: per root category
+  // the first row's place in its output column (null: probs), and the prediction's.
+  std::vector<double*> prob_out;
+  double* pred_out = nullptr;
 };
 
-// Copies rows [begin, begin + n) of the features into the block and marks the ok rows.
+// Copies rows [begin, begin + n) of the features into the block and marks the ok rows;
+// prefetches the next next_n rows (the next sub-block; 0 if none).
 void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size_t begin,
-                size_t n, size_t num_categories, FastBlock& b);
+                size_t n, size_t next_n, size_t num_categories, FastBlock& b);
 
 // Runs the kernels for the ok rows; fills decided / prediction / probs.
 void RunFastKernels(const Plan& plan, const FastPlan& fp, FastBlock& b);

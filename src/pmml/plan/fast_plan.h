@@ -36,20 +36,40 @@ struct FNode {
   int32_t pad = 0;
 };
 
-// The same node for forests whose features are all float fields and whose thresholds are all
-// float values (scikit-learn trees through the exporter or JPMML): comparing float32 inputs with
-// float32 thresholds is the same test, on half the memory.
+// Float32 forests (every feature a float field, every threshold a float value: scikit-learn
+// trees through the exporter or JPMML) compare order-preserving integer keys instead of floats:
+// FloatKey maps the floats (but NaN) to uint32 so that a < b as floats iff key(a) < key(b), with
+// -0 just below +0 (thresholds are normalised to +0, so x <= t gives the same answer). A node
+// stores LeftKey(t) = key(t) + 1, and a row goes left (x <= t) iff key(x) < LeftKey(t): one
+// unsigned compare whose carry flag is the branch bit. A NaN threshold (x > NaN is false: left)
+// acts as +inf. Inputs reaching the kernels are finite.
+inline uint32_t FloatKey(float v) {
+  uint32_t u;
+  __builtin_memcpy(&u, &v, sizeof u);
+  return u ^ (static_cast<uint32_t>(static_cast<int32_t>(u) >> 31) | 0x80000000u);
+}
+inline uint32_t LeftKey(float t) {
+  if (t != t) t = __builtin_inff();
+  if (t == 0) t = 0.0f;  // -0 -> +0
+  return FloatKey(t) + 1;  // no overflow: key(+inf) = 0xff800000
+}
+
+// The same node for float32 forests, with the test as a key (see FloatKey): left iff
+// key(x) < left_key, i.e. child[!(key(x) < left_key)].
 struct FNode32 {
-  float threshold = 0;
+  uint32_t left_key = 0;
   int32_t x_offset = 0;
   int32_t child[2] = {0, 0};
 };
 
-// Trees no deeper than kPerfectMaxDepth are also laid out as perfect binary trees: the children
-// of position i are 2i+1 and 2i+2, so a node holds only its test (8 bytes in float32), a walk
-// computes the next position instead of loading it, and after exactly `steps` steps the position
-// names a bottom slot that maps back to the reached node. A leaf above the bottom becomes a test
-// that always goes left (threshold +inf; inputs reaching kernels are finite).
+// Trees no deeper than kPerfectMaxDepth are also laid out as perfect binary trees, numbered as a
+// heap from 1 (stored at index p - 1): the children of p are 2p (x > t, right) and 2p + 1
+// (x <= t, left), i.e. p = 2p + left, so a node holds only its test (8 bytes in float32), a walk
+// computes the next position instead of loading it (on x86-64 the float32 step is
+// load, load, cmp, adc), and after exactly `steps` steps p - 2^steps names a bottom slot. A leaf above the bottom becomes a test
+// that always goes left (threshold +inf; inputs reaching kernels are finite). The leaf values
+// of each bottom slot are stored inline (FastForest::bottom_values), so a walk ends with one
+// load instead of bottom slot -> node -> leaf -> value.
 inline constexpr int32_t kPerfectMaxDepth = 12;
 
 struct PNode {
@@ -58,8 +78,14 @@ struct PNode {
   int32_t pad = 0;
 };
 
+// The top kColumnLevels levels of a perfect tree are tested column-wise (every lane against
+// every node of the level, with vector compares); the levels below lane by lane.
+inline constexpr int32_t kColumnLevels = 4;
+
 struct PNode32 {
-  float threshold = 0;
+  // See FloatKey. In the top kColumnLevels levels stored as left_key ^ 2^31, the signed form
+  // that AVX2's signed compares need (broadcast straight from memory).
+  uint32_t left_key = 0;
   int32_t x_offset = 0;
 };
 
@@ -78,8 +104,10 @@ struct FastForest {
   std::vector<PNode> pnodes;
   std::vector<PNode32> pnodes32;
   std::vector<int32_t> perfect_base;  // per tree: its first position in pnodes; -1: not laid out
-  std::vector<int32_t> bottom_base;   // per tree: its first slot in bottom
-  std::vector<int32_t> bottom;        // per bottom slot: the node (index into nodes) it reaches
+  std::vector<int32_t> bottom_base;   // per tree: its first bottom slot
+  size_t bottom_slots = 0;            // bottom slots of all perfect trees
+  std::vector<int32_t> bottom;        // kTree: per bottom slot, the leaf number it reaches
+  std::vector<double> bottom_values;  // other shapes: per bottom slot, its leaf's `width` values
 };
 
 enum class FastShape : uint8_t {
