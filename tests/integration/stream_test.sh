@@ -244,8 +244,16 @@ check "1M stream: summary" grep -q '1000000 records read, 999999 scored, 1 error
 if [[ -s "$TMP/rss.txt" ]]; then
   rss_kb=$(tail -1 "$TMP/rss.txt")
   limit_kb=$((100 * 1024))
-  echo "1M stream: max RSS ${rss_kb} KB (limit ${limit_kb} KB)"
-  check "1M stream: bounded memory" test "$rss_kb" -lt "$limit_kb"
+  if [[ ${#ASAN_RUN[@]} -eq 0 ]]; then
+    echo "1M stream: max RSS ${rss_kb} KB (limit ${limit_kb} KB)"
+    check "1M stream: bounded memory" test "$rss_kb" -lt "$limit_kb"
+  else
+    # Under ASan the RSS is mostly the runtime's (shadow memory, allocator caches, per-thread
+    # state of the scoring threads): ~65 MB normally, but one CI run on a busy machine measured
+    # 412 MB that could not be reproduced. The bound is asserted in the release build, where the
+    # number is the scorer's own (~10 MB); here it is only reported.
+    echo "1M stream: max RSS ${rss_kb} KB under ASan (reported; the bound is checked in the release build)"
+  fi
 fi
 
 if [[ $failures -gt 0 ]]; then
