@@ -99,6 +99,29 @@ std::string ProbOutputs() {
          "<OutputField name=\"pc\" feature=\"probability\" value=\"c\"/></Output>";
 }
 
+// Two-category targets (binary trees and forests: their own leaf and output paths), in
+// float32 and in double: a tree of `tree_depth` and an averaging forest of trees of the given
+// depths, appended to *out.
+void AddBinaryModels(std::mt19937& rng, int tree_depth, const std::vector<std::string>& tree_classes,
+                     std::initializer_list<int> forest_depths,
+                     std::vector<std::pair<std::string, std::string>>* out) {
+  g_binary = true;
+  for (bool all_float : {true, false}) {
+    g_all_float = all_float;
+    const std::string suffix = all_float ? "-float32" : "-double";
+    std::string t = Tree(rng, tree_depth, tree_classes, "", 0.2);
+    t.replace(t.find(Schema(false)), Schema(false).size(), Schema(true) + ProbOutputs());
+    out->emplace_back("binary-tree" + suffix, Doc(true, t));
+    std::string s = "<MiningModel functionName=\"classification\">" + Schema(true) +
+                    ProbOutputs() + "<Segmentation multipleModelMethod=\"average\">";
+    for (int depth : forest_depths)
+      s += "<Segment><True/>" + Tree(rng, depth, {"a", "c"}, "", 0.25) + "</Segment>";
+    out->emplace_back("binary-forest" + suffix, Doc(true, s + "</Segmentation></MiningModel>"));
+  }
+  g_all_float = false;
+  g_binary = false;
+}
+
 std::vector<std::pair<std::string, std::string>> Models() {
   std::mt19937 rng(1234);
   std::vector<std::pair<std::string, std::string>> out;
@@ -211,23 +234,7 @@ std::vector<std::pair<std::string, std::string>> Models() {
            "\" coefficient=\"" + std::to_string(c(rng)) + "\"/>";
     out.emplace_back("linear", Doc(false, s + "</RegressionTable></RegressionModel>"));
   }
-  // Two-category targets (binary trees and forests: their own leaf and output paths), in
-  // float32 and in double.
-  g_binary = true;
-  for (bool all_float : {true, false}) {
-    g_all_float = all_float;
-    const std::string suffix = all_float ? "-float32" : "-double";
-    std::string t = Tree(rng, 7, {"c", "a"}, "", 0.2);
-    t.replace(t.find(Schema(false)), Schema(false).size(), Schema(true) + ProbOutputs());
-    out.emplace_back("binary-tree" + suffix, Doc(true, t));
-    std::string s = "<MiningModel functionName=\"classification\">" + Schema(true) +
-                    ProbOutputs() + "<Segmentation multipleModelMethod=\"average\">";
-    for (int depth : {0, 2, 4, 6, 11, 13})
-      s += "<Segment><True/>" + Tree(rng, depth, {"a", "c"}, "", 0.25) + "</Segment>";
-    out.emplace_back("binary-forest" + suffix, Doc(true, s + "</Segmentation></MiningModel>"));
-  }
-  g_all_float = false;
-  g_binary = false;
+  AddBinaryModels(rng, 7, {"c", "a"}, {0, 2, 4, 6, 11, 13}, &out);
   return out;
 }
 
@@ -371,23 +378,7 @@ TEST(CompiledKernelsTest, CleanRowsAndBinaryModelsMatchTheRowEvaluator) {
   }
   std::vector<std::pair<std::string, std::string>> models;
   std::mt19937 mrng(4321);
-  g_binary = true;
-  for (bool all_float : {true, false}) {
-    g_all_float = all_float;
-    const std::string suffix = all_float ? "-float32" : "-double";
-    {
-      std::string t = Tree(mrng, 8, {"a", "c"}, "", 0.2);
-      t.replace(t.find(Schema(false)), Schema(false).size(), Schema(true) + ProbOutputs());
-      models.emplace_back("binary-tree" + suffix, Doc(true, t));
-    }
-    std::string s = "<MiningModel functionName=\"classification\">" + Schema(true) +
-                    ProbOutputs() + "<Segmentation multipleModelMethod=\"average\">";
-    for (int depth : {0, 1, 4, 5, 10, 13})
-      s += "<Segment><True/>" + Tree(mrng, depth, {"a", "c"}, "", 0.25) + "</Segment>";
-    models.emplace_back("binary-forest" + suffix, Doc(true, s + "</Segmentation></MiningModel>"));
-    g_all_float = false;
-  }
-  g_binary = false;
+  AddBinaryModels(mrng, 8, {"a", "c"}, {0, 1, 4, 5, 10, 13}, &models);
   for (const auto& m : Models()) models.push_back(m);
   for (const auto& [name, xml] : models) {
     auto m = pmml::Model::LoadString(xml, name);

@@ -389,16 +389,23 @@ TEST(AggregatorTest, MergeOfRandomSplitsEqualsOnePass) {
   }
 }
 
+// A record of `qname` with one A answer (address and TTL as given).
+DnsRecord OneA(std::string qname, uint32_t addr, uint32_t ttl = 0) {
+  DnsRecord r;
+  r.qname = std::move(qname);
+  r.answers.resize(1);
+  r.answers[0].type = kTypeA;
+  r.answers[0].is_address = true;
+  r.answers[0].addr = IpAddr::FromV4(addr);
+  r.answers[0].ttl = ttl;
+  return r;
+}
+
 TEST(AggregatorTest, AbsurdTimestampsFromTheApiDoNotOverflow) {
   FeatureOptions o = Opts();
   o.min_ips = 1;
   Aggregator agg(o);
-  DnsRecord r;
-  r.qname = "far.example";
-  r.answers.resize(1);
-  r.answers[0].type = kTypeA;
-  r.answers[0].is_address = true;
-  r.answers[0].addr = IpAddr::FromV4(0x01020304);
+  DnsRecord r = OneA("far.example", 0x01020304);
   for (double ts : {1e50, -1e50, 1e300, std::nan("")}) {
     r.ts = ts;
     agg.Add(r);
@@ -479,14 +486,8 @@ TEST(AggregatorTest, StateWhoseTtlDisagreesWithItsHashIsRefused) {
   FeatureOptions o = Opts();
   o.min_ips = 1;
   Aggregator a(o);
-  DnsRecord r;
-  r.qname = "one.example.com";
+  DnsRecord r = OneA("one.example.com", 0x0b000001u, 300);
   r.ts = 10;
-  r.answers.resize(1);
-  r.answers[0].type = kTypeA;
-  r.answers[0].is_address = true;
-  r.answers[0].addr = IpAddr::FromV4(0x0b000001u);
-  r.answers[0].ttl = 300;
   a.Add(r);
   const std::string bytes = a.Serialize();
   ASSERT_GE(bytes.size(), 4u);
@@ -507,11 +508,7 @@ TEST(AggregatorTest, SampledDistinctCountIsCloseAndMemoryStaysBounded) {
   FeatureOptions o = Opts();
   o.sample_cap = 1024;
   Aggregator agg(o);
-  DnsRecord r;
-  r.qname = "many.example.com";
-  r.answers.resize(1);
-  r.answers[0].type = kTypeA;
-  r.answers[0].is_address = true;
+  DnsRecord r = OneA("many.example.com", 0);
   for (uint32_t i = 0; i < 200000; ++i) {
     r.ts = i;
     r.answers[0].addr = IpAddr::FromV4(0x0b000000u + i);
@@ -533,11 +530,7 @@ TEST(AggregatorTest, MillionRandomSubdomainsStayWithinTheBudgetOrSaySo) {
   FeatureOptions o = Opts();
   o.memory_budget = 64u << 20;
   Aggregator agg(o);
-  DnsRecord r;
-  r.answers.resize(1);
-  r.answers[0].type = kTypeA;
-  r.answers[0].is_address = true;
-  r.answers[0].addr = IpAddr::FromV4(0x01020304);
+  DnsRecord r = OneA("", 0x01020304);
   std::mt19937_64 rng(5);
   for (int i = 0; i < 1000000; ++i) {
     r.ts = i * 0.01;
