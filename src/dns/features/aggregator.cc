@@ -54,6 +54,13 @@ struct KeyState {
   uint64_t ttl_events_total = 0;
   std::vector<TtlEvent> ttl_events;  // the first sample_cap by (time, TTL)
   TtlEvent events_last{INT64_MAX, 0};  // ttl_events.back() once it is full (else max)
+  // What this key's previous record inserted into ips / ttls: the sum of its address answers'
+  // hashes (0: none) and its last address TTL (UINT64_MAX: none). A value inserted once is a
+  // member or, in a saturated sample, above its threshold for good — so inserting it again is a
+  // no-op and is skipped; busy names repeat their answers and TTLs from record to record. Not
+  // part of the serialised state (a restored state starts without them).
+  uint64_t last_ip_sum = 0;
+  uint64_t last_ttl = UINT64_MAX;
   BottomK<IpAddr> ips;
   BottomK<NoValue> clients;
   BottomK<NoValue> ttls;  // a TTL is recovered from its hash (TtlOfHash): 8 bytes a member
@@ -130,6 +137,13 @@ class KeyTable {
   }
   void PrefetchSlot(uint64_t h) const {
     if (!slots_.empty()) __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
+  }
+  // Once the slot has arrived (PrefetchSlot): prefetches the bytes of the key it holds when its
+  // hash matches, so that the compare in FindOrInsertHashed does not wait for them.
+  void PrefetchKey(uint64_t h) const {
+    if (slots_.empty()) return;
+    const Slot& s = slots_[h & (slots_.size() - 1)];
+    if (s.index != kEmpty && s.hash == h) __builtin_prefetch(arena_.data() + s.offset);
   }
   std::string_view Key(uint32_t i) const {
     const size_t b = offsets_[i];
@@ -274,16 +288,28 @@ void Aggregator::Add(const DnsRecord& r) {
 
 void Aggregator::Impl::Flush() {
   if (npending == 0) return;
+  // Four stages, each over the whole batch, so that each stage's cache misses overlap: key bytes
+  // (their slots were prefetched by Add), then the states (all their cache lines), then the sets.
+  for (size_t i = 0; i < npending; ++i) keys.PrefetchKey(pending[i].hash);
   for (size_t i = 0; i < npending; ++i) {
     Pending& p = pending[i];
     bool created;
     p.state = keys.FindOrInsertHashed(p.key, p.hash, &created);
-    __builtin_prefetch(&keys.states[p.state]);
+    const char* st = reinterpret_cast<const char*>(&keys.states[p.state]);
+    for (size_t off = 0; off < sizeof(KeyState); off += 64) __builtin_prefetch(st + off);
+    __builtin_prefetch(st + sizeof(KeyState) - 1);
   }
   for (size_t i = 0; i < npending; ++i) {
-    const KeyState& s = keys.states[pending[i].state];
-    if (!s.clients.items().empty()) __builtin_prefetch(s.clients.items().data() + s.clients.items().size() / 2);
-    if (!s.ips.items().empty()) __builtin_prefetch(s.ips.items().data() + s.ips.items().size() / 2);
+    const Pending& p = pending[i];
+    const KeyState& s = keys.states[p.state];
+    if (p.has_client) s.clients.Prefetch(HashIp(p.client));
+    for (uint32_t k = p.ans_begin; k < p.ans_end; ++k) {
+      const PendingAnswer& a = pending_answers[k];
+      if (!a.is_address) continue;
+      s.ips.Prefetch(HashIp(a.addr));  // the first address answer's place in the sets
+      s.ttls.Prefetch(TtlHash(a.ttl));
+      break;
+    }
     if (!s.ttl_events.empty()) __builtin_prefetch(&s.ttl_events.back());
   }
   for (size_t i = 0; i < npending; ++i) {
@@ -305,16 +331,24 @@ void Aggregator::Impl::Update(KeyState& s, const Pending& r) {
   ++s.queries;
   if (r.has_client) s.clients.Insert(HashIp(r.client), NoValue(), cap);
   uint32_t n_addr = 0, n_cname = 0, rec_ttl = UINT32_MAX;
-  uint64_t rec_ttl_last = UINT64_MAX;  // no TTL inserted yet for this response
+  // The same address answers as the key's previous record (equal sums of 64-bit hashes — the
+  // sets already take equal 64-bit hashes for equal values): nothing new for the IP set.
+  uint64_t ip_sum = 0;
+  for (uint32_t k = r.ans_begin; k < r.ans_end; ++k)
+    if (pending_answers[k].is_address) ip_sum += HashIp(pending_answers[k].addr);
+  const bool same_ips = ip_sum != 0 && ip_sum == s.last_ip_sum;
+  if (ip_sum != 0) s.last_ip_sum = ip_sum;
+  uint64_t rec_ttl_last = s.last_ttl;  // TTL last inserted for this key
   for (uint32_t k = r.ans_begin; k < r.ans_end; ++k) {
     const PendingAnswer& a = pending_answers[k];
     if (a.is_cname) ++n_cname;
     if (!a.is_address) continue;
     ++n_addr;
-    s.ips.Insert(HashIp(a.addr), a.addr, cap);
+    if (!same_ips) s.ips.Insert(HashIp(a.addr), a.addr, cap);
     // The answers of one response usually share their TTL: insert each value once (a set).
     if (a.ttl != rec_ttl_last) s.ttls.Insert(TtlHash(a.ttl), NoValue(), cap);
     rec_ttl_last = a.ttl;
+    s.last_ttl = a.ttl;
     s.ttl_min = std::min(s.ttl_min, a.ttl);
     s.ttl_max = std::max(s.ttl_max, a.ttl);
     s.ttl_sum += a.ttl;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -43,8 +44,7 @@ class BottomK {
   // Returns the number of members added (0 or 1).
   int Insert(uint64_t h, const T& v, size_t cap) {
     if (saturated_ && h >= items_.back().hash) return 0;
-    auto it = std::lower_bound(items_.begin(), items_.end(), h,
-                               [](const Item& a, uint64_t x) { return a.hash < x; });
+    auto it = items_.begin() + static_cast<std::ptrdiff_t>(LowerBound(h));
     if (it != items_.end() && it->hash == h) return 0;  // 64-bit hashes: equal hash = same value
     if (items_.capacity() == 0) {
       items_.reserve(4);  // most sets stay tiny: skip the 1 -> 2 -> 4 reallocations
@@ -57,6 +57,48 @@ class BottomK {
       return 0;
     }
     return 1;
+  }
+
+  // Position of the first member whose hash is >= h. Member hashes are uniform over the 64-bit
+  // range (mixes), and over [0, last member] once the set is a bottom-k sample, so h's rank is
+  // guessed by interpolation (off by ~sqrt(n)/2 on average), then bracketed by galloping from
+  // the guess and found by binary search in the bracket: one or two cache lines instead of
+  // log2(n) dependent loads; O(log n) loads in the worst case (clustered hashes).
+  size_t LowerBound(uint64_t h) const {
+    const size_t n = items_.size();
+    const Item* d = items_.data();
+    auto search = [d, h](size_t lo, size_t hi) {
+      return static_cast<size_t>(std::lower_bound(d + lo, d + hi, h,
+                                                  [](const Item& a, uint64_t x) { return a.hash < x; }) -
+                                 d);
+    };
+    if (n <= 16) return search(0, n);
+    const size_t g = Guess(h);
+    size_t lo, hi, step = 8;
+    if (d[g].hash < h) {  // the answer is after g
+      lo = g + 1;
+      hi = std::min(n, lo + step);
+      while (hi < n && d[hi - 1].hash < h) {
+        lo = hi;
+        step *= 2;
+        hi = std::min(n, hi + step);
+      }
+    } else {  // the answer is g or before it
+      hi = g;
+      lo = hi >= step ? hi - step : 0;
+      while (lo > 0 && d[lo].hash >= h) {
+        hi = lo;
+        step *= 2;
+        lo = hi >= step ? hi - step : 0;
+      }
+    }
+    return search(lo, hi);
+  }
+  // Prefetches the cache line where Insert(h, ...) will look first.
+  void Prefetch(uint64_t h) const {
+    const size_t n = items_.size();
+    if (n == 0) return;
+    __builtin_prefetch(items_.data() + (n <= 16 ? n / 2 : Guess(h)));
   }
 
   void Merge(const BottomK& o, size_t cap) {
@@ -96,6 +138,17 @@ class BottomK {
   size_t bytes() const { return items_.capacity() * sizeof(Item); }
 
  private:
+  // Interpolated rank of h, in [0, n) (n > 0): over the whole 64-bit range while the set is
+  // exact (no load needed), over [0, last member] once it is a sample.
+  size_t Guess(uint64_t h) const {
+    const size_t n = items_.size();
+    if (!saturated_) return static_cast<size_t>((static_cast<unsigned __int128>(h) * n) >> 64);
+    const uint64_t last = items_.back().hash;
+    if (h >= last) return n - 1;
+    const double frac = static_cast<double>(h) / (static_cast<double>(last) + 1.0);
+    return std::min(n - 1, static_cast<size_t>(frac * static_cast<double>(n)));
+  }
+
   std::vector<Item> items_;  // ascending hash
   bool saturated_ = false;
 };

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <set>
 #include <vector>
@@ -56,6 +57,33 @@ TEST(BottomKTest, MatchesAnExactReference) {
         const int added = k.Insert(h, static_cast<uint32_t>(h * 7), cap);
         ASSERT_EQ(added, r.Insert(h, cap)) << "cap " << cap << " universe " << universe << " step " << step;
         if (step % 97 == 0) ExpectSame(k, r);
+      }
+      ExpectSame(k, r);
+    }
+  }
+}
+
+// The rank of a hash is guessed by interpolation (uniform hashes); hashes that are not uniform
+// (all near 0, all near 2^64, in two tight clusters, powers of two) make the guess far off and
+// exercise the galloping in both directions. Membership and order must stay exact.
+TEST(BottomKTest, ClusteredHashesStayExact) {
+  std::mt19937_64 rng(4242);
+  const std::vector<std::function<uint64_t(uint64_t)>> shapes = {
+      [](uint64_t x) { return x; },                           // all near 0
+      [](uint64_t x) { return ~uint64_t{0} - x; },            // all near 2^64
+      [](uint64_t x) { return (x % 2 ? uint64_t{1} << 63 : 0) + x / 2; },  // two clusters
+      [](uint64_t x) { return uint64_t{1} << (x % 64); },     // powers of two
+      [](uint64_t x) { return x * 0x0000100000000000ull; },   // evenly spaced, wrapping
+  };
+  for (size_t shape = 0; shape < shapes.size(); ++shape) {
+    for (size_t cap : {17u, 100u, 2048u}) {
+      BottomK<uint32_t> k;
+      Reference r;
+      for (int step = 0; step < 8000; ++step) {
+        const uint64_t h = shapes[shape](rng() % 3000);
+        ASSERT_EQ(k.Insert(h, static_cast<uint32_t>(h * 7), cap), r.Insert(h, cap))
+            << "shape " << shape << " cap " << cap << " step " << step;
+        if (step % 211 == 0) ExpectSame(k, r);
       }
       ExpectSame(k, r);
     }
