@@ -297,25 +297,41 @@ int RunDetect(const DetectArgs& args) {
   IngestStats stats(a.strict);
   const int rc = ReadLogs("detect", a, p, agg, stats);
   if (rc == 3 || (rc != 0 && stats.strict())) return rc;
+  // Rows are scored in batches as Finish produces them; only the detections to be shown (flux,
+  // or all with --all) are kept, so the evidence of the benign majority is never held at once.
   FinishStats fst;
-  std::vector<FeatureRow> rows = agg.Finish(&p.enricher, &p.words, &fst);
   std::vector<std::string> row_errors;
-  auto scored = det->Score(rows, &row_errors);
-  if (!scored.ok()) return fail(scored.status().message());
-  std::vector<detect::Detection> all = std::move(*scored);
-  rows.clear();
-  rows.shrink_to_fit();
-  std::stable_sort(all.begin(), all.end(), [](const auto& x, const auto& y) {
+  std::vector<detect::Detection> shown;
+  uint64_t scored_rows = 0, flagged = 0;
+  Status score_error = Status::Ok();
+  std::vector<FeatureRow> batch;
+  constexpr size_t kScoreBatch = 4096;
+  auto score_batch = [&] {
+    if (batch.empty() || !score_error.ok()) return;
+    auto scored = det->Score(batch, &row_errors);
+    batch.clear();
+    if (!scored.ok()) {
+      score_error = scored.status();
+      return;
+    }
+    for (detect::Detection& d : *scored) {
+      ++scored_rows;
+      flagged += d.flux;
+      if (d.flux || args.all) shown.push_back(std::move(d));
+    }
+  };
+  agg.Finish(&p.enricher, &p.words, &fst, [&](const FeatureRow& r) {
+    batch.push_back(r);
+    if (batch.size() == kScoreBatch) score_batch();
+  });
+  score_batch();
+  if (!score_error.ok()) return fail(score_error.message());
+  std::stable_sort(shown.begin(), shown.end(), [](const auto& x, const auto& y) {
     const double px = std::isnan(x.probability) ? -1 : x.probability;
     const double py = std::isnan(y.probability) ? -1 : y.probability;
     if (px != py) return px > py;
     return x.domain < y.domain;
   });
-  uint64_t flagged = 0;
-  for (const auto& d : all) flagged += d.flux;
-  std::vector<detect::Detection> shown;
-  for (auto& d : all)
-    if (d.flux || args.all) shown.push_back(d);
 
   std::vector<std::string> categories = det->model().outputs()[0].values;
   std::ofstream file;
@@ -361,7 +377,7 @@ int RunDetect(const DetectArgs& args) {
     PrintDnsSummary(a, p, agg, stats, fst);
     std::fprintf(stderr, "model %s: %s; %llu domains scored, %llu flagged as flux (threshold %g)\n",
                  model_path.c_str(), det->Describe().c_str(),
-                 static_cast<unsigned long long>(all.size()), static_cast<unsigned long long>(flagged),
+                 static_cast<unsigned long long>(scored_rows), static_cast<unsigned long long>(flagged),
                  args.threshold);
     for (size_t i = 0; i < row_errors.size() && i < 10; ++i)
       std::fprintf(stderr, "  not scored: %s\n", row_errors[i].c_str());

@@ -5,7 +5,7 @@
 #include <map>
 #include <cmath>
 #include <cstring>
-#include <deque>
+#include <memory>
 #include <type_traits>
 
 #include "dns/features/sketch.h"
@@ -84,6 +84,30 @@ void AddEvent(std::vector<TtlEvent>& ev, TtlEvent e, size_t cap) {
   if (ev.size() > cap) ev.pop_back();
 }
 
+// States in fixed chunks of 4096 (no doubling jumps in memory, no moves, stable addresses) and
+// indexed by a shift and a mask (std::deque's operator[] divides).
+template <typename T>
+class ChunkedStore {
+ public:
+  T& operator[](size_t i) { return chunks_[i >> kShift][i & kMask]; }
+  const T& operator[](size_t i) const { return chunks_[i >> kShift][i & kMask]; }
+  void emplace_back() {
+    if ((size_ & kMask) == 0) chunks_.push_back(std::make_unique<T[]>(size_t{1} << kShift));
+    ++size_;
+  }
+  size_t size() const { return size_; }
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (size_t i = 0; i < size_; ++i) f((*this)[i]);
+  }
+
+ private:
+  static constexpr unsigned kShift = 12;
+  static constexpr size_t kMask = (size_t{1} << kShift) - 1;
+  std::vector<std::unique_ptr<T[]>> chunks_;
+  size_t size_ = 0;
+};
+
 // Keys (window start + domain) in one arena, found through an open-addressing table of
 // (hash, index) slots; states in a vector parallel to the keys. No allocation per lookup and one
 // per new key at most (amortised arena/vector growth).
@@ -156,7 +180,7 @@ class KeyTable {
            states.size() * sizeof(KeyState);
   }
 
-  std::deque<KeyState> states;  // a deque grows in chunks: no doubling jumps in memory
+  ChunkedStore<KeyState> states;
 
  private:
   static constexpr uint32_t kEmpty = UINT32_MAX;
@@ -245,7 +269,7 @@ struct Aggregator::Impl {
   uint64_t Bytes() const { return keys.bytes() + heap_bytes; }
   void Recount() {
     uint64_t b = 0;
-    for (const KeyState& s : keys.states) b += s.bytes() - sizeof(KeyState);
+    keys.states.ForEach([&](const KeyState& s) { b += s.bytes() - sizeof(KeyState); });
     heap_bytes = b;
     over_budget = Bytes() > opts.memory_budget;
   }
@@ -757,9 +781,16 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
       for (auto& [cc, n] : ev_countries) ev.countries.emplace_back(cc, n);
       std::stable_sort(ev.countries.begin(), ev.countries.end(),
                        [](const auto& a, const auto& b) { return a.second > b.second; });
-      std::map<uint32_t, uint64_t> ttl_counts;
-      for (const TtlEvent& e : s.ttl_events) ++ttl_counts[e.ttl];
-      ev.ttls.assign(ttl_counts.begin(), ttl_counts.end());
+      thread_local std::vector<uint32_t> ttl_values;  // counted in runs after sorting
+      ttl_values.clear();
+      for (const TtlEvent& e : s.ttl_events) ttl_values.push_back(e.ttl);
+      std::sort(ttl_values.begin(), ttl_values.end());
+      for (size_t i = 0; i < ttl_values.size();) {
+        size_t j = i + 1;
+        while (j < ttl_values.size() && ttl_values[j] == ttl_values[i]) ++j;
+        ev.ttls.emplace_back(ttl_values[i], j - i);
+        i = j;
+      }
       std::vector<IpAddr> sample;
       // The 32 of smallest hash: a uniform sample, the same whatever the input order.
       for (const auto& item : s.ips.items()) sample.push_back(item.value);
