@@ -184,7 +184,7 @@ bool PrepareInput(const Binding& b, size_t row, RowState& st, const Plan& plan) 
       int32_t code = b.column->codes()[row];
       if (code >= 0) c = b.dict_cells[static_cast<size_t>(code)];
     } else {
-      double v = b.column->numbers()[row];
+      double v = b.column->NumberAt(row);
       if (!std::isnan(v)) {
         if (f.type == ValueType::kString) {
           v = st.ctx.Intern(FormatDouble(v));
@@ -269,6 +269,8 @@ std::vector<FastSource> FastSources(const FastPlan& fp, const Bound& bound) {
     if (b.column == nullptr) continue;
     if (b.column->kind() == Column::Kind::kNumeric) {
       out[f].numbers = b.column->numbers().data();
+    } else if (b.column->kind() == Column::Kind::kFloat32) {
+      out[f].floats = b.column->floats().data();
     } else {
       out[f].codes = b.column->codes().data();
       out[f].dict_cells = b.dict_cells.data();
