@@ -3,15 +3,17 @@
 //
 //   fluxscore_bench_score --model M.pmml --data X.f32 --rows N --cols C --names x0,x1,...
 //                         [--threads T] [--repeat R] [--block-rows B] [--out preds.f64]
-//                         [--out-column NAME]
+//                         [--out-column NAME] [--input float32|float64]
 //
 // X.f32 is a little-endian float32 row-major matrix with at least N rows of C values; the first
-// N rows are used. Each feature becomes a Column::Numeric (values widened to double, which is
-// exact). The table is built once, outside the timed region; each timed run is one
-// Model::Score call over all N rows (outputs allocated and filled by the engine included).
+// N rows are used. Each feature becomes a column: with --input float32 (the default; the same
+// float32 values scikit-learn is given) a Column::Float32View over a float32 array of that
+// feature, with --input float64 a Column::Numeric (values widened to double, which is exact).
+// The table is built once, outside the timed region; each timed run is one Model::Score call
+// over all N rows (outputs allocated and filled by the engine included).
 //
 // Prints one JSON line:
-//   {"model":..., "rows":N, "threads":T, "repeat":R, "model_bytes":..., "load_s":...,
+//   {"model":..., "input":"float32", "rows":N, "threads":T, "repeat":R, "model_bytes":..., "load_s":...,
 //    "load_mb_s":..., "best_s":..., "median_s":..., "rows_per_s":..., "row_errors":...,
 //    "out_column":...}
 // rows_per_s = N / median_s.
@@ -53,6 +55,7 @@ struct Args {
   size_t block_rows = 0;  // 0 = ScoreOptions default
   std::string out;
   std::string out_column;
+  bool float32 = true;
 };
 
 [[noreturn]] void Die(const std::string& msg) {
@@ -64,7 +67,7 @@ void Usage() {
   std::fprintf(stderr,
                "usage: fluxscore_bench_score --model M.pmml --data X.f32 --rows N --cols C\n"
                "         --names x0,x1,... [--threads T] [--repeat R] [--block-rows B]\n"
-               "         [--out preds.f64] [--out-column NAME]\n");
+               "         [--out preds.f64] [--out-column NAME] [--input float32|float64]\n");
   std::exit(2);
 }
 
@@ -105,6 +108,7 @@ Args ParseArgs(int argc, char** argv) {
     else if (flag == "--block-rows") a.block_rows = ParseUnsigned(flag, v);
     else if (flag == "--out") a.out = v;
     else if (flag == "--out-column") a.out_column = v;
+    else if (flag == "--input" && (v == "float32" || v == "float64")) a.float32 = v == "float32";
     else Die("unknown flag " + flag);
   }
   if (a.model.empty() || a.data.empty() || a.rows == 0 || a.cols == 0) Usage();
@@ -131,8 +135,9 @@ std::string JsonString(std::string_view s) {
   return o + "\"";
 }
 
-// Reads the first rows x cols float32 values and transposes them into numeric columns.
-fluxscore::Table ReadTable(const Args& a) {
+// Reads the first rows x cols float32 values and transposes them into columns (float32 views
+// over `storage`, or double columns).
+fluxscore::Table ReadTable(const Args& a, std::vector<std::vector<float>>& storage) {
   std::ifstream in(a.data, std::ios::binary);
   if (!in) Die("cannot open " + a.data);
   const size_t need = a.rows * a.cols;
@@ -142,6 +147,14 @@ fluxscore::Table ReadTable(const Args& a) {
     Die(a.data + " holds fewer than " + std::to_string(a.rows) + " rows of " + std::to_string(a.cols) +
         " float32 values");
   fluxscore::Table t;
+  if (a.float32) {
+    storage.assign(a.cols, std::vector<float>(a.rows));
+    for (size_t c = 0; c < a.cols; ++c) {
+      for (size_t r = 0; r < a.rows; ++r) storage[c][r] = raw[r * a.cols + c];
+      t.AddColumn(fluxscore::Column::Float32View(a.names[c], storage[c].data(), a.rows));
+    }
+    return t;
+  }
   for (size_t c = 0; c < a.cols; ++c) {
     std::vector<double> col(a.rows);
     for (size_t r = 0; r < a.rows; ++r) col[r] = static_cast<double>(raw[r * a.cols + c]);
@@ -179,7 +192,8 @@ int main(int argc, char** argv) {
   const auto model_bytes = std::filesystem::file_size(a.model, ec);
   if (ec) Die("cannot stat " + a.model + ": " + ec.message());
 
-  const fluxscore::Table table = ReadTable(a);
+  std::vector<std::vector<float>> storage;  // the float32 columns' cells
+  const fluxscore::Table table = ReadTable(a, storage);
 
   const auto l0 = Clock::now();
   auto loaded = fluxscore::pmml::Model::LoadFile(a.model);
@@ -229,10 +243,10 @@ int main(int argc, char** argv) {
   const double mb = static_cast<double>(model_bytes) / 1e6;
 
   std::printf(
-      "{\"model\":%s,\"rows\":%zu,\"threads\":%d,\"repeat\":%d,\"model_bytes\":%llu,"
+      "{\"model\":%s,\"input\":\"%s\",\"rows\":%zu,\"threads\":%d,\"repeat\":%d,\"model_bytes\":%llu,"
       "\"load_s\":%.6f,\"load_mb_s\":%.3f,\"best_s\":%.6f,\"median_s\":%.6f,\"rows_per_s\":%.1f,"
       "\"row_errors\":%zu,\"out_column\":%s}\n",
-      JsonString(a.model).c_str(), a.rows, a.threads, a.repeat,
+      JsonString(a.model).c_str(), a.float32 ? "float32" : "float64", a.rows, a.threads, a.repeat,
       static_cast<unsigned long long>(model_bytes), load_s, load_s > 0 ? mb / load_s : 0.0, best, median,
       median > 0 ? static_cast<double>(a.rows) / median : 0.0, row_errors,
       JsonString(model.outputs()[static_cast<size_t>(out_index)].name).c_str());

@@ -1,7 +1,8 @@
 // Column-oriented tables: the input and output format of batch scoring.
 //
-// A Column is either numeric (double, NaN = missing) or string (dictionary encoded: int32 codes
-// into `dictionary`, kMissingCode = missing). Dictionary encoding keeps string handling off the
+// A Column is either numeric (double, NaN = missing), float32 (a borrowed float array, NaN =
+// missing; read as doubles, which is exact) or string (dictionary encoded: int32 codes into
+// `dictionary`, kMissingCode = missing). Dictionary encoding keeps string handling off the
 // per-row path: the engine maps each distinct dictionary entry to the model's interned codes once
 // per batch, then works on integers.
 // Thread safety: a const Table may be read from many threads.
@@ -20,7 +21,7 @@ namespace fluxscore {
 
 class Column {
  public:
-  enum class Kind { kNumeric, kString };
+  enum class Kind { kNumeric, kString, kFloat32 };
   static constexpr int32_t kMissingCode = -1;
 
   static Column Numeric(std::string name, std::vector<double> values = {});
@@ -29,12 +30,22 @@ class Column {
   // memory must stay valid and unchanged while the column, its copies, or a Table holding them
   // is in use. Appending to the column or mutable_numbers() first copies it into owned storage.
   static Column NumericView(std::string name, const double* data, size_t size);
+  // A float32 column over memory it does not own (zero copy, e.g. a NumPy float32 array), with
+  // NumericView's lifetime rules. Its values are numbers (NumberAt widens them to double, which
+  // is exact); numbers() is empty for it. Scoring reads float32 fields straight from it, half
+  // the bytes of a double column. Appending to it or mutable_numbers() first turns it into an
+  // owned numeric (double) column.
+  static Column Float32View(std::string name, const float* data, size_t size);
 
   const std::string& name() const { return name_; }
   Kind kind() const { return kind_; }
   size_t size() const {
-    return kind_ == Kind::kNumeric ? (view_ != nullptr ? view_size_ : numbers_.size()) : codes_.size();
+    return kind_ == Kind::kNumeric   ? (view_ != nullptr ? view_size_ : numbers_.size())
+           : kind_ == Kind::kFloat32 ? view_size_
+                                     : codes_.size();
   }
+  // Numeric or float32.
+  bool is_number() const { return kind_ != Kind::kString; }
 
   // Numeric columns.
   std::span<const double> numbers() const {
@@ -42,7 +53,13 @@ class Column {
                             : std::span<const double>(numbers_);
   }
   std::vector<double>& mutable_numbers();
-  bool is_view() const { return view_ != nullptr; }
+  bool is_view() const { return view_ != nullptr || f32_ != nullptr; }
+  // Float32 columns.
+  std::span<const float> floats() const { return std::span<const float>(f32_, f32_ ? view_size_ : 0); }
+  // The value of a numeric or float32 cell, as a double.
+  double NumberAt(size_t row) const {
+    return kind_ == Kind::kFloat32 ? static_cast<double>(f32_[row]) : numbers()[row];
+  }
 
   // String columns.
   const std::vector<int32_t>& codes() const { return codes_; }
@@ -55,7 +72,7 @@ class Column {
   int32_t Intern(std::string_view s);
 
   bool IsMissing(size_t row) const {
-    return kind_ == Kind::kNumeric ? std::isnan(numbers()[row]) : codes_[row] < 0;
+    return kind_ == Kind::kString ? codes_[row] < 0 : std::isnan(NumberAt(row));
   }
   // The cell as text ("" when missing); numbers in shortest round-trip form.
   std::string CellText(size_t row) const;
@@ -63,10 +80,11 @@ class Column {
  private:
   std::string name_;
   Kind kind_ = Kind::kNumeric;
-  void Own();  // a view becomes owned storage
+  void Own();  // a view becomes owned storage (a float32 view: owned doubles, kNumeric)
   std::vector<double> numbers_;
   const double* view_ = nullptr;  // NumericView: borrowed cells (numbers_ unused)
-  size_t view_size_ = 0;
+  const float* f32_ = nullptr;    // Float32View: borrowed cells
+  size_t view_size_ = 0;          // cells of either view
   std::vector<int32_t> codes_;
   std::vector<std::string> dictionary_;
   std::unordered_map<std::string, int32_t> index_;

@@ -34,7 +34,25 @@ Column Column::NumericView(std::string name, const double* data, size_t size) {
   return c;
 }
 
+Column Column::Float32View(std::string name, const float* data, size_t size) {
+  Column c;
+  c.name_ = std::move(name);
+  c.kind_ = Kind::kFloat32;
+  if (size > 0) {
+    c.f32_ = data;
+    c.view_size_ = size;
+  }
+  return c;
+}
+
 void Column::Own() {
+  if (kind_ == Kind::kFloat32) {
+    numbers_.assign(f32_, f32_ + view_size_);  // widening is exact
+    kind_ = Kind::kNumeric;
+    f32_ = nullptr;
+    view_size_ = 0;
+    return;
+  }
   if (view_ == nullptr) return;
   numbers_.assign(view_, view_ + view_size_);
   view_ = nullptr;
@@ -72,7 +90,7 @@ void Column::AppendString(std::string_view s) {
 }
 
 void Column::AppendMissing() {
-  if (kind_ == Kind::kNumeric) {
+  if (kind_ != Kind::kString) {
     Own();
     numbers_.push_back(std::numeric_limits<double>::quiet_NaN());
   } else {
@@ -81,8 +99,8 @@ void Column::AppendMissing() {
 }
 
 std::string Column::CellText(size_t row) const {
-  if (kind_ == Kind::kNumeric) {
-    double v = numbers()[row];
+  if (kind_ != Kind::kString) {
+    double v = NumberAt(row);
     if (std::isnan(v)) return std::string();
     return FormatDouble(v);
   }

@@ -339,8 +339,8 @@ Status WriteCsv(const Table& table, std::ostream& out, const CsvWriteOptions& op
       const Column& c = cols[j];
       if (r >= c.size() || c.IsMissing(r)) {
         AppendCell(&buf, options.missing, delim);
-      } else if (c.kind() == Column::Kind::kNumeric) {
-        double v = c.numbers()[r];
+      } else if (c.is_number()) {
+        double v = c.NumberAt(r);
         // Fast path for the common case, same output as FormatDouble.
         if (std::isfinite(v) && !(v == std::trunc(v) && std::fabs(v) < 1e15)) {
           auto res = std::to_chars(num, num + sizeof(num), v);

@@ -29,17 +29,12 @@ Model::~Model() = default;
 Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
 
-Result<Model> Model::LoadFile(const std::string& path, const LoadOptions& options) {
-  FLUXSCORE_ASSIGN_OR_RETURN(std::string text, Document::ReadSource(path));
-  return LoadString(text, path, options);
-}
-
 namespace {
 
-Result<std::unique_ptr<Plan>> ParseAndCompile(std::string_view xml, std::string source_name,
+Result<std::unique_ptr<Plan>> ParseAndCompile(std::string xml, std::string source_name,
                                               const LoadOptions& options) {
   FLUXSCORE_ASSIGN_OR_RETURN(auto doc,
-                             Document::Parse(std::string(xml), std::move(source_name), options));
+                             Document::Parse(std::move(xml), std::move(source_name), options));
   FLUXSCORE_ASSIGN_OR_RETURN(auto plan, CompileDocument(*doc, options));
   BuildFastPlan(*plan);
   return plan;
@@ -51,7 +46,7 @@ Result<std::unique_ptr<Plan>> ParseAndCompile(std::string_view xml, std::string 
 constexpr size_t kCompileStackBytes = size_t{512} << 20;  // reserved, committed only when used
 
 struct CompileJob {
-  std::string_view xml;
+  std::string xml;
   std::string source;
   const LoadOptions* options;
   Result<std::unique_ptr<Plan>> result = Status::Ok();
@@ -59,15 +54,15 @@ struct CompileJob {
 
 void* RunCompileJob(void* arg) {
   auto* job = static_cast<CompileJob*>(arg);
-  job->result = ParseAndCompile(job->xml, std::move(job->source), *job->options);
+  job->result = ParseAndCompile(std::move(job->xml), std::move(job->source), *job->options);
   return nullptr;
 }
 
-}  // namespace
-
-Result<Model> Model::LoadString(std::string_view xml, std::string source_name,
-                                const LoadOptions& options) {
-  CompileJob job{xml, std::move(source_name), &options};
+// Parses and compiles the document text (taken over, not copied: a large model's text is tens
+// of megabytes).
+Result<std::unique_ptr<Plan>> LoadText(std::string xml, std::string source_name,
+                                       const LoadOptions& options) {
+  CompileJob job{std::move(xml), std::move(source_name), &options};
   pthread_attr_t attr;
   pthread_t thread;
   bool started = pthread_attr_init(&attr) == 0 &&
@@ -79,8 +74,22 @@ Result<Model> Model::LoadString(std::string_view xml, std::string source_name,
   } else {
     RunCompileJob(&job);  // no thread available: compile here
   }
-  if (!job.result.ok()) return job.result.status();
-  return Model(std::move(job.result).value());
+  return std::move(job.result);
+}
+
+}  // namespace
+
+Result<Model> Model::LoadFile(const std::string& path, const LoadOptions& options) {
+  FLUXSCORE_ASSIGN_OR_RETURN(std::string text, Document::ReadSource(path));
+  FLUXSCORE_ASSIGN_OR_RETURN(auto plan, LoadText(std::move(text), path, options));
+  return Model(std::move(plan));
+}
+
+Result<Model> Model::LoadString(std::string_view xml, std::string source_name,
+                                const LoadOptions& options) {
+  FLUXSCORE_ASSIGN_OR_RETURN(auto plan,
+                             LoadText(std::string(xml), std::move(source_name), options));
+  return Model(std::move(plan));
 }
 
 bool Model::has_compiled_kernels() const { return plan_->fast != nullptr; }
@@ -175,7 +184,7 @@ bool PrepareInput(const Binding& b, size_t row, RowState& st, const Plan& plan) 
       int32_t code = b.column->codes()[row];
       if (code >= 0) c = b.dict_cells[static_cast<size_t>(code)];
     } else {
-      double v = b.column->numbers()[row];
+      double v = b.column->NumberAt(row);
       if (!std::isnan(v)) {
         if (f.type == ValueType::kString) {
           v = st.ctx.Intern(FormatDouble(v));
@@ -260,6 +269,8 @@ std::vector<FastSource> FastSources(const FastPlan& fp, const Bound& bound) {
     if (b.column == nullptr) continue;
     if (b.column->kind() == Column::Kind::kNumeric) {
       out[f].numbers = b.column->numbers().data();
+    } else if (b.column->kind() == Column::Kind::kFloat32) {
+      out[f].floats = b.column->floats().data();
     } else {
       out[f].codes = b.column->codes().data();
       out[f].dict_cells = b.dict_cells.data();

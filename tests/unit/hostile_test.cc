@@ -105,6 +105,74 @@ TEST(HostileModelTest, HundredMegabyteAttributeIsRefused) {
   ExpectError(xml, Status::Code::kInvalidModel, "above the limit");
 }
 
+// The attribute limit is checked on documents of any size and whichever quote the value uses:
+// a long value inside an element the compiler never reads (an Extension) is refused too, and
+// documents whose values are all short load (whether the text alone shows it or every
+// attribute is measured).
+TEST(HostileModelTest, AttributeLimitHoldsForBothQuotesAndEveryElement) {
+  pmml::LoadOptions small;
+  small.max_attribute_bytes = 64;
+  auto load = [&](const std::string& xml) { return Model::LoadString(xml, "test.pmml", small); };
+  const std::string long_value(100, 'v');
+  const std::string tree = "<Node score=\"1\"><True/></Node></TreeModel>";
+  for (const std::string& attr :
+       {"modelName=\"" + long_value + "\"", "modelName='" + long_value + "'",
+        "modelName='\"" + long_value + "\"'"}) {
+    auto m = load(Doc(kOkFields, "<TreeModel functionName=\"regression\" " + attr + ">" +
+                                     kSchema + tree));
+    ASSERT_FALSE(m.ok()) << attr;
+    EXPECT_NE(m.status().message().find("above the limit"), std::string::npos)
+        << m.status().ToString();
+    EXPECT_NE(m.status().message().find("/PMML/TreeModel"), std::string::npos)
+        << m.status().ToString();
+  }
+  auto ext = load(Doc(kOkFields, "<TreeModel functionName=\"regression\">" + kSchema +
+                                     "<Extension><X a='" + long_value + "'/></Extension>" +
+                                     tree));
+  ASSERT_FALSE(ext.ok());
+  EXPECT_NE(ext.status().message().find("/PMML/TreeModel/Extension/X"), std::string::npos)
+      << ext.status().ToString();
+  // Short values only: loads, with quotes in every stretch of the text or not.
+  std::string padded = "<Extension>";
+  for (int i = 0; i < 50; ++i) padded += "<X a=\"1\"/>";
+  padded += "</Extension>";
+  EXPECT_TRUE(load(Doc(kOkFields, "<TreeModel functionName=\"regression\">" + kSchema +
+                                      padded + tree)).ok());
+  EXPECT_TRUE(load(Doc(kOkFields, "<TreeModel functionName=\"regression\">" + kSchema +
+                                      "<Extension>" + std::string(200, ' ') + "</Extension>" +
+                                      tree)).ok());
+}
+
+// Tree nodes are checked attribute by attribute and child by child, with the element's path
+// and line.
+TEST(HostileModelTest, TreeNodeErrorsNameTheElementAndLine) {
+  const std::string head = "<TreeModel functionName=\"regression\">" + kSchema + "\n";
+  ExpectError(Doc(kOkFields, head + "<Node score=\"1\"><True/>\n<Node bogus=\"2\"><True/></Node>"
+                                    "</Node></TreeModel>"),
+              Status::Code::kUnsupported,
+              "test.pmml:3: /PMML/TreeModel/Node/Node: attribute 'bogus' is not supported");
+  ExpectError(Doc(kOkFields, head + "<Node score=\"1\"><True/>\n<Bogus/><False/><False/></Node>"
+                                    "</TreeModel>"),
+              Status::Code::kUnsupported,
+              "test.pmml:3: /PMML/TreeModel/Node/Bogus: element <Bogus> is not supported here");
+  ExpectError(Doc(kOkFields, head + "<Node score=\"1\"><True/>\n<False/></Node></TreeModel>"),
+              Status::Code::kInvalidModel,
+              "test.pmml:3: /PMML/TreeModel/Node/False: a Node has more than one predicate");
+  ExpectError(Doc(kOkFields, head + "<Node score=\"1\"><True/>\n<Node score=\"2\">"
+                                    "<SimplePredicate field=\"a\" operator=\"lessThan\"/>"
+                                    "</Node></Node></TreeModel>"),
+              Status::Code::kInvalidModel,
+              "test.pmml:3: /PMML/TreeModel/Node/Node/SimplePredicate: SimplePredicate needs a value");
+  ExpectError(Doc(kOkFields, head + "<Node score=\"1\"><True/>\n<Node score=\"2\">"
+                                    "<SimplePredicate field=\"b\" operator=\"lessThan\" value=\"1\"/>"
+                                    "</Node></Node></TreeModel>"),
+              Status::Code::kInvalidModel, "reference to undefined field 'b'");
+  ExpectError(Doc(kOkFields, head + "<Node score=\"1\" recordCount=\"x\"><True/></Node>"
+                                    "</TreeModel>"),
+              Status::Code::kInvalidModel,
+              "test.pmml:2: /PMML/TreeModel/Node: attribute recordCount='x' is not a number");
+}
+
 TEST(HostileModelTest, WrongNamespaceIsRefused) {
   ExpectError("<PMML xmlns=\"http://example.com/not-pmml\" version=\"4.4\"/>",
               Status::Code::kInvalidModel, "not a PMML 3.0-4.4 namespace");

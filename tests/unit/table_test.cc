@@ -30,6 +30,34 @@ TEST(TableTest, NumericViewReadsBorrowedMemory) {
   EXPECT_EQ(empty.size(), 0u);
 }
 
+TEST(TableTest, Float32ViewReadsBorrowedFloats) {
+  std::vector<float> data = {1.5f, NAN, -2.25f, 0.1f};
+  Column v = Column::Float32View("x", data.data(), data.size());
+  EXPECT_EQ(v.kind(), Column::Kind::kFloat32);
+  EXPECT_TRUE(v.is_number());
+  EXPECT_TRUE(v.is_view());
+  EXPECT_EQ(v.size(), 4u);
+  EXPECT_EQ(v.floats().data(), data.data());
+  EXPECT_TRUE(v.numbers().empty());
+  EXPECT_EQ(v.NumberAt(0), 1.5);
+  EXPECT_EQ(v.NumberAt(3), static_cast<double>(0.1f));
+  EXPECT_TRUE(v.IsMissing(1));
+  EXPECT_FALSE(v.IsMissing(2));
+  EXPECT_EQ(v.CellText(2), "-2.25");
+  EXPECT_EQ(v.CellText(1), "");
+  // Appending turns it into an owned double column with the same values.
+  Column w = v;
+  w.AppendMissing();
+  EXPECT_EQ(w.kind(), Column::Kind::kNumeric);
+  EXPECT_FALSE(w.is_view());
+  ASSERT_EQ(w.size(), 5u);
+  EXPECT_EQ(w.numbers()[3], static_cast<double>(0.1f));
+  EXPECT_TRUE(std::isnan(w.numbers()[4]));
+  EXPECT_EQ(v.kind(), Column::Kind::kFloat32);  // the copy changed, not the original
+  Column e = Column::Float32View("e", nullptr, 0);
+  EXPECT_EQ(e.size(), 0u);
+}
+
 TEST(TableTest, ScoringAViewEqualsScoringACopy) {
   Model m = MustLoad(Doc(
       "<DataField name=\"x\" optype=\"continuous\" dataType=\"double\"/>"

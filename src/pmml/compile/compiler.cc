@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -42,6 +43,15 @@ static Result<OpType> ParseOpType(std::string_view s) {
 
 
 // ------------------------------------------------------------------------------- helpers
+namespace {
+// name == s for a NUL-terminated name (s holds no NUL).
+inline bool NameIs(const char* name, std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i)
+    if (name[i] != s[i]) return false;  // also stops at name's terminator
+  return name[s.size()] == '\0';
+}
+}  // namespace
+
 bool Compiler::IsModelElement(std::string_view n) {
   return std::find(std::begin(kModelElements), std::end(kModelElements), n) !=
          std::end(kModelElements);
@@ -55,21 +65,35 @@ Status Compiler::Unsupported(pugi::xml_node n, std::string_view msg) const {
 }
 
 Status Compiler::Check(pugi::xml_node n, std::initializer_list<std::string_view> attrs,
-                       std::initializer_list<std::string_view> children) const {
-  for (pugi::xml_attribute a : n.attributes()) {
-    std::string_view name = a.name();
-    if (name.starts_with("x-") || name == "xmlns" || name.starts_with("xmlns:") ||
-        name.starts_with("xsi:"))
-      continue;
-    if (std::find(attrs.begin(), attrs.end(), name) == attrs.end())
-      return Unsupported(n, fmt::format("attribute '{}' is not supported", name));
-  }
+                       std::initializer_list<std::string_view> children,
+                       pugi::xml_attribute* found) const {
+  FLUXSCORE_RETURN_IF_ERROR(CheckAttributes(n, attrs, found));
   for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) {
     if (c.type() != pugi::node_element) continue;
     std::string_view name = Document::LocalName(c);
     if (name == "Extension") continue;
     if (std::find(children.begin(), children.end(), name) == children.end())
       return Unsupported(c, fmt::format("element <{}> is not supported here", name));
+  }
+  return Status::Ok();
+}
+
+Status Compiler::CheckAttributes(pugi::xml_node n, std::initializer_list<std::string_view> attrs,
+                                 pugi::xml_attribute* found) const {
+  for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
+    // The known names first, compared in place (no strlen: this runs for every tree node).
+    const char* raw = a.name();
+    size_t i = 0;
+    while (i < attrs.size() && !NameIs(raw, attrs.begin()[i])) ++i;
+    if (i < attrs.size()) {
+      if (found != nullptr && !found[i]) found[i] = a;
+      continue;
+    }
+    std::string_view name = raw;
+    if (name.starts_with("x-") || name == "xmlns" || name.starts_with("xmlns:") ||
+        name.starts_with("xsi:"))
+      continue;
+    return Unsupported(n, fmt::format("attribute '{}' is not supported", name));
   }
   return Status::Ok();
 }
@@ -88,7 +112,11 @@ pugi::xml_node Compiler::Child(pugi::xml_node n, std::string_view name) {
 }
 
 Result<double> Compiler::Number(pugi::xml_node n, const char* attr, double fallback) const {
-  pugi::xml_attribute a = n.attribute(attr);
+  return Number(n, attr, n.attribute(attr), fallback);
+}
+
+Result<double> Compiler::Number(pugi::xml_node n, const char* attr, pugi::xml_attribute a,
+                                double fallback) const {
   if (!a) return fallback;
   double v;
   if (!ParseNonString(a.value(), ValueType::kNumber, &v))
@@ -138,6 +166,23 @@ Result<Cell> Compiler::OptionalTyped(pugi::xml_node n, const char* attr, ValueTy
 // ------------------------------------------------------------------------------- scope
 Result<Compiler::Binding> Compiler::Resolve(std::string_view name, pugi::xml_node where,
                                             int depth) {
+  // Inside a TreeModel the same few fields are named by thousands of predicates: a name that
+  // resolved once resolves the same way for the rest of the tree (a derived field compiled on
+  // first use keeps its binding), so its binding is kept (keys point into the document).
+  if (resolved_ != nullptr) {
+    if (auto it = resolved_->find(name); it != resolved_->end()) return it->second;
+    // Not kept while resolving: a derived field compiled now sees its own scopes only.
+    auto* const resolved = std::exchange(resolved_, nullptr);
+    Result<Binding> b = ResolveInScopes(name, where, depth);
+    resolved_ = resolved;
+    if (b.ok()) resolved_->emplace(name, *b);
+    return b;
+  }
+  return ResolveInScopes(name, where, depth);
+}
+
+Result<Compiler::Binding> Compiler::ResolveInScopes(std::string_view name, pugi::xml_node where,
+                                                    int depth) {
   std::string key(name);
   for (size_t level = scopes_.size(); level-- > 0;) {
     Scope& sc = scopes_[level];

@@ -25,12 +25,21 @@ class Compiler {
   Status Unsupported(pugi::xml_node n, std::string_view msg) const;
   // Refuses attributes not in `attrs` (x- attributes and xmlns are always allowed) and child
   // elements not in `children` (Extension is always allowed and ignored).
+  // With `found`, found[i] is also set to the attribute named attrs[i] (the first of that name;
+  // null when absent), from the same pass over the attributes.
   Status Check(pugi::xml_node n, std::initializer_list<std::string_view> attrs,
-               std::initializer_list<std::string_view> children) const;
+               std::initializer_list<std::string_view> children,
+               pugi::xml_attribute* found = nullptr) const;
+  // The attribute half of Check.
+  Status CheckAttributes(pugi::xml_node n, std::initializer_list<std::string_view> attrs,
+                         pugi::xml_attribute* found) const;
   static std::vector<pugi::xml_node> Children(pugi::xml_node n);  // elements, minus Extension
   static pugi::xml_node Child(pugi::xml_node n, std::string_view name);
   static bool IsModelElement(std::string_view name);
   Result<double> Number(pugi::xml_node n, const char* attr, double fallback) const;
+  // The same for the attribute `a` of n, named `attr` (found by Check).
+  Result<double> Number(pugi::xml_node n, const char* attr, pugi::xml_attribute a,
+                        double fallback) const;
   Result<double> RequiredNumber(pugi::xml_node n, const char* attr) const;
   // Parses text as a value of type t; strings are interned into the plan's pool.
   Result<double> ParseTyped(pugi::xml_node n, std::string_view text, ValueType t, bool is_float);
@@ -54,6 +63,9 @@ class Compiler {
   };
   // Resolves a field name, innermost scope first, compiling a derived field on first use.
   Result<Binding> Resolve(std::string_view name, pugi::xml_node where, int depth);
+  Result<Binding> ResolveInScopes(std::string_view name, pugi::xml_node where, int depth);
+  // While a TreeModel's nodes are compiled: the names its predicates resolved (see Resolve).
+  std::unordered_map<std::string_view, Binding>* resolved_ = nullptr;
 
   // ---- models (compiler.cc)
   Result<int32_t> CompileModel(pugi::xml_node model, int depth);

@@ -2,8 +2,10 @@
 // interned into Plan::predicates, score distributions normalised at load. Iterative, so that a
 // degenerate million-deep tree cannot overflow the stack.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <deque>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -11,6 +13,11 @@
 
 namespace fluxscore::pmml {
 namespace {
+
+// The child elements a Node may have (Extension aside).
+constexpr std::string_view kNodeChildren[] = {
+    "SimplePredicate", "CompoundPredicate", "SimpleSetPredicate", "True", "False",
+    "Partition", "ScoreDistribution", "Node", "Regression", "DecisionTree"};
 
 bool IsPredicate(std::string_view n) {
   return n == "SimplePredicate" || n == "CompoundPredicate" || n == "SimpleSetPredicate" ||
@@ -56,10 +63,11 @@ Result<int32_t> Compiler::CompilePredicate(pugi::xml_node n, int depth) {
     FLUXSCORE_RETURN_IF_ERROR(Check(n, {}, {}));
     p.kind = kind == "True" ? PredKind::kTrue : PredKind::kFalse;
   } else if (kind == "SimplePredicate") {
-    FLUXSCORE_RETURN_IF_ERROR(Check(n, {"field", "operator", "value"}, {}));
-    FLUXSCORE_ASSIGN_OR_RETURN(Binding b, Resolve(n.attribute("field").value(), n, depth));
+    pugi::xml_attribute attr[3];  // field, operator, value
+    FLUXSCORE_RETURN_IF_ERROR(Check(n, {"field", "operator", "value"}, {}, attr));
+    FLUXSCORE_ASSIGN_OR_RETURN(Binding b, Resolve(attr[0].value(), n, depth));
     p.slot = b.slot;
-    std::string_view op = n.attribute("operator").value();
+    std::string_view op = attr[1].value();
     if (op == "isMissing" || op == "isNotMissing") {
       p.kind = op == "isMissing" ? PredKind::kIsMissing : PredKind::kIsNotMissing;
     } else {
@@ -71,9 +79,8 @@ Result<int32_t> Compiler::CompilePredicate(pugi::xml_node n, int depth) {
       else if (op == "greaterThan") p.op = CmpOp::kGt;
       else if (op == "greaterOrEqual") p.op = CmpOp::kGe;
       else return Error(n, fmt::format("unknown operator '{}'", op));
-      if (!n.attribute("value")) return Error(n, "SimplePredicate needs a value");
-      FLUXSCORE_ASSIGN_OR_RETURN(p.value, ParseTyped(n, n.attribute("value").value(), b.type,
-                                                     b.is_float));
+      if (!attr[2]) return Error(n, "SimplePredicate needs a value");
+      FLUXSCORE_ASSIGN_OR_RETURN(p.value, ParseTyped(n, attr[2].value(), b.type, b.is_float));
       if (b.type == ValueType::kString && p.op != CmpOp::kEq && p.op != CmpOp::kNe) {
         // Ordering on strings: ordinal fields order by their declared values, others by text.
         p.by_text = true;
@@ -164,44 +171,60 @@ Status Compiler::CompileTree(pugi::xml_node model, int32_t mi) {
   const bool classification = this->model(mi).function == MiningFunction::kClassification;
   auto category_index = [&](double v) { return CategoryIndex(mi, v); };
 
+  // Field bindings of this tree's predicates, resolved once per name (see Compiler::Resolve).
+  std::unordered_map<std::string_view, Binding> resolved;
+  struct KeepResolved {
+    Compiler& c;
+    ~KeepResolved() { c.resolved_ = nullptr; }
+  } keep{*this};
+  resolved_ = &resolved;
   // Breadth-first: queue entries are (xml node, depth); node i's children are appended together.
   std::deque<std::pair<pugi::xml_node, size_t>> queue;
-  std::vector<std::string> ids;  // explicit ids per node, for defaultChild
   queue.emplace_back(root, 1);
   tree.nodes.emplace_back();
   std::vector<pugi::xml_node> xml_of;
   xml_of.push_back(root);
+  std::vector<std::pair<pugi::xml_node, std::string_view>> elements;  // of the current node
+  std::vector<pugi::xml_node> kids;
   size_t index = 0;
   while (!queue.empty()) {
     auto [xn, depth] = queue.front();
     queue.pop_front();
     tree.max_depth = std::max(tree.max_depth, depth);
-    FLUXSCORE_RETURN_IF_ERROR(Check(
-        xn, {"id", "score", "recordCount", "defaultChild"},
-        {"SimplePredicate", "CompoundPredicate", "SimpleSetPredicate", "True", "False",
-         "Partition", "ScoreDistribution", "Node", "Regression", "DecisionTree"}));
-    TreeNode node;
-    pugi::xml_node pred;
-    std::vector<pugi::xml_node> kids;
+    // What Check(xn, attributes, children) checks, with the attributes kept from its pass and
+    // the child elements listed once for the loop below.
+    pugi::xml_attribute attr[4];  // id, score, recordCount, defaultChild
+    FLUXSCORE_RETURN_IF_ERROR(
+        CheckAttributes(xn, {"id", "score", "recordCount", "defaultChild"}, attr));
+    elements.clear();
     for (pugi::xml_node c = xn.first_child(); c; c = c.next_sibling()) {
       if (c.type() != pugi::node_element) continue;
       std::string_view cn = Document::LocalName(c);
       if (cn == "Extension") continue;
+      if (std::find(std::begin(kNodeChildren), std::end(kNodeChildren), cn) ==
+          std::end(kNodeChildren))
+        return Unsupported(c, fmt::format("element <{}> is not supported here", cn));
+      elements.emplace_back(c, cn);
+    }
+    TreeNode node;
+    pugi::xml_node pred;
+    kids.clear();
+    for (const auto& [c, cn] : elements) {
       if (IsPredicate(cn)) {
         if (pred) return Error(c, "a Node has more than one predicate");
         pred = c;
       } else if (cn == "Node") {
         kids.push_back(c);
       } else if (cn == "ScoreDistribution") {
+        pugi::xml_attribute da[4];  // value, recordCount, confidence, probability
         FLUXSCORE_RETURN_IF_ERROR(
-            Check(c, {"value", "recordCount", "confidence", "probability"}, {}));
-        if (!c.attribute("value")) return Error(c, "ScoreDistribution needs a value");
+            Check(c, {"value", "recordCount", "confidence", "probability"}, {}, da));
+        if (!da[0]) return Error(c, "ScoreDistribution needs a value");
         ScoreDist d;
-        FLUXSCORE_ASSIGN_OR_RETURN(d.value, ParseTyped(c, c.attribute("value").value(),
-                                                       target.type, false));
-        FLUXSCORE_ASSIGN_OR_RETURN(d.record_count, Number(c, "recordCount", NAN));
-        FLUXSCORE_ASSIGN_OR_RETURN(d.confidence, Number(c, "confidence", NAN));
-        FLUXSCORE_ASSIGN_OR_RETURN(d.probability, Number(c, "probability", NAN));
+        FLUXSCORE_ASSIGN_OR_RETURN(d.value, ParseTyped(c, da[0].value(), target.type, false));
+        FLUXSCORE_ASSIGN_OR_RETURN(d.record_count, Number(c, "recordCount", da[1], NAN));
+        FLUXSCORE_ASSIGN_OR_RETURN(d.confidence, Number(c, "confidence", da[2], NAN));
+        FLUXSCORE_ASSIGN_OR_RETURN(d.probability, Number(c, "probability", da[3], NAN));
         if (!std::isnan(d.probability) && (d.probability < 0 || d.probability > 1))
           return Error(c, "probability must be within [0, 1]");
         if (classification) d.category = category_index(d.value);
@@ -215,17 +238,16 @@ Status Compiler::CompileTree(pugi::xml_node model, int32_t mi) {
     node.dist_end = static_cast<int32_t>(tree.dists.size());
     if (!pred) return Error(xn, "a Node needs a predicate");
     FLUXSCORE_ASSIGN_OR_RETURN(node.pred, CompilePredicate(pred, 0));
-    if (xn.attribute("score")) {
+    if (attr[1]) {
       node.has_score = true;
-      auto sv = ParseTyped(xn, xn.attribute("score").value(), target.type,
+      auto sv = ParseTyped(xn, attr[1].value(), target.type,
                            this->model(mi).float_math && target.type == ValueType::kNumber);
       if (!sv.ok()) return sv.status();
       node.score = *sv;
       if (classification) category_index(node.score);
     }
-    FLUXSCORE_ASSIGN_OR_RETURN(node.record_count, Number(xn, "recordCount", NAN));
-    if (xn.attribute("id")) node.id = plan_.pool.Intern(xn.attribute("id").value());
-    ids.push_back(xn.attribute("id").value());
+    FLUXSCORE_ASSIGN_OR_RETURN(node.record_count, Number(xn, "recordCount", attr[2], NAN));
+    if (attr[0]) node.id = plan_.pool.Intern(attr[0].value());
     if (!kids.empty()) {
       node.first_child = static_cast<int32_t>(tree.nodes.size());
       node.num_children = static_cast<int32_t>(kids.size());
@@ -235,7 +257,7 @@ Status Compiler::CompileTree(pugi::xml_node model, int32_t mi) {
         xml_of.push_back(k);
       }
     }
-    std::string_view dc = xn.attribute("defaultChild").value();
+    std::string_view dc = attr[3].value();
     if (!dc.empty()) {
       for (size_t k = 0; k < kids.size(); ++k)
         if (std::string_view(kids[k].attribute("id").value()) == dc)
@@ -255,7 +277,11 @@ Status Compiler::CompileTree(pugi::xml_node model, int32_t mi) {
       stack.pop_back();
       ++counter;
       TreeNode& n = tree.nodes[static_cast<size_t>(i)];
-      if (std::isnan(n.id)) n.id = plan_.pool.Intern(std::to_string(counter));
+      if (std::isnan(n.id)) {
+        char text[24];
+        const auto r = std::to_chars(text, text + sizeof text, counter);
+        n.id = plan_.pool.Intern(std::string_view(text, static_cast<size_t>(r.ptr - text)));
+      }
       for (int32_t k = n.num_children - 1; k >= 0; --k) stack.push_back(n.first_child + k);
     }
   }

@@ -446,12 +446,15 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
     double* __restrict x = b.x.data() + f * kFastBlockRows;
     // A numeric field the model never reads can change nothing: missing is harmless and every
     // number is valid. (Text cells and intervals can still make it invalid: checked below.)
-    if (!ff.used && ff.intervals.empty() && src.numbers != nullptr) continue;
+    if (!ff.used && ff.intervals.empty() && (src.numbers != nullptr || src.floats != nullptr))
+      continue;
     b.column[f] = x;
     // Ask for the next sub-block's values of this column while this one is converted (the
     // hardware prefetcher follows few of the many column streams at once).
     if (src.numbers != nullptr)
       for (size_t i = 0; i < next_n; i += 8) __builtin_prefetch(src.numbers + begin + n + i);
+    if (src.floats != nullptr)
+      for (size_t i = 0; i < next_n; i += 16) __builtin_prefetch(src.floats + begin + n + i);
     if (src.numbers != nullptr && !ff.is_float && ff.intervals.empty() &&
         fp.shape == FastShape::kRegression) {
       // Regressions read double columns in place and need no check pass: a missing (NaN) input
@@ -473,7 +476,27 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
       }
       continue;
     }
-    if (src.numbers != nullptr) {
+    if (src.floats != nullptr && fp.float_domain && ff.intervals.empty()) {
+      // A float32 column: its values are float32 already (half the bytes to read).
+      const float* __restrict col = src.floats + begin;
+      float* __restrict xf = b.xf.data() + f * kFastBlockRows;
+      if (!use_checkf) std::fill(checkf, checkf + n, 0.0f);
+      use_checkf = true;
+      for (size_t i = 0; i < n; ++i) {
+        const float v = col[i];
+        xf[i] = v;
+        checkf[i] = checkf[i] + v * 0.0f;
+      }
+      continue;
+    }
+    if (src.floats != nullptr) {
+      // Widening is exact, and a float32 value is its own float rounding (is_float).
+      const float* __restrict col = src.floats + begin;
+      for (size_t i = 0; i < n; ++i) x[i] = static_cast<double>(col[i]);
+      if (!use_check) std::fill(check, check + n, 0.0);
+      use_check = true;
+      for (size_t i = 0; i < n; ++i) check[i] = check[i] + x[i] * 0.0;
+    } else if (src.numbers != nullptr) {
       const double* __restrict col = src.numbers + begin;
       if (ff.is_float) {
         for (size_t i = 0; i < n; ++i) x[i] = static_cast<double>(static_cast<float>(col[i]));

@@ -13,6 +13,7 @@ namespace fluxscore::pmml {
 // Where one feature's values come from in the input table.
 struct FastSource {
   const double* numbers = nullptr;  // numeric column (null if absent or a string column)
+  const float* floats = nullptr;    // float32 column (Column::Float32View)
   const int32_t* codes = nullptr;   // string column codes ...
   const Cell* dict_cells = nullptr; // ... and the prepared cell of each dictionary entry
 };

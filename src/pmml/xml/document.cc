@@ -3,6 +3,9 @@
 #include <zip.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -45,6 +48,23 @@ Result<std::string> ReadZipMember(const std::string& archive, const std::string&
   return data;
 }
 
+// True when no attribute value of this UTF-8 document can be longer than `limit` bytes, judged
+// from the text in a few probes instead of a walk over every attribute of the tree. A value is
+// at most as long as its source text (entities and line ends only shrink in UTF-8), and that
+// text holds no copy of its quote character; so with no quote character q in the document, or
+// a q in every stretch of limit / 2 bytes (any run without q longer than `limit` would contain
+// such a stretch whole), no value quoted by q exceeds the limit.
+bool ValuesWithin(std::string_view text, size_t limit) {
+  const size_t chunk = limit / 2;
+  if (chunk == 0) return false;
+  for (const char q : {'"', '\''}) {
+    if (std::memchr(text.data(), q, text.size()) == nullptr) continue;
+    for (size_t at = 0; at + chunk <= text.size(); at += chunk)
+      if (std::memchr(text.data() + at, q, chunk) == nullptr) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<std::string> Document::ReadSource(const std::string& path) {
@@ -52,16 +72,27 @@ Result<std::string> Document::ReadSource(const std::string& path) {
   if (bang != std::string::npos) return ReadZipMember(path.substr(0, bang + 4), path.substr(bang + 5));
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IoError(fmt::format("cannot open '{}'", path));
+  // A regular file is read in one go into a string of its size (tens of megabytes for a large
+  // forest: no stream buffer copies, no regrowth); anything else (a pipe) is read to its end.
+  std::error_code ec;
+  const auto size = std::filesystem::is_regular_file(path, ec) && !ec
+                        ? std::filesystem::file_size(path, ec)
+                        : static_cast<std::uintmax_t>(-1);
+  if (!ec && size != static_cast<std::uintmax_t>(-1)) {
+    std::string data(static_cast<size_t>(size), '\0');
+    in.read(data.data(), static_cast<std::streamsize>(size));
+    if (in.bad()) return Status::IoError(fmt::format("cannot read '{}'", path));
+    data.resize(static_cast<size_t>(in.gcount()));  // it shrank meanwhile
+    if (in.peek() == std::char_traits<char>::eof()) return data;
+    std::ostringstream rest;  // it grew meanwhile: the rest too
+    rest << in.rdbuf();
+    if (in.bad()) return Status::IoError(fmt::format("cannot read '{}'", path));
+    return data + std::move(rest).str();
+  }
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) return Status::IoError(fmt::format("cannot read '{}'", path));
   return std::move(ss).str();
-}
-
-std::string_view Document::LocalName(pugi::xml_node node) {
-  std::string_view n = node.name();
-  auto colon = n.find(':');
-  return colon == std::string_view::npos ? n : n.substr(colon + 1);
 }
 
 Result<std::unique_ptr<Document>> Document::Parse(std::string xml, std::string source,
@@ -113,9 +144,14 @@ Result<std::unique_ptr<Document>> Document::Parse(std::string xml, std::string s
                                             d->source_, d->LineOf(root)));
   d->version_ = root.attribute("version").value();
 
-  // Attribute size limit, checked iteratively (documents may nest very deeply).
+  // Attribute size limit, checked iteratively (documents may nest very deeply). A value holds at
+  // most twice as many UTF-8 bytes as the document has bytes (Latin-1 and UTF-16 text widen by
+  // up to 2x and 1.5x; entities only shrink), so a document within half the limit needs no walk.
+  if (d->text_.size() <= options.max_attribute_bytes / 2) return d;
+  if (r.encoding == pugi::encoding_utf8 && ValuesWithin(d->text_, options.max_attribute_bytes))
+    return d;
   for (pugi::xml_node n = root; n;) {
-    for (pugi::xml_attribute a : n.attributes()) {
+    for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
       size_t len = std::char_traits<char>::length(a.value());
       if (len > options.max_attribute_bytes)
         return Status::InvalidModel(fmt::format(

@@ -37,7 +37,11 @@ class Document {
   std::string Where(pugi::xml_node node) const;
 
   // Element name without namespace prefix.
-  static std::string_view LocalName(pugi::xml_node node);
+  static std::string_view LocalName(pugi::xml_node node) {
+    std::string_view n = node.name();
+    auto colon = n.find(':');
+    return colon == std::string_view::npos ? n : n.substr(colon + 1);
+  }
 
  private:
   Document() = default;
