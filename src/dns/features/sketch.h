@@ -94,12 +94,6 @@ class BottomK {
     }
     return search(lo, hi);
   }
-  // Prefetches the cache line where Insert(h, ...) will look first.
-  void Prefetch(uint64_t h) const {
-    const size_t n = items_.size();
-    if (n == 0) return;
-    __builtin_prefetch(items_.data() + (n <= 16 ? n / 2 : Guess(h)));
-  }
 
   void Merge(const BottomK& o, size_t cap) {
     std::vector<Item> out;
