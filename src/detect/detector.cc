@@ -162,6 +162,7 @@ Result<std::vector<Detection>> Detector::Score(const std::vector<dns::FeatureRow
     d.window_start = r.window_start;
     d.probability = prob.kind() == Column::Kind::kNumeric ? prob.numbers()[i] : NAN;
     d.flux = !std::isnan(d.probability) && d.probability >= options_.threshold;
+    if (!d.flux && !options_.explain_benign) continue;
     d.features.reserve(cols.size());
     for (size_t c = 0; c < cols.size(); ++c) d.features.emplace_back(std::string(cols[c].name), r.values[c]);
     if (!paths.empty() && !paths[i].empty()) {

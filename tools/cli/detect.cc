@@ -287,6 +287,7 @@ int RunDetect(const DetectArgs& args) {
   dopt.flux_label = args.flux_label;
   dopt.threshold = args.threshold;
   dopt.threads = args.threads;
+  dopt.explain_benign = args.all;  // only shown detections need their evidence and path
   auto det = detect::Detector::Load(model_path, dopt);
   if (!det.ok()) return fail(det.status().message());
 

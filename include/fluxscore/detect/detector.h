@@ -17,6 +17,9 @@ struct DetectorOptions {
   std::string flux_label = "flux";  // the model's target category meaning fast flux
   double threshold = 0.5;           // verdict flux iff probability(flux) >= threshold
   int threads = 1;
+  // false: detections with verdict benign carry only domain, window, probability and verdict (no
+  // features, path or evidence) — for callers that show flux domains only.
+  bool explain_benign = true;
 };
 
 class Detector {
