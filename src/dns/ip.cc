@@ -226,16 +226,6 @@ IpAddr IpAddr::FromU128(U128 v) {
   return a;
 }
 
-bool IpAddr::is_v4() const {
-  static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  return std::memcmp(bytes.data(), kPrefix, 12) == 0;
-}
-
-uint32_t IpAddr::v4() const {
-  return (uint32_t{bytes[12]} << 24) | (uint32_t{bytes[13]} << 16) | (uint32_t{bytes[14]} << 8) |
-         uint32_t{bytes[15]};
-}
-
 U128 IpAddr::ToU128() const {
   U128 v = 0;
   for (uint8_t b : bytes) v = (v << 8) | b;

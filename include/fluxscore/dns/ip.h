@@ -4,6 +4,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,8 +22,14 @@ struct IpAddr {
   static IpAddr FromV4(uint32_t host_order);
   static IpAddr FromU128(U128 v);
 
-  bool is_v4() const;
-  uint32_t v4() const;  // host order; only meaningful when is_v4()
+  bool is_v4() const {  // ::ffff:0:0/96 (inline: called per address in hot loops)
+    static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return std::memcmp(bytes.data(), kPrefix, 12) == 0;
+  }
+  uint32_t v4() const {  // host order; only meaningful when is_v4()
+    return (uint32_t{bytes[12]} << 24) | (uint32_t{bytes[13]} << 16) | (uint32_t{bytes[14]} << 8) |
+           uint32_t{bytes[15]};
+  }
   U128 ToU128() const;  // big-endian value of the 16 bytes (IPv4: 0xffff'xxxxxxxx)
   std::string ToString() const;  // IPv4 dotted quad, IPv6 RFC 5952 (inet_ntop)
 
