@@ -293,6 +293,19 @@ inline bool ParseU32(std::string_view s, uint32_t& out) {
 // A TTL as logged: whole seconds, possibly written with a fraction of zeros ("60.000000"), at
 // most 2^31 - 1 (RFC 2181 section 8).
 inline bool ParseTtl(std::string_view s, uint32_t& out) {
+  // Fast path, the usual shapes "60" and "60.000000": the integer digits, no division.
+  const size_t n = s.size();
+  const size_t int_digits = n >= 8 && s.substr(n - 7) == ".000000" ? n - 7 : n;
+  if (int_digits >= 1 && int_digits <= 10) {
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; i < int_digits && s[i] >= '0' && s[i] <= '9'; ++i) v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+    if (i == int_digits) {
+      if (v > 2147483647u) return false;
+      out = static_cast<uint32_t>(v);
+      return true;
+    }
+  }
   double d;
   if (!ParseDouble(s, d)) return false;
   // (In [0, 2^31 - 1], d is whole exactly when converting it to an integer and back keeps it:
