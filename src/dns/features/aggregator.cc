@@ -42,10 +42,12 @@ struct __attribute__((packed, aligned(4))) TtlEvent {
   bool operator<(const TtlEvent& o) const { return t_us != o.t_us ? t_us < o.t_us : ttl < o.ttl; }
 };
 static_assert(sizeof(TtlEvent) == 12);
+static_assert(std::is_trivially_copyable_v<TtlEvent>);
 
-struct KeyState {
+// 192 bytes, aligned to whole cache lines: every record of a key touches all of it.
+struct alignas(64) KeyState {
   uint64_t queries = 0;
-  uint64_t addr_records = 0;   // records with at least one address answer
+  uint64_t addr_records = 0;   // records with at least one address answer (= TTL events)
   uint64_t addr_answers = 0;   // address answers over those records
   uint32_t answers_max = 0;
   uint32_t cname_depth = 0;
@@ -53,9 +55,7 @@ struct KeyState {
   uint64_t ttl_sum = 0;
   U128 ttl_sumsq = 0;
   uint64_t ttl_range[kTtlRanges] = {};
-  uint64_t ttl_events_total = 0;
-  std::vector<TtlEvent> ttl_events;  // the first sample_cap by (time, TTL)
-  TtlEvent events_last{INT64_MAX, 0};  // ttl_events.back() once it is full (else max)
+  CompactVec<TtlEvent> ttl_events;  // the first sample_cap of the addr_records events by (time, TTL)
   // What this key's previous record inserted into ips / ttls: the sum of its address answers'
   // hashes (0: none) and its last address TTL (UINT64_MAX: none). A value inserted once is a
   // member or, in a saturated sample, above its threshold for good — so inserting it again is a
@@ -73,15 +73,17 @@ struct KeyState {
   }
 };
 
+static_assert(sizeof(KeyState) == 192, "a key's state is three cache lines; keep it so");
+
 uint64_t TtlHash(uint32_t ttl) { return Mix64(ttl + 0x9E3779B97F4A7C15ULL); }
 uint32_t TtlOfHash(uint64_t h) { return static_cast<uint32_t>(Unmix64(h) - 0x9E3779B97F4A7C15ULL); }
 
-void AddEvent(std::vector<TtlEvent>& ev, TtlEvent e, size_t cap) {
-  if (ev.size() >= cap && !(e < ev.back())) return;
+void AddEvent(CompactVec<TtlEvent>& ev, TtlEvent e, size_t cap) {
+  if (ev.size() >= cap && !(e < ev.back())) return;  // a full sample keeps the earliest events
   if (ev.empty() || !(e < ev.back())) {
     ev.push_back(e);
   } else {
-    ev.insert(std::upper_bound(ev.begin(), ev.end(), e), e);
+    ev.insert(static_cast<size_t>(std::upper_bound(ev.begin(), ev.end(), e) - ev.begin()), e);
   }
   if (ev.size() > cap) ev.pop_back();
 }
@@ -371,12 +373,8 @@ void Aggregator::Impl::Update(KeyState& s, const Pending& r) {
     ++s.addr_records;
     s.addr_answers += n_addr;
     s.answers_max = std::max(s.answers_max, n_addr);
-    ++s.ttl_events_total;
     const TtlEvent e{static_cast<int64_t>(std::llround(r.ts * 1e6)), rec_ttl};
-    if (e < s.events_last) {  // a full sample keeps only events before its last one
-      AddEvent(s.ttl_events, e, cap);
-      if (s.ttl_events.size() >= cap) s.events_last = s.ttl_events.back();
-    }
+    AddEvent(s.ttl_events, e, cap);
   }
 }
 
@@ -403,14 +401,12 @@ Status Aggregator::Merge(const Aggregator& other) {
     a.ttl_sum += b.ttl_sum;
     a.ttl_sumsq += b.ttl_sumsq;
     for (size_t i = 0; i < kTtlRanges; ++i) a.ttl_range[i] += b.ttl_range[i];
-    a.ttl_events_total += b.ttl_events_total;
     std::vector<TtlEvent> ev;
     ev.reserve(a.ttl_events.size() + b.ttl_events.size());
     std::merge(a.ttl_events.begin(), a.ttl_events.end(), b.ttl_events.begin(), b.ttl_events.end(),
                std::back_inserter(ev));
     if (ev.size() > cap) ev.resize(cap);
-    a.ttl_events = std::move(ev);
-    a.events_last = a.ttl_events.size() >= cap ? a.ttl_events.back() : TtlEvent{INT64_MAX, 0};
+    a.ttl_events.Assign(ev.data(), ev.size());
     a.ips.Merge(b.ips, cap);
     a.clients.Merge(b.clients, cap);
     a.ttls.Merge(b.ttls, cap);
@@ -521,7 +517,7 @@ std::string Aggregator::Serialize(uint32_t part, uint32_t parts) const {
     w.Put(s.ttl_sum);
     w.Put(s.ttl_sumsq);
     for (uint64_t x : s.ttl_range) w.Put(x);
-    w.Put(s.ttl_events_total);
+    w.Put(s.addr_records);  // (the format's event total: one event per record with addresses)
     w.Put<uint64_t>(s.ttl_events.size());
     for (const TtlEvent& e : s.ttl_events) {
       w.Put<int64_t>(int64_t{e.t_us});
@@ -570,19 +566,21 @@ Status Aggregator::MergeSerialized(std::string_view bytes) {
               r.Get(&s.answers_max) && r.Get(&s.cname_depth) && r.Get(&s.ttl_min) &&
               r.Get(&s.ttl_max) && r.Get(&s.ttl_sum) && r.Get(&s.ttl_sumsq);
     for (uint64_t& x : s.ttl_range) ok = ok && r.Get(&x);
-    uint64_t nev = 0;
-    ok = ok && r.Get(&s.ttl_events_total) && r.GetCount(&nev, 12) && nev <= cap;
+    uint64_t nev = 0, events_total = 0;
+    ok = ok && r.Get(&events_total) && r.GetCount(&nev, 12) && nev <= cap;
     if (!ok) return corrupt(fmt::format("truncated state of key {}", k));
-    s.ttl_events.resize(nev);
-    for (TtlEvent& e : s.ttl_events) {
+    if (events_total != s.addr_records || nev > events_total)
+      return corrupt(fmt::format("TTL event count of key {} disagrees with its records", k));
+    std::vector<TtlEvent> events(nev);
+    for (TtlEvent& e : events) {
       int64_t t_us;
       uint32_t ttl;
       if (!r.Get(&t_us) || !r.Get(&ttl)) return corrupt(fmt::format("truncated TTL events of key {}", k));
       e = TtlEvent{t_us, ttl};
     }
-    if (!std::is_sorted(s.ttl_events.begin(), s.ttl_events.end()))
+    if (!std::is_sorted(events.begin(), events.end()))
       return corrupt(fmt::format("TTL events of key {} out of order", k));
-    s.events_last = s.ttl_events.size() >= cap ? s.ttl_events.back() : TtlEvent{INT64_MAX, 0};
+    s.ttl_events.Assign(events.data(), events.size());
     // The state format keeps each TTL beside its hash; they must agree.
     uint32_t t;
     if (!GetSketch(r, s.ips, 16, cap, [&](uint64_t, IpAddr& a) { return r.Get(&a.bytes); }) ||
@@ -824,8 +822,8 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
       for (size_t i = 1; i < s.ttl_events.size(); ++i)
         changes += s.ttl_events[i].ttl != s.ttl_events[i - 1].ttl;
       double ch = static_cast<double>(changes);
-      if (s.ttl_events_total > s.ttl_events.size() && s.ttl_events.size() > 1)
-        ch = std::round(ch * static_cast<double>(s.ttl_events_total - 1) /
+      if (s.addr_records > s.ttl_events.size() && s.ttl_events.size() > 1)
+        ch = std::round(ch * static_cast<double>(s.addr_records - 1) /
                         static_cast<double>(s.ttl_events.size() - 1));
       put(ch);
     } else {

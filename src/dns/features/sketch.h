@@ -73,6 +73,8 @@ class CompactVec {
   const Item* data() const { return data_; }
   const Item& operator[](size_t i) const { return data_[i]; }
   const Item& back() const { return data_[size_ - 1]; }
+  const Item* begin() const { return data_; }
+  const Item* end() const { return data_ + size_; }
   bool flag() const { return flag_; }
   void set_flag(bool f) { flag_ = f; }
 
