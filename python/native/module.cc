@@ -211,7 +211,15 @@ PendingTable BuildTable(const py::list& columns, const std::vector<std::string>&
 py::list ColumnsOut(Table&& out) {
   py::list cols;
   for (Column& c : out.mutable_columns()) {
-    if (c.kind() == Column::Kind::kNumeric) {
+    if (c.kind() == Column::Kind::kNumeric && c.view_owner() != nullptr) {
+      // Score's output storage (Column::NumericView with an owner): the array keeps it alive.
+      auto* keep = new std::shared_ptr<const void>(c.view_owner());
+      py::capsule owner(keep, [](void* p) { delete static_cast<std::shared_ptr<const void>*>(p); });
+      const std::span<const double> cells = c.numbers();
+      cols.append(py::make_tuple(
+          c.name(), py::array_t<double>({static_cast<py::ssize_t>(cells.size())}, {sizeof(double)},
+                                        cells.data(), owner)));
+    } else if (c.kind() == Column::Kind::kNumeric) {
       cols.append(py::make_tuple(c.name(), ToNumpy(std::move(c.mutable_numbers()))));
     } else {
       py::list dict;

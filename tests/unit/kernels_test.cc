@@ -626,3 +626,59 @@ TEST(CompiledKernelsTest, TilesStraightFromTheColumnsMatchTheRowEvaluator) {
 
 }  // namespace
 }  // namespace fluxscore
+
+namespace fluxscore {
+namespace {
+
+// Output cells start uninitialised; every one must still be written. A probability output for a
+// value that is not a target category (always 0) next to columns the kernels write directly
+// (numeric target), on clean and dirty rows, in float32 and double trees.
+TEST(CompiledKernelsTest, EveryOutputCellIsWrittenIncludingUnknownCategories) {
+  std::mt19937 rng(77);
+  Table data = Data(5000);
+  for (bool all_float : {true, false}) {
+    g_all_float = all_float;
+    g_binary = true;
+    std::string t = Tree(rng, 8, {"1", "3"}, "", 0.2);
+    t.replace(t.find(Schema(false)), Schema(false).size(),
+              Schema(true) +
+                  "<Output><OutputField name=\"p1\" feature=\"probability\" value=\"1\"/>"
+                  "<OutputField name=\"p2\" feature=\"probability\" value=\"2\"/>"
+                  "<OutputField name=\"p3\" feature=\"probability\" value=\"3\"/></Output>");
+    std::string doc = Doc(true, t);
+    g_binary = false;
+    g_all_float = false;
+    for (const auto& [from, to] : {std::pair{"<Value value=\"a\"/>", "<Value value=\"1\"/>"},
+                                   {"<Value value=\"c\"/>", "<Value value=\"3\"/>"},
+                                   {"dataType=\"string\"><Value", "dataType=\"integer\"><Value"}}) {
+      const size_t at = doc.find(from);
+      ASSERT_NE(at, std::string::npos) << from;
+      doc.replace(at, std::strlen(from), to);
+    }
+    auto m = pmml::Model::LoadString(doc, "unknown-category");
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    EXPECT_TRUE(m->has_compiled_kernels());
+    pmml::ScoreOptions slow;
+    slow.compiled_kernels = false;
+    auto expected = m->Score(data, slow);
+    ASSERT_TRUE(expected.ok());
+    ASSERT_EQ(expected->outputs.num_columns(), 4u);
+    for (size_t block : {size_t{7}, size_t{100000}}) {
+      pmml::ScoreOptions fast;
+      fast.block_rows = block;
+      for (int round = 0; round < 3; ++round) {
+        {  // heap memory the outputs will likely reuse, holding values that are not 0
+          std::vector<std::vector<double>> poison;
+          for (int i = 0; i < 8; ++i) poison.emplace_back(data.num_rows(), 0.75);
+        }
+        auto got = m->Score(data, fast);
+        ASSERT_TRUE(got.ok());
+        ExpectIdentical(*expected, *got, std::string(all_float ? "float32" : "double") +
+                                             " block=" + std::to_string(block));
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace fluxscore
