@@ -663,6 +663,18 @@ TEST(CompiledKernelsTest, EveryOutputCellIsWrittenIncludingUnknownCategories) {
     auto expected = m->Score(data, slow);
     ASSERT_TRUE(expected.ok());
     ASSERT_EQ(expected->outputs.num_columns(), 4u);
+    // 600,000 rows: columns of 4.8 MB, in reused (cached) mappings that hold the previous
+    // result's values; small ones from the heap, poisoned first.
+    Table big = Data(600000);
+    auto big_expected = m->Score(big, slow);
+    ASSERT_TRUE(big_expected.ok());
+    for (int round = 0; round < 3; ++round) {
+      pmml::ScoreOptions fast;
+      auto got = m->Score(big, fast);
+      ASSERT_TRUE(got.ok());
+      ExpectIdentical(*big_expected, *got, std::string(all_float ? "float32" : "double") +
+                                               " 600000 rows, round " + std::to_string(round));
+    }
     for (size_t block : {size_t{7}, size_t{100000}}) {
       pmml::ScoreOptions fast;
       fast.block_rows = block;
