@@ -30,6 +30,11 @@ class Column {
   // memory must stay valid and unchanged while the column, its copies, or a Table holding them
   // is in use. Appending to the column or mutable_numbers() first copies it into owned storage.
   static Column NumericView(std::string name, const double* data, size_t size);
+  // A numeric column over memory that `owner` keeps alive (the column and its copies share it):
+  // zero copy like NumericView, with no lifetime rule for the caller. Model::Score returns its
+  // numeric output columns this way (storage it allocates without zero-filling it).
+  static Column NumericView(std::string name, const double* data, size_t size,
+                            std::shared_ptr<const void> owner);
   // A float32 column over memory it does not own (zero copy, e.g. a NumPy float32 array), with
   // NumericView's lifetime rules. Its values are numbers (NumberAt widens them to double, which
   // is exact); numbers() is empty for it. Scoring reads float32 fields straight from it, half
@@ -54,6 +59,8 @@ class Column {
   }
   std::vector<double>& mutable_numbers();
   bool is_view() const { return view_ != nullptr || f32_ != nullptr; }
+  // What keeps a view's memory alive (null for a borrowed view and for owned columns).
+  const std::shared_ptr<const void>& view_owner() const { return owner_; }
   // Float32 columns.
   std::span<const float> floats() const { return std::span<const float>(f32_, f32_ ? view_size_ : 0); }
   // The value of a numeric or float32 cell, as a double.
@@ -85,6 +92,7 @@ class Column {
   const double* view_ = nullptr;  // NumericView: borrowed cells (numbers_ unused)
   const float* f32_ = nullptr;    // Float32View: borrowed cells
   size_t view_size_ = 0;          // cells of either view
+  std::shared_ptr<const void> owner_;  // keeps view_'s memory alive, if set
   std::vector<int32_t> codes_;
   std::vector<std::string> dictionary_;
   std::unordered_map<std::string, int32_t> index_;

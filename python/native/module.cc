@@ -2,14 +2,15 @@
 //
 // Kept deliberately thin: the Python package (python/fluxscore/) turns pandas / numpy / dict
 // inputs into columns and columns back into DataFrames; this module moves whole columns across
-// the boundary (contiguous float64 columns zero-copy as Column::NumericView, strided ones in one
-// gathering pass, int32 codes + a dictionary per string column),
+// the boundary (contiguous float64 columns zero-copy as Column::NumericView, contiguous float32
+// ones as Column::Float32View, strided ones of either in one gathering pass, int32 codes + a
+// dictionary per string column),
 // never calling Python per cell on the scoring path, and releases the GIL while the engine runs.
 //
 //   Model.load(path) -> Model                       (ModelError on failure)
 //   Model.inputs() / outputs() -> [dict]            name, data_type, op_type, values, is_string
 //   Model.score(columns, threads, block_rows, kernels)
-//       columns: [(name, float64 1-D array)] or [(name, int32 codes array, [str] dictionary)]
+//       columns: [(name, float64 or float32 1-D array)] or [(name, int32 codes array, [str] dictionary)]
 //       -> ([(name, float64 array) | (name, int32 codes, [str])], [(row, message)])
 //   Model.predict_one(dict) -> dict                 (Model::ScoreOne semantics, leaner path)
 //   Model.tree_nodes() / decision_paths(columns)
@@ -24,6 +25,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -88,21 +90,35 @@ struct PendingTable {
     const char* data;
     py::ssize_t stride;  // bytes
     size_t n;
+    bool float32 = false;  // float32 cells (else float64)
   };
   Table table;
   std::vector<Numeric> numeric;
   std::vector<py::object> keep;  // the arrays `numeric` points into
+  std::vector<std::vector<float>> float_cells;  // gathered strided float32 columns (views on them)
 
   // No Python calls: run it with the GIL released (the arrays are kept alive by `keep`).
-  // Contiguous float64 columns: zero copy (Column::NumericView). Strided columns (columns of a row-major matrix, e.g.
-  // a DataFrame built from a 2-D array or X[:, j]) are gathered together block by block, so
-  // the source is read once rather than once per column.
+  // Contiguous, aligned columns: zero copy (float64: Column::NumericView, float32:
+  // Column::Float32View, which the kernels read at half the bytes). Strided columns (columns of
+  // a row-major matrix, e.g. a DataFrame built from a 2-D array or X[:, j]) are gathered
+  // together block by block, so the source is read once rather than once per column; float32
+  // ones stay float32.
   void Fill() {
     std::vector<std::pair<const Numeric*, std::vector<double>>> strided;
+    std::vector<std::pair<const Numeric*, float*>> strided32;
+    float_cells.reserve(numeric.size());
     for (const Numeric& c : numeric) {
-      if (c.stride == static_cast<py::ssize_t>(sizeof(double))) {
+      const size_t width = c.float32 ? sizeof(float) : sizeof(double);
+      const bool in_place = c.stride == static_cast<py::ssize_t>(width) &&
+                            reinterpret_cast<uintptr_t>(c.data) % width == 0;
+      if (in_place && c.float32) {
+        table.AddColumn(Column::Float32View(c.name, reinterpret_cast<const float*>(c.data), c.n));
+      } else if (in_place) {
         // Zero copy: the engine reads the array's memory (kept alive by `keep` for the call).
         table.AddColumn(Column::NumericView(c.name, reinterpret_cast<const double*>(c.data), c.n));
+      } else if (c.float32) {
+        float_cells.emplace_back(c.n);
+        strided32.emplace_back(&c, float_cells.back().data());
       } else {
         strided.emplace_back(&c, std::vector<double>(c.n));
       }
@@ -115,8 +131,13 @@ struct PendingTable {
         double* out = v.data();
         for (size_t i = begin; i < end; ++i, p += c->stride) std::memcpy(out + i, p, sizeof(double));
       }
+      for (auto& [c, out] : strided32) {
+        const char* p = c->data + static_cast<py::ssize_t>(begin) * c->stride;
+        for (size_t i = begin; i < end; ++i, p += c->stride) std::memcpy(out + i, p, sizeof(float));
+      }
     }
     for (auto& [c, v] : strided) table.AddColumn(Column::Numeric(c->name, std::move(v)));
+    for (auto& [c, out] : strided32) table.AddColumn(Column::Float32View(c->name, out, c->n));
     numeric.clear();
     // No input column at all (a model without inputs, or every input absent): one filler
     // column carries the row count (a missing column means all-missing to the engine).
@@ -138,7 +159,32 @@ PendingTable BuildTable(const py::list& columns, const std::vector<std::string>&
     auto tup = py::reinterpret_borrow<py::tuple>(item);
     if (tup.size() != 2 && tup.size() != 3) ThrowData("internal: a column is (name, values) or (name, codes, dictionary)");
     const std::string name = tup[0].cast<std::string>();
-    if (tup.size() == 2) {
+    if (tup.size() == 2 && py::isinstance<py::array>(tup[1]) &&
+        py::reinterpret_borrow<py::array>(tup[1]).dtype().equal(py::dtype::of<float>())) {
+      // A float32 array (native byte order): read as float32, in place when contiguous.
+      py::array a = py::reinterpret_borrow<py::array>(tup[1]);
+      if (a.ndim() != 1) ThrowData("column '" + name + "': expected a 1-D array");
+      const py::ssize_t n = a.shape(0);
+      if (n != nrows) ThrowData("column '" + name + "' has " + std::to_string(n) + " rows, expected " + std::to_string(nrows));
+      const char* base = reinterpret_cast<const char*>(a.data());
+      const py::ssize_t stride = a.strides(0);
+      bool as_string = false;
+      for (const std::string& s : string_fields) as_string = as_string || s == name;
+      if (as_string) {  // the text of each value widened to double (exact), as for float64
+        Column c = Column::String(name);
+        c.mutable_codes().reserve(static_cast<size_t>(n));
+        for (py::ssize_t i = 0; i < n; ++i) {
+          float x;
+          std::memcpy(&x, base + i * stride, sizeof(float));
+          if (std::isnan(x)) c.AppendMissing();
+          else c.AppendString(FormatDouble(static_cast<double>(x)));
+        }
+        t.AddColumn(std::move(c));
+      } else {
+        pt.numeric.push_back({name, base, stride, static_cast<size_t>(n), true});
+        pt.keep.push_back(std::move(a));
+      }
+    } else if (tup.size() == 2) {
       F64Array a = F64Array::ensure(tup[1]);
       if (!a) {
         PyErr_Clear();
@@ -211,7 +257,15 @@ PendingTable BuildTable(const py::list& columns, const std::vector<std::string>&
 py::list ColumnsOut(Table&& out) {
   py::list cols;
   for (Column& c : out.mutable_columns()) {
-    if (c.kind() == Column::Kind::kNumeric) {
+    if (c.kind() == Column::Kind::kNumeric && c.view_owner() != nullptr) {
+      // Score's output storage (Column::NumericView with an owner): the array keeps it alive.
+      auto* keep = new std::shared_ptr<const void>(c.view_owner());
+      py::capsule owner(keep, [](void* p) { delete static_cast<std::shared_ptr<const void>*>(p); });
+      const std::span<const double> cells = c.numbers();
+      cols.append(py::make_tuple(
+          c.name(), py::array_t<double>({static_cast<py::ssize_t>(cells.size())}, {sizeof(double)},
+                                        cells.data(), owner)));
+    } else if (c.kind() == Column::Kind::kNumeric) {
       cols.append(py::make_tuple(c.name(), ToNumpy(std::move(c.mutable_numbers()))));
     } else {
       py::list dict;

@@ -34,6 +34,13 @@ Column Column::NumericView(std::string name, const double* data, size_t size) {
   return c;
 }
 
+Column Column::NumericView(std::string name, const double* data, size_t size,
+                           std::shared_ptr<const void> owner) {
+  Column c = NumericView(std::move(name), data, size);
+  if (size > 0) c.owner_ = std::move(owner);
+  return c;
+}
+
 Column Column::Float32View(std::string name, const float* data, size_t size) {
   Column c;
   c.name_ = std::move(name);
@@ -57,6 +64,7 @@ void Column::Own() {
   numbers_.assign(view_, view_ + view_size_);
   view_ = nullptr;
   view_size_ = 0;
+  owner_.reset();
 }
 
 std::vector<double>& Column::mutable_numbers() {

@@ -350,3 +350,105 @@ def test_explain(sample_model, sample_df):
         assert all(nodes[c]["parent"] == par for par, c in zip(p[:-1], p[1:]))
     text = sample_model.explain(sample_df.iloc[:1], as_text=True)
     assert text[0][0] == "True"
+
+
+# --------------------------------------------------------------------------- float32 inputs
+
+def assert_same_bits(a, b):
+    """Equal DataFrames; numeric columns bit for bit (NaN payloads and signs included)."""
+    assert list(a.columns) == list(b.columns)
+    assert a.attrs["row_errors"] == b.attrs["row_errors"]
+    for c in a.columns:
+        x, y = a[c].to_numpy(), b[c].to_numpy()
+        assert x.dtype == y.dtype, c
+        if x.dtype == object:
+            assert (pd.isna(x) == pd.isna(y)).all(), c
+            assert (x[~pd.isna(x)] == y[~pd.isna(y)]).all(), c
+        else:
+            assert np.array_equal(x.view(np.int64), y.view(np.int64)), c
+
+
+@pytest.fixture(scope="module")
+def float_tree(tmp_path_factory):
+    """A depth-10 scikit-learn tree (float fields: the float32 kernels) and float32 rows with
+    NaN and infinities."""
+    from sklearn.datasets import make_classification
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = make_classification(n_samples=6000, n_features=8, n_informative=5, random_state=4)
+    names = [f"f{i}" for i in range(8)]
+    est = DecisionTreeClassifier(max_depth=10, random_state=0).fit(X.astype(np.float32), y)
+    path = tmp_path_factory.mktemp("ftree") / "tree.pmml"
+    fluxscore.to_pmml(est, feature_names=names, target_name="y", path=str(path))
+    rng = np.random.default_rng(5)
+    Xt = rng.normal(size=(5000, 8)).astype(np.float32)  # 2 full engine sub-blocks + a part
+    Xt[rng.random(Xt.shape) < 0.03] = np.nan
+    Xt[rng.random(Xt.shape) < 0.005] = np.inf
+    Xt[rng.random(Xt.shape) < 0.005] = -np.inf
+    return fluxscore.Model.load(path), names, Xt, est
+
+
+def _unaligned(a):
+    """A float32 copy of the 1-D array a whose data is not 4-byte aligned."""
+    buf = bytearray(a.nbytes + 1)
+    out = np.frombuffer(buf, dtype=np.float32, count=a.size, offset=1)
+    out[:] = a
+    assert not out.flags.aligned
+    return out
+
+
+@pytest.mark.parametrize("layout", ["dict", "c-order", "f-order", "frame", "frame-from-2d",
+                                    "every-other-row", "unaligned"])
+def test_float32_inputs_score_as_the_same_values_in_float64(float_tree, layout):
+    model, names, X, est = float_tree
+    X64 = X.astype(np.float64)  # the same values (widening is exact)
+
+    def build(M):
+        if layout == "dict":
+            return {n: np.ascontiguousarray(M[:, j]) for j, n in enumerate(names)}
+        if layout == "c-order":
+            return np.ascontiguousarray(M)
+        if layout == "f-order":
+            return np.asfortranarray(M)
+        if layout == "frame":
+            return pd.DataFrame({n: M[:, j].copy() for j, n in enumerate(names)})
+        if layout == "frame-from-2d":
+            return pd.DataFrame(np.ascontiguousarray(M), columns=names)
+        if layout == "every-other-row":
+            return np.ascontiguousarray(M)[::2]
+        if M.dtype == np.float32:
+            return {n: _unaligned(M[:, j]) for j, n in enumerate(names)}
+        return {n: M[:, j].copy() for j, n in enumerate(names)}
+
+    got32, got64 = build(X), build(X64)
+    if isinstance(got32, pd.DataFrame):
+        assert (got32.dtypes == np.float32).all()
+    elif isinstance(got32, dict):
+        assert all(v.dtype == np.float32 for v in got32.values())
+    else:
+        assert got32.dtype == np.float32
+    expected = model.predict(got64, kernels=False)
+    assert model.predict(got64).shape[0] == expected.shape[0]
+    for threads in (1, 2):
+        for block_rows in (0, 7):
+            for kernels in (True, False):
+                a = model.predict(got32, threads=threads, block_rows=block_rows, kernels=kernels)
+                assert_same_bits(a, expected)
+    if layout == "dict":  # and scikit-learn agrees where every input is finite
+        finite = np.isfinite(X).all(axis=1)
+        proba = model.predict(got32)["probability(1)"].to_numpy()
+        assert np.array_equal(proba[finite], est.predict_proba(X[finite])[:, 1])
+
+
+def test_float32_columns_for_double_fields_and_text(sample_model, sample_df, logistic):
+    # Double fields read float32 values widened (exact): the same as float64 columns of them.
+    model, _, df = logistic
+    df32 = df.astype(np.float32)
+    assert_same_bits(model.predict(df32), model.predict(df32.astype(np.float64)))
+    assert_same_bits(model.predict(df32.to_numpy()), model.predict(df32.to_numpy().astype(np.float64)))
+    # Mixed frames: float32 numeric columns next to string columns.
+    num = [c for c in sample_df.columns if sample_df[c].dtype.kind == "f"]
+    assert num
+    mixed32 = sample_df.astype({c: np.float32 for c in num})
+    mixed64 = mixed32.astype({c: np.float64 for c in num})
+    assert_same_bits(sample_model.predict(mixed32), sample_model.predict(mixed64))

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <functional>
 #include <random>
+#include <regex>
 #include <string>
 
 #include "fluxscore/pmml/model.h"
@@ -21,13 +22,14 @@ constexpr int kFeatures = 5;
 
 bool g_all_float = false;  // every feature a float field: the float32 kernels
 bool g_binary = false;     // the target has two categories (a, c) instead of three
+bool g_no_interval = false;  // x4 without its valid-value interval
 
 std::string Fields(bool classification) {
   std::string s = "<DataDictionary>";
   for (int f = 0; f < kFeatures; ++f) {
     s += "<DataField name=\"x" + std::to_string(f) + "\" optype=\"continuous\" dataType=\"" +
          (f % 2 || g_all_float ? "float" : "double") + "\">";
-    if (f == 4) s += "<Interval closure=\"closedClosed\" leftMargin=\"-2\" rightMargin=\"2\"/>";
+    if (f == 4 && !g_no_interval) s += "<Interval closure=\"closedClosed\" leftMargin=\"-2\" rightMargin=\"2\"/>";
     s += "</DataField>";
   }
   if (classification)
@@ -515,6 +517,177 @@ TEST(CompiledKernelsTest, Float32ColumnsMatchDoubleColumnsBitForBit) {
       auto fast_doubles = m->Score(doubles, fast);
       ASSERT_TRUE(fast_doubles.ok());
       ExpectIdentical(*expected, *fast_doubles, what + " double");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace fluxscore
+
+namespace fluxscore {
+namespace {
+
+// Float32 forests whose inputs have no valid-value interval (scikit-learn's, through the
+// exporter) have their row tiles built straight from the input columns and walk every row, ok
+// or not; a single perfect tree writes each row's result from the walk. Against the row
+// evaluator: float32 and double columns, clean and dirty rows (missing, infinite), a leaf
+// without a prediction, 1/2/8 threads, blocks of 1, 7 and 100000 rows, with and without AVX-512.
+TEST(CompiledKernelsTest, TilesStraightFromTheColumnsMatchTheRowEvaluator) {
+  g_no_interval = true;
+  std::mt19937 rng(555);
+  std::vector<std::pair<std::string, std::string>> models;
+  g_all_float = true;
+  {  // three categories, a perfect tree with leaves above the bottom
+    std::string t = Tree(rng, 9, {"a", "b", "c"}, "", 0.2);
+    t.replace(t.find(Schema(false)), Schema(false).size(), Schema(true) + ProbOutputs());
+    models.emplace_back("tree3", Doc(true, t));
+  }
+  {  // regression tree with Targets; one leaf without a score (no prediction: row evaluator)
+    std::string t = Tree(rng, 8, {}, "", 0.2);
+    t.replace(t.find(Schema(false)), Schema(false).size(),
+              Schema(true) + "<Targets><Target field=\"y\" rescaleFactor=\"0.1\" "
+                             "rescaleConstant=\"3.5\"/></Targets>");
+    const std::regex leaf("<Node score=\"[^\"]*\">(<SimplePredicate[^>]*/>)</Node>");
+    const std::string before = t;
+    t = std::regex_replace(t, leaf, "<Node>$1</Node>", std::regex_constants::format_first_only);
+    ASSERT_NE(t, before);
+    models.emplace_back("regression-tree", Doc(false, t));
+  }
+  {  // a tree deeper than the perfect layout: the linked walk over the tiles
+    std::string t = Tree(rng, 14, {"a", "b", "c"}, "", 0.3);
+    t.replace(t.find(Schema(false)), Schema(false).size(), Schema(true) + ProbOutputs());
+    models.emplace_back("deep-tree", Doc(true, t));
+  }
+  {  // ragged forest: perfect and linked trees
+    std::string s = "<MiningModel functionName=\"classification\">" + Schema(true) +
+                    ProbOutputs() + "<Segmentation multipleModelMethod=\"average\">";
+    for (int depth : {1, 3, 7, 12, 13, 2})
+      s += "<Segment><True/>" + Tree(rng, depth, {"a", "b", "c"}, "", 0.35) + "</Segment>";
+    models.emplace_back("forest", Doc(true, s + "</Segmentation></MiningModel>"));
+  }
+  g_all_float = false;
+  AddBinaryModels(rng, 10, {"c", "a"}, {0, 2, 5, 10, 13}, &models);
+  g_no_interval = false;
+
+  const size_t rows = 4100;  // two full sub-blocks and a partial one
+  std::mt19937 drng(31);
+  std::normal_distribution<double> v(0.0, 1.2);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (bool dirty : {false, true}) {
+    std::vector<std::vector<float>> cells(kFeatures, std::vector<float>(rows));
+    Table doubles, floats;
+    for (int f = 0; f < kFeatures; ++f) {
+      std::vector<double> col(rows);
+      for (size_t r = 0; r < rows; ++r) {
+        double x = v(drng);
+        if (dirty && u(drng) < 0.03) x = NAN;
+        if (dirty && u(drng) < 0.01) x = u(drng) < 0.5 ? INFINITY : -INFINITY;
+        cells[static_cast<size_t>(f)][r] = static_cast<float>(x);
+        col[r] = static_cast<double>(static_cast<float>(x));
+      }
+      const std::string name = "x" + std::to_string(f);
+      doubles.AddColumn(Column::Numeric(name, std::move(col)));
+      floats.AddColumn(Column::Float32View(name, cells[static_cast<size_t>(f)].data(), rows));
+    }
+    for (const auto& [name, xml] : models) {
+      auto m = pmml::Model::LoadString(xml, name);
+      ASSERT_TRUE(m.ok()) << name << ": " << m.status().ToString();
+      EXPECT_TRUE(m->has_compiled_kernels()) << name;
+      pmml::ScoreOptions slow;
+      slow.compiled_kernels = false;
+      auto expected = m->Score(doubles, slow);
+      ASSERT_TRUE(expected.ok());
+      const Column& pred = expected->outputs.columns()[0];
+      size_t missing = 0;
+      for (size_t r = 0; r < rows; ++r) missing += pred.IsMissing(r);
+      if (!dirty && name != "regression-tree") EXPECT_EQ(missing, 0u) << name;
+      for (bool avx512 : {true, false}) {
+        if (!avx512) ASSERT_EQ(setenv("FLUXSCORE_NO_AVX512", "1", 1), 0);
+        for (const Table* t : {&floats, &doubles})
+          for (int threads : {1, 2, 8})
+            for (size_t block : {size_t{1}, size_t{7}, size_t{100000}}) {
+              pmml::ScoreOptions o;
+              o.threads = threads;
+              o.block_rows = block;
+              auto got = m->Score(*t, o);
+              ASSERT_TRUE(got.ok());
+              ExpectIdentical(*expected, *got,
+                              name + (dirty ? " dirty" : " clean") +
+                                  (t == &floats ? " float32" : " double") +
+                                  (avx512 ? "" : " no-avx512") +
+                                  " threads=" + std::to_string(threads) +
+                                  " block=" + std::to_string(block));
+            }
+        unsetenv("FLUXSCORE_NO_AVX512");
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace fluxscore
+
+namespace fluxscore {
+namespace {
+
+// Output cells start uninitialised; every one must still be written. A probability output for a
+// value that is not a target category (always 0) next to columns the kernels write directly
+// (numeric target), on clean and dirty rows, in float32 and double trees.
+TEST(CompiledKernelsTest, EveryOutputCellIsWrittenIncludingUnknownCategories) {
+  std::mt19937 rng(77);
+  Table data = Data(5000);
+  for (bool all_float : {true, false}) {
+    g_all_float = all_float;
+    g_binary = true;
+    std::string t = Tree(rng, 8, {"1", "3"}, "", 0.2);
+    t.replace(t.find(Schema(false)), Schema(false).size(),
+              Schema(true) +
+                  "<Output><OutputField name=\"p1\" feature=\"probability\" value=\"1\"/>"
+                  "<OutputField name=\"p2\" feature=\"probability\" value=\"2\"/>"
+                  "<OutputField name=\"p3\" feature=\"probability\" value=\"3\"/></Output>");
+    std::string doc = Doc(true, t);
+    g_binary = false;
+    g_all_float = false;
+    for (const auto& [from, to] : {std::pair{"<Value value=\"a\"/>", "<Value value=\"1\"/>"},
+                                   {"<Value value=\"c\"/>", "<Value value=\"3\"/>"},
+                                   {"dataType=\"string\"><Value", "dataType=\"integer\"><Value"}}) {
+      const size_t at = doc.find(from);
+      ASSERT_NE(at, std::string::npos) << from;
+      doc.replace(at, std::strlen(from), to);
+    }
+    auto m = pmml::Model::LoadString(doc, "unknown-category");
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    EXPECT_TRUE(m->has_compiled_kernels());
+    pmml::ScoreOptions slow;
+    slow.compiled_kernels = false;
+    auto expected = m->Score(data, slow);
+    ASSERT_TRUE(expected.ok());
+    ASSERT_EQ(expected->outputs.num_columns(), 4u);
+    // 600,000 rows: columns of 4.8 MB, in reused (cached) mappings that hold the previous
+    // result's values; small ones from the heap, poisoned first.
+    Table big = Data(600000);
+    auto big_expected = m->Score(big, slow);
+    ASSERT_TRUE(big_expected.ok());
+    for (int round = 0; round < 3; ++round) {
+      pmml::ScoreOptions fast;
+      auto got = m->Score(big, fast);
+      ASSERT_TRUE(got.ok());
+      ExpectIdentical(*big_expected, *got, std::string(all_float ? "float32" : "double") +
+                                               " 600000 rows, round " + std::to_string(round));
+    }
+    for (size_t block : {size_t{7}, size_t{100000}}) {
+      pmml::ScoreOptions fast;
+      fast.block_rows = block;
+      for (int round = 0; round < 3; ++round) {
+        {  // heap memory the outputs will likely reuse, holding values that are not 0
+          std::vector<std::vector<double>> poison;
+          for (int i = 0; i < 8; ++i) poison.emplace_back(data.num_rows(), 0.75);
+        }
+        auto got = m->Score(data, fast);
+        ASSERT_TRUE(got.ok());
+        ExpectIdentical(*expected, *got, std::string(all_float ? "float32" : "double") +
+                                             " block=" + std::to_string(block));
+      }
     }
   }
 }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "fluxscore/table.h"
@@ -28,6 +29,28 @@ TEST(TableTest, NumericViewReadsBorrowedMemory) {
   EXPECT_EQ(v.numbers()[0], 9);
   Column empty = Column::NumericView("e", nullptr, 0);
   EXPECT_EQ(empty.size(), 0u);
+}
+
+TEST(TableTest, NumericViewWithAnOwnerKeepsItsMemoryAlive) {
+  auto storage = std::make_shared<std::vector<double>>(std::vector<double>{0.5, NAN, 3});
+  const double* cells = storage->data();
+  Column v = Column::NumericView("x", cells, storage->size(),
+                                 std::shared_ptr<const void>(storage, storage->data()));
+  storage.reset();  // the column (and its copies) own the memory now
+  Column copy = v;
+  EXPECT_TRUE(v.is_view());
+  EXPECT_NE(v.view_owner(), nullptr);
+  EXPECT_EQ(copy.numbers().data(), cells);  // shared, not copied
+  EXPECT_EQ(copy.view_owner().use_count(), 2);
+  EXPECT_TRUE(copy.IsMissing(1));
+  EXPECT_EQ(copy.CellText(2), "3");
+  // Mutable storage is an owned copy; the view's memory is let go by this column only.
+  copy.mutable_numbers()[0] = 7;
+  EXPECT_FALSE(copy.is_view());
+  EXPECT_EQ(copy.view_owner(), nullptr);
+  EXPECT_EQ(v.view_owner().use_count(), 1);
+  EXPECT_EQ(v.numbers()[0], 0.5);
+  EXPECT_EQ(copy.numbers()[0], 7);
 }
 
 TEST(TableTest, Float32ViewReadsBorrowedFloats) {

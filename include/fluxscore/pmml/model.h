@@ -112,6 +112,9 @@ class Model {
 
   // Scores every row of `input`. Input columns are bound by name to inputs(); a missing column
   // means all-missing. A numeric field fed by a string column has its dictionary parsed once.
+  // Numeric output columns are Column::NumericView over storage they own (is_view() is true;
+  // mutable_numbers() copies); columns of 4 MiB and more are separate mappings that, once freed,
+  // a process-wide cache (at most 8, 256 MiB) keeps for the next call's outputs.
   Result<ScoreResult> Score(const Table& input, const ScoreOptions& options = {}) const;
 
   // Scores one row given as name -> value. Row errors become a non-OK Status (kDataError).

@@ -6,12 +6,14 @@
 #include <memory>
 #include <unordered_map>
 
+#include "pmml/eval/model_math.h"
 #include "pmml/plan/fast_plan.h"
 
 namespace fluxscore::pmml {
 namespace {
 
 void LayOutPerfectTrees(FastPlan& plan);
+void TreeBottomOutputs(const Plan& doc, FastPlan& plan);
 
 constexpr size_t kMaxFastDepth = 4096;  // deeper trees keep the row evaluator
 
@@ -300,6 +302,7 @@ std::shared_ptr<FastPlan> Builder::Build() {
         f.node_value[i] = f.leaf_values[static_cast<size_t>(f.leaf_of_node[i])];
   }
   LayOutPerfectTrees(*plan);
+  TreeBottomOutputs(plan_, *plan);
   return plan;
 }
 
@@ -474,6 +477,35 @@ void LayOutPerfectTrees(FastPlan& plan) {
       const double* lv = f.leaf_values.data() + static_cast<size_t>(leaf) * W;
       f.bottom_values.insert(f.bottom_values.end(), lv, lv + W);
     }
+  }
+}
+
+// A single perfect tree: each bottom slot's whole result (FastForest::bottom_out), what
+// RunFastKernels would compute from the slot's leaf — the same values, so the same bits.
+void TreeBottomOutputs(const Plan& doc, FastPlan& plan) {
+  FastForest& f = plan.forest;
+  if (plan.shape != FastShape::kTree || f.perfect_base.empty() || f.perfect_base[0] < 0) return;
+  const SubModel& root = doc.root();
+  const std::vector<double>& cats = root.target.categories;
+  const size_t W = static_cast<size_t>(f.width);
+  const size_t stride = !plan.classification ? 1 : W == 2 ? 4 : W + 1;
+  f.bottom_stride = stride;
+  f.bottom_out.assign(f.bottom.size() * stride, NAN);
+  f.bottom_decided.assign(f.bottom.size(), 0);
+  for (size_t s = 0; s < f.bottom.size(); ++s) {
+    const size_t leaf = static_cast<size_t>(f.bottom[s]);
+    double* out = f.bottom_out.data() + s * stride;
+    if (plan.classification) {
+      const double* lv = f.leaf_values.data() + leaf * W;
+      std::copy(lv, lv + W, out);
+      if (f.leaf_pred[leaf] < 0 || std::isnan(lv[0])) continue;
+      out[W] = cats[static_cast<size_t>(f.leaf_pred[leaf])];
+    } else {
+      const double v = f.leaf_values[leaf];
+      if (std::isnan(v)) continue;
+      out[0] = ApplyTarget(root.target, v, false);
+    }
+    f.bottom_decided[s] = 1;
   }
 }
 

@@ -24,6 +24,12 @@ struct FastBlock {
   std::vector<float> xf;        // the same as float32 (FastPlan::float_domain)
   std::vector<double> tile;     // the ok rows in tiles of kFastLanes rows (see fast_plan.h)
   std::vector<uint32_t> tilek;  // the same as float32 keys (see FloatKey in fast_plan.h)
+  // GatherFast built tilek itself, straight from the input columns, for all n rows (not only
+  // the ok ones): the walk reads it as is and walks every row; only ok rows count.
+  bool tiled = false;
+  std::vector<uint32_t> all_rows;  // 0, 1, ..., kFastBlockRows - 1 (the rows a tiled walk sees)
+  std::vector<int32_t> tile_features;  // the features GatherFast tiles
+  std::vector<float> chk16;  // tiled: per row, 0 while its values are finite
   std::vector<const double*> column;  // per feature: its values for the block (x, or in place)
   std::vector<uint8_t> ok;      // per row: every feature present and valid
   std::vector<double> check;    // per row: 0 while every numeric input is finite
@@ -39,6 +45,10 @@ struct FastBlock {
   // the first row's place in its output column (null: probs), and the prediction's.
   std::vector<double*> prob_out;
   double* pred_out = nullptr;
+  // Where RunFastKernels's results go (set by it for the walk: a single perfect tree writes each
+  // row's result as it reaches its bottom slot): per root category, and the prediction.
+  double* const* to_probs = nullptr;
+  double* to_pred = nullptr;
 };
 
 // Copies rows [begin, begin + n) of the features into the block and marks the ok rows;

@@ -108,6 +108,13 @@ struct FastForest {
   size_t bottom_slots = 0;            // bottom slots of all perfect trees
   std::vector<int32_t> bottom;        // kTree: per bottom slot, the leaf number it reaches
   std::vector<double> bottom_values;  // other shapes: per bottom slot, its leaf's `width` values
+  // kTree: per bottom slot, the row's whole result, so the walk writes it straight into the
+  // outputs: classification, the leaf's `width` probabilities then the predicted category's
+  // value (padded to bottom_stride: 4 for two categories); regression, the value after the
+  // Targets. bottom_decided: 0 where the leaf has no prediction (the row evaluator decides).
+  std::vector<double> bottom_out;
+  std::vector<uint8_t> bottom_decided;
+  size_t bottom_stride = 0;
 };
 
 enum class FastShape : uint8_t {
