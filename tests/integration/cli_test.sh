@@ -78,6 +78,9 @@ check "--help lists subcommands" grep -q 'conformance' "$tmp/help.txt"
 
 # 9. features: DNS logs -> per-domain rows.
 log=$src/examples/logs/sample-dns.log
+"$bin" features "$log" --sample-cap 1 -o /dev/null >"$tmp/cap.txt" 2>&1
+check "--sample-cap below 2 is a usage error (exit 2)" test $? -eq 2
+check "--sample-cap names its range" grep -q 'sample-cap' "$tmp/cap.txt"
 "$bin" features "$log" -o "$tmp/f.csv" 2>"$tmp/f.err"
 check "features exits 0" test $? -eq 0
 check "features header" grep -q '^domain,window_start,queries,clients,distinct_ips,distinct_24,distinct_16,prefix16_entropy,distinct_asns,distinct_countries,as_fraction,asn_entropy,country_entropy,answers_mean,answers_max,ip_growth_ratio,ttl_min,ttl_max,ttl_mean,ttl_std,ttl_distinct,ttl_changes,cname_depth,name_length,name_digit_ratio,name_vowel_ratio,name_entropy,name_word_ratio,name_labels,holz_score' "$tmp/f.csv"

@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     fc->add_option("--sample-cap", feat.sample_cap,
                    "distinct sets exact up to this size, sampled beyond")
+        ->check(CLI::Range(2u, 1u << 30))
         ->capture_default_str();
     fc->add_option("--psl", feat.psl, "Public Suffix List file")->capture_default_str();
     fc->add_option("--words", feat.words, "word list for name_word_ratio")->capture_default_str();

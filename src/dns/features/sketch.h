@@ -87,7 +87,10 @@ class CompactVec {
     cap_ = static_cast<uint32_t>(n);
   }
   void insert(size_t pos, const Item& v) {
-    if (size_ == cap_) reserve(cap_ == 0 ? 4 : size_t{cap_} * 2);  // most sets stay tiny
+    if (size_ == cap_) {  // most sets stay tiny: start at 4, then double
+      if (size_ == kMaxCap) throw std::length_error("CompactVec: too many items");
+      reserve(cap_ == 0 ? 4 : std::min(kMaxCap, size_t{cap_} * 2));
+    }
     std::memmove(data_ + pos + 1, data_ + pos, (size_ - pos) * sizeof(Item));
     data_[pos] = v;
     ++size_;
