@@ -226,8 +226,11 @@ TIME=()
 if [[ -x /usr/bin/time ]]; then TIME=(/usr/bin/time -f '%M' -o "$TMP/rss.txt"); fi
 # Under AddressSanitizer, freed memory sits in a quarantine (256 MB by default) that would hide
 # what the scorer itself keeps; shrink it so the bound below means the same in both builds.
+# (Not `ldd | grep -q` under pipefail: grep -q exits at the first match, ldd can then die of
+# SIGPIPE and the pipeline "fail" — on a busy machine that made an ASan binary look like a
+# release one, run with the full quarantine: the 412-415 MB seen twice in CI.)
 ASAN_RUN=()
-if ldd "$BIN" 2>/dev/null | grep -q libasan; then
+if [[ "$(ldd "$BIN" 2>/dev/null || true)" == *libasan* ]]; then
   ASAN_RUN=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8")
 fi
 start=$(date +%s.%N)
@@ -244,16 +247,10 @@ check "1M stream: summary" grep -q '1000000 records read, 999999 scored, 1 error
 if [[ -s "$TMP/rss.txt" ]]; then
   rss_kb=$(tail -1 "$TMP/rss.txt")
   limit_kb=$((100 * 1024))
-  if [[ ${#ASAN_RUN[@]} -eq 0 ]]; then
-    echo "1M stream: max RSS ${rss_kb} KB (limit ${limit_kb} KB)"
-    check "1M stream: bounded memory" test "$rss_kb" -lt "$limit_kb"
-  else
-    # Under ASan the RSS is mostly the runtime's (shadow memory, allocator caches, per-thread
-    # state of the scoring threads): ~65 MB normally, but one CI run on a busy machine measured
-    # 412 MB that could not be reproduced. The bound is asserted in the release build, where the
-    # number is the scorer's own (~10 MB); here it is only reported.
-    echo "1M stream: max RSS ${rss_kb} KB under ASan (reported; the bound is checked in the release build)"
-  fi
+  # Release: the scorer's own ~10 MB. ASan (quarantine shrunk above): ~65 MB, mostly the
+  # runtime's shadow memory and allocator caches. Either way far below a materialised 1M rows.
+  echo "1M stream: max RSS ${rss_kb} KB (limit ${limit_kb} KB${ASAN_RUN:+, under ASan})"
+  check "1M stream: bounded memory" test "$rss_kb" -lt "$limit_kb"
 fi
 
 if [[ $failures -gt 0 ]]; then
