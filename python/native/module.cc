@@ -518,6 +518,8 @@ class DnsConfig {
     const uint64_t budget = ParseBytes(memory);
     if (budget == 0) ThrowData("memory '" + memory + "': expected a size such as 512M or 2G");
     if (key != "fqdn" && key != "registered") ThrowData("key must be 'fqdn' or 'registered'");
+    if (sample_cap < 2 || sample_cap > (uint32_t{1} << 30))
+      ThrowData("sample_cap " + std::to_string(sample_cap) + ": expected 2 to 1073741824 (as --sample-cap)");
     {
       py::gil_scoped_release nogil;
       auto p = dns::PublicSuffixList::Load(psl);

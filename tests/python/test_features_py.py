@@ -148,6 +148,10 @@ def test_errors(tmp_path):
         fluxscore.features.extract(LOG, memory="lots")
     with pytest.raises(fluxscore.DataError, match="key"):
         fluxscore.features.extract(LOG, key="tld")
+    with pytest.raises(fluxscore.DataError, match="sample_cap"):
+        fluxscore.features.extract(LOG, sample_cap=1)
+    with pytest.raises(fluxscore.DataError, match="sample_cap"):
+        fluxscore.features.extract(LOG, sample_cap=(1 << 30) + 1)
     with pytest.raises(fluxscore.DataError):
         fluxscore.features.extract(LOG, format="csv")
     with pytest.raises(fluxscore.DataError):
