@@ -31,6 +31,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "fluxscore/dns/enrich.h"
@@ -159,37 +160,10 @@ PendingTable BuildTable(const py::list& columns, const std::vector<std::string>&
     auto tup = py::reinterpret_borrow<py::tuple>(item);
     if (tup.size() != 2 && tup.size() != 3) ThrowData("internal: a column is (name, values) or (name, codes, dictionary)");
     const std::string name = tup[0].cast<std::string>();
-    if (tup.size() == 2 && py::isinstance<py::array>(tup[1]) &&
-        py::reinterpret_borrow<py::array>(tup[1]).dtype().equal(py::dtype::of<float>())) {
-      // A float32 array (native byte order): read as float32, in place when contiguous.
-      py::array a = py::reinterpret_borrow<py::array>(tup[1]);
-      if (a.ndim() != 1) ThrowData("column '" + name + "': expected a 1-D array");
-      const py::ssize_t n = a.shape(0);
-      if (n != nrows) ThrowData("column '" + name + "' has " + std::to_string(n) + " rows, expected " + std::to_string(nrows));
-      const char* base = reinterpret_cast<const char*>(a.data());
-      const py::ssize_t stride = a.strides(0);
-      bool as_string = false;
-      for (const std::string& s : string_fields) as_string = as_string || s == name;
-      if (as_string) {  // the text of each value widened to double (exact), as for float64
-        Column c = Column::String(name);
-        c.mutable_codes().reserve(static_cast<size_t>(n));
-        for (py::ssize_t i = 0; i < n; ++i) {
-          float x;
-          std::memcpy(&x, base + i * stride, sizeof(float));
-          if (std::isnan(x)) c.AppendMissing();
-          else c.AppendString(FormatDouble(static_cast<double>(x)));
-        }
-        t.AddColumn(std::move(c));
-      } else {
-        pt.numeric.push_back({name, base, stride, static_cast<size_t>(n), true});
-        pt.keep.push_back(std::move(a));
-      }
-    } else if (tup.size() == 2) {
-      F64Array a = F64Array::ensure(tup[1]);
-      if (!a) {
-        PyErr_Clear();
-        ThrowData("column '" + name + "': cannot convert to float64");
-      }
+    // A numeric array (float32 kept as float32: read in place when contiguous; anything else as
+    // float64). A string field gets the text of each value widened to double (exact).
+    auto add_array = [&](py::array a, auto zero) {
+      using T = decltype(zero);
       if (a.ndim() != 1) ThrowData("column '" + name + "': expected a 1-D array");
       const py::ssize_t n = a.shape(0);
       if (n != nrows) ThrowData("column '" + name + "' has " + std::to_string(n) + " rows, expected " + std::to_string(nrows));
@@ -201,16 +175,27 @@ PendingTable BuildTable(const py::list& columns, const std::vector<std::string>&
         Column c = Column::String(name);
         c.mutable_codes().reserve(static_cast<size_t>(n));
         for (py::ssize_t i = 0; i < n; ++i) {
-          double x;
-          std::memcpy(&x, base + i * stride, sizeof(double));
+          T x;
+          std::memcpy(&x, base + i * stride, sizeof(T));
           if (std::isnan(x)) c.AppendMissing();
-          else c.AppendString(FormatDouble(x));
+          else c.AppendString(FormatDouble(static_cast<double>(x)));
         }
         t.AddColumn(std::move(c));
       } else {
-        pt.numeric.push_back({name, base, stride, static_cast<size_t>(n)});
+        pt.numeric.push_back({name, base, stride, static_cast<size_t>(n), std::is_same_v<T, float>});
         pt.keep.push_back(std::move(a));
       }
+    };
+    if (tup.size() == 2 && py::isinstance<py::array>(tup[1]) &&
+        py::reinterpret_borrow<py::array>(tup[1]).dtype().equal(py::dtype::of<float>())) {
+      add_array(py::reinterpret_borrow<py::array>(tup[1]), 0.0f);
+    } else if (tup.size() == 2) {
+      F64Array a = F64Array::ensure(tup[1]);
+      if (!a) {
+        PyErr_Clear();
+        ThrowData("column '" + name + "': cannot convert to float64");
+      }
+      add_array(std::move(a), 0.0);
     } else {
       I32Array codes = I32Array::ensure(tup[1]);
       if (!codes) {

@@ -242,6 +242,7 @@ struct Aggregator::Impl {
   // flushes the batch first.
   struct PendingAnswer {
     IpAddr addr;
+    uint64_t hash;  // HashIp(addr) for address answers (used twice: the answer-set sum, the set)
     uint32_t ttl;
     bool is_address;
     bool is_cname;
@@ -302,7 +303,8 @@ void Aggregator::Add(const DnsRecord& r) {
   p.client = r.client;
   p.ans_begin = static_cast<uint32_t>(m.pending_answers.size());
   for (const Answer& a : r.answers)
-    m.pending_answers.push_back({a.addr, a.ttl, a.is_address, a.type == kTypeCNAME});
+    m.pending_answers.push_back(
+        {a.addr, a.is_address ? HashIp(a.addr) : 0, a.ttl, a.is_address, a.type == kTypeCNAME});
   p.ans_end = static_cast<uint32_t>(m.pending_answers.size());
   if (++m.npending == Impl::kBatch) m.Flush();
 }
@@ -347,7 +349,7 @@ void Aggregator::Impl::Update(KeyState& s, const Pending& r) {
   // sets already take equal 64-bit hashes for equal values): nothing new for the IP set.
   uint64_t ip_sum = 0;
   for (uint32_t k = r.ans_begin; k < r.ans_end; ++k)
-    if (pending_answers[k].is_address) ip_sum += HashIp(pending_answers[k].addr);
+    if (pending_answers[k].is_address) ip_sum += pending_answers[k].hash;
   const bool same_ips = ip_sum != 0 && ip_sum == s.last_ip_sum;
   if (ip_sum != 0) s.last_ip_sum = ip_sum;
   uint64_t rec_ttl_last = s.last_ttl;  // TTL last inserted for this key
@@ -356,7 +358,7 @@ void Aggregator::Impl::Update(KeyState& s, const Pending& r) {
     if (a.is_cname) ++n_cname;
     if (!a.is_address) continue;
     ++n_addr;
-    if (!same_ips) s.ips.Insert(HashIp(a.addr), a.addr, cap);
+    if (!same_ips) s.ips.Insert(a.hash, a.addr, cap);
     // The answers of one response usually share their TTL: insert each value once (a set).
     if (a.ttl != rec_ttl_last) s.ttls.Insert(TtlHash(a.ttl), NoValue(), cap);
     rec_ttl_last = a.ttl;

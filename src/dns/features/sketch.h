@@ -12,7 +12,6 @@
 #include <span>
 #include <stdexcept>
 #include <type_traits>
-#include <vector>
 
 namespace fluxscore::dns {
 

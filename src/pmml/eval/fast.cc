@@ -432,6 +432,18 @@ void WalkTrees(const FastPlan& fp, FastBlock& b) {
   }
 }
 
+// xf[i] = col[i] as float; check[i] becomes NaN where that value is not finite (v * 0).
+// Always inlined, so it is compiled for each clone of its caller (FLUXSCORE_MULTIVERSION).
+template <typename T>
+[[gnu::always_inline]] inline void NarrowAndCheck(const T* __restrict col, size_t n, float* __restrict xf,
+                           float* __restrict check) {
+  for (size_t i = 0; i < n; ++i) {
+    const float v = static_cast<float>(col[i]);
+    xf[i] = v;
+    check[i] = check[i] + v * 0.0f;
+  }
+}
+
 }  // namespace
 
 FLUXSCORE_MULTIVERSION
@@ -559,29 +571,16 @@ void GatherFast(const FastPlan& fp, const std::vector<FastSource>& sources, size
       b.column[f] = src.numbers + begin;
       continue;
     }
-    if (src.numbers != nullptr && fp.float_domain && ff.intervals.empty()) {
-      // Float32 forests read float32 values only: one pass narrows and checks.
-      const double* __restrict col = src.numbers + begin;
+    if (fp.float_domain && ff.intervals.empty() && (src.numbers != nullptr || src.floats != nullptr)) {
+      // Float32 forests read float32 values only: one pass narrows (a float32 column: its values
+      // are float32 already, half the bytes to read) and checks.
       float* __restrict xf = b.xf.data() + f * kFastBlockRows;
       if (!use_checkf) std::fill(checkf, checkf + n, 0.0f);
       use_checkf = true;
-      for (size_t i = 0; i < n; ++i) {
-        const float v = static_cast<float>(col[i]);
-        xf[i] = v;
-        checkf[i] = checkf[i] + v * 0.0f;
-      }
-      continue;
-    }
-    if (src.floats != nullptr && fp.float_domain && ff.intervals.empty()) {
-      // A float32 column: its values are float32 already (half the bytes to read).
-      const float* __restrict col = src.floats + begin;
-      float* __restrict xf = b.xf.data() + f * kFastBlockRows;
-      if (!use_checkf) std::fill(checkf, checkf + n, 0.0f);
-      use_checkf = true;
-      for (size_t i = 0; i < n; ++i) {
-        const float v = col[i];
-        xf[i] = v;
-        checkf[i] = checkf[i] + v * 0.0f;
+      if (src.numbers != nullptr) {
+        NarrowAndCheck(src.numbers + begin, n, xf, checkf);
+      } else {
+        NarrowAndCheck(src.floats + begin, n, xf, checkf);
       }
       continue;
     }
