@@ -235,7 +235,16 @@ U128 IpAddr::ToU128() const {
 std::string IpAddr::ToString() const {
   char buf[INET6_ADDRSTRLEN];
   if (is_v4()) {
-    inet_ntop(AF_INET, bytes.data() + 12, buf, sizeof buf);
+    // The dotted quad as inet_ntop writes it (no leading zeros), without its sprintf.
+    char* p = buf;
+    for (size_t i = 12; i < 16; ++i) {
+      const unsigned b = bytes[i];
+      if (b >= 100) *p++ = static_cast<char>('0' + b / 100);
+      if (b >= 10) *p++ = static_cast<char>('0' + b / 10 % 10);
+      *p++ = static_cast<char>('0' + b % 10);
+      *p++ = '.';
+    }
+    return std::string(buf, static_cast<size_t>(p - buf - 1));
   } else {
     inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
   }

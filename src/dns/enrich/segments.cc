@@ -39,11 +39,13 @@ SegmentTable SegmentTable::Build(std::vector<RangeInput>& r) {
   // Sorted so that, among the ranges containing an address, the winner is the one latest in this
   // order: greater start later; on equal starts the narrower later; on identical ranges the
   // earlier line later.
-  std::sort(r.begin(), r.end(), [](const RangeInput& a, const RangeInput& b) {
+  auto before = [](const RangeInput& a, const RangeInput& b) {
     if (a.start != b.start) return a.start < b.start;
     if (a.end != b.end) return a.end > b.end;
     return a.line > b.line;
-  });
+  };
+  // Published range files come sorted by start: checking costs one pass, sorting n log n.
+  if (!std::is_sorted(r.begin(), r.end(), before)) std::sort(r.begin(), r.end(), before);
 
   std::vector<Segment> segs;
   segs.reserve(r.size() * 2 + 2);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <map>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -731,8 +730,12 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
     const bool evidence = m.opts.evidence;
     RowEvidence& ev = row.evidence;
     if (evidence) ev = RowEvidence{};
-    std::map<uint32_t, RowEvidence::Network> ev_networks;
-    std::map<std::string, uint64_t> ev_countries;
+    // Evidence: (ASN, organisation) and country of each sampled IP, in item order; counted in
+    // runs after a stable sort (ASN 0 and "" = no match).
+    thread_local std::vector<std::pair<uint32_t, std::string_view>> ev_asn;
+    thread_local std::vector<std::string_view> ev_cc;
+    ev_asn.clear();
+    ev_cc.clear();
     for (const auto& item : s.ips.items()) {
       const IpAddr& ip = item.value;
       if (ip.is_v4()) {
@@ -743,32 +746,45 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
         ++st.address_ips;
         if (auto a = enricher->Asn(ip)) {
           asns.push_back(a->asn);
-          if (evidence) {
-            RowEvidence::Network& n = ev_networks[a->asn];
-            n.asn = a->asn;
-            if (n.org.empty()) n.org.assign(a->org);
-            ++n.ips;
-          }
+          if (evidence) ev_asn.emplace_back(a->asn, a->org);
         } else {
           ++st.unknown_asn;
-          if (evidence) ++ev_networks[0].ips;
+          if (evidence) ev_asn.emplace_back(0, std::string_view());
         }
         if (auto cc = enricher->Country(ip)) {
           uint32_t code = 0;
           for (char ch : cc->substr(0, 4)) code = (code << 8) | static_cast<unsigned char>(ch);
           countries.push_back(code);
-          if (evidence) ++ev_countries[std::string(*cc)];
+          if (evidence) ev_cc.push_back(*cc);
         } else {
           ++st.unknown_country;
-          if (evidence) ++ev_countries[""];
+          if (evidence) ev_cc.emplace_back();
         }
       }
     }
     if (evidence) {
-      for (auto& [asn, n] : ev_networks) ev.networks.push_back(std::move(n));
+      // Per ASN (ascending), its IP count and the first non-empty organisation of its IPs.
+      std::stable_sort(ev_asn.begin(), ev_asn.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (size_t i = 0; i < ev_asn.size();) {
+        RowEvidence::Network n;
+        n.asn = ev_asn[i].first;
+        size_t j = i;
+        for (; j < ev_asn.size() && ev_asn[j].first == n.asn; ++j)
+          if (n.org.empty()) n.org.assign(ev_asn[j].second);
+        n.ips = j - i;
+        ev.networks.push_back(std::move(n));
+        i = j;
+      }
       std::stable_sort(ev.networks.begin(), ev.networks.end(),
                        [](const auto& a, const auto& b) { return a.ips > b.ips; });
-      for (auto& [cc, n] : ev_countries) ev.countries.emplace_back(cc, n);
+      std::sort(ev_cc.begin(), ev_cc.end());
+      for (size_t i = 0; i < ev_cc.size();) {
+        size_t j = i + 1;
+        while (j < ev_cc.size() && ev_cc[j] == ev_cc[i]) ++j;
+        ev.countries.emplace_back(std::string(ev_cc[i]), j - i);
+        i = j;
+      }
       std::stable_sort(ev.countries.begin(), ev.countries.end(),
                        [](const auto& a, const auto& b) { return a.second > b.second; });
       thread_local std::vector<uint32_t> ttl_values;  // counted in runs after sorting

@@ -402,3 +402,33 @@ TEST(ParseFastTest, InferAnswerMatchesTheFormerClassification) {
 
 }  // namespace
 }  // namespace fluxscore::dns
+
+namespace fluxscore::dns {
+namespace {
+
+// IpAddr::ToString writes IPv4 itself: the same text as inet_ntop for every byte value in every
+// position, and for random addresses.
+TEST(IpToStringFast, DottedQuadMatchesInetNtop) {
+  auto ntop = [](uint32_t v) {
+    in_addr a;
+    a.s_addr = htonl(v);
+    char buf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &a, buf, sizeof buf);
+    return std::string(buf);
+  };
+  for (uint32_t pos = 0; pos < 4; ++pos)
+    for (uint32_t b = 0; b < 256; ++b) {
+      const uint32_t v = (b << (8 * pos)) | (pos == 0 ? 0x0a000000u : 7u);
+      ASSERT_EQ(IpAddr::FromV4(v).ToString(), ntop(v)) << v;
+    }
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 200000; ++i) {
+    const uint32_t v = static_cast<uint32_t>(rng());
+    ASSERT_EQ(IpAddr::FromV4(v).ToString(), ntop(v)) << v;
+  }
+  EXPECT_EQ(IpAddr::FromV4(0).ToString(), "0.0.0.0");
+  EXPECT_EQ(IpAddr::FromV4(0xffffffffu).ToString(), "255.255.255.255");
+}
+
+}  // namespace
+}  // namespace fluxscore::dns
