@@ -4,6 +4,12 @@
 
 #include "common/utf8.h"
 
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace fluxscore::dns {
 
 Status IngestStats::Reject(SourcePos pos, std::string_view reason, std::string_view detail) {
@@ -53,9 +59,72 @@ size_t Utf8Len(std::string_view s, size_t i) {
 
 }  // namespace
 
+#if defined(__SSE2__)
+// NormalizeName for a name of 1..253 bytes, all ASCII, 16 bytes at a time: the byte checks and
+// the lower-casing on whole blocks, the label lengths from the dots' bit masks. Returns 1 (ok),
+// 0 (invalid) or -1 (a byte >= 0x80: the caller takes the byte-wise path).
+int NormalizeAscii(std::string_view in, std::string& out) {
+  const size_t n = in.size();
+  const char* src = in.data();
+  char pad[16];
+  if (n < 16) {  // a short name in a zero-padded block (never read beyond the text)
+    std::memset(pad, 0, sizeof pad);
+    std::memcpy(pad, src, n);
+    src = pad;
+  }
+  out.resize(n);
+  char* dst = out.data();
+  long last_dot = -1;  // position of the previous dot
+  bool bad = false;
+  // Blocks at 0, 16, ... and, for the rest, one block ending at the end (overlapping; `seen`
+  // bytes already done). Short names: one padded block with n valid bytes.
+  for (size_t i = 0; i < n;) {
+    size_t at = i, seen = 0, valid = 16;
+    if (n < 16) {
+      valid = n;
+    } else if (i + 16 > n) {
+      at = n - 16;
+      seen = i - at;
+    }
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + at));
+    const unsigned high = static_cast<unsigned>(_mm_movemask_epi8(x));
+    const unsigned keep = ((1u << valid) - 1) & ~((1u << seen) - 1);
+    if (high & keep) return -1;
+    // Bytes 0x21..0x7e only (signed compares: no byte is negative here).
+    const __m128i ok = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x20)),
+                                     _mm_cmplt_epi8(x, _mm_set1_epi8(0x7f)));
+    bad |= (static_cast<unsigned>(_mm_movemask_epi8(ok)) & keep) != keep;
+    const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)),
+                                        _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
+    const __m128i lower = _mm_add_epi8(x, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+    if (n < 16) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(pad), lower);
+      std::memcpy(dst, pad, n);
+    } else {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + at), lower);
+    }
+    unsigned dots = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')))) & keep;
+    while (dots != 0) {
+      const long p = static_cast<long>(at) + __builtin_ctz(dots);
+      const long len = p - last_dot - 1;
+      bad |= len < 1 || len > 63;
+      last_dot = p;
+      dots &= dots - 1;
+    }
+    i = at + valid;
+  }
+  const long len = static_cast<long>(n) - last_dot - 1;
+  bad |= len < 1 || len > 63;
+  return bad ? 0 : 1;
+}
+#endif
+
 bool NormalizeName(std::string_view in, std::string& out) {
   if (!in.empty() && in.back() == '.') in.remove_suffix(1);
   if (in.empty() || in.size() > 253) return false;
+#if defined(__SSE2__)
+  if (const int r = NormalizeAscii(in, out); r >= 0) return r == 1;
+#endif
   out.resize(in.size());
   size_t label = 0;
   for (size_t i = 0; i < in.size();) {

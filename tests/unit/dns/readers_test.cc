@@ -275,6 +275,91 @@ TEST(NormalizeNameTest, Rules) {
   EXPECT_TRUE(NormalizeName("_dmarc.example.com", out));
 }
 
+// The rules byte by byte (the code before NormalizeName got its 16-byte ASCII path), against
+// NormalizeName on random names of every length 0-260 built from the bytes that matter (dots,
+// both cases, the limits 0x20/0x21/0x7e/0x7f, UTF-8 and broken UTF-8), labels near 63 bytes.
+bool ReferenceNormalize(std::string_view in, std::string& out) {
+  if (!in.empty() && in.back() == '.') in.remove_suffix(1);
+  if (in.empty() || in.size() > 253) return false;
+  out.assign(in);
+  size_t label = 0;
+  for (size_t i = 0; i < in.size();) {
+    const unsigned char c = static_cast<unsigned char>(in[i]);
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+      ++i;
+      continue;
+    }
+    if (c <= 0x20 || c == 0x7f) return false;
+    if (c < 0x80) {
+      if (c >= 'A' && c <= 'Z') out[i] = static_cast<char>(c + 32);
+      ++i;
+      if (++label > 63) return false;
+      continue;
+    }
+    size_t n = 0;  // a well-formed UTF-8 sequence (no overlong form, surrogate or > U+10FFFF)
+    uint32_t cp = 0;
+    if (c >= 0xc2 && c <= 0xdf) n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef) n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4) n = 4, cp = c & 0x07;
+    else return false;
+    if (i + n > in.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      const unsigned char d = static_cast<unsigned char>(in[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
+        cp > 0x10ffff)
+      return false;
+    i += n;
+    label += n;
+    if (label > 63) return false;
+  }
+  return label > 0;
+}
+
+TEST(NormalizeNameTest, MatchesTheByteRulesOnRandomNames) {
+  std::mt19937 rng(11);
+  const std::string common = "abcxyzABCXYZ0189-_";
+  // Single bytes (limits, NUL, stray UTF-8 bytes) and whole UTF-8 sequences, valid and not.
+  const std::vector<std::string> rare = {".", " ", "!", "~", "\x7f", "@", "[", "`", "{",
+                                         std::string(1, '\0'), "\xc3", "\xbc", "\xff", "\x80",
+                                         "\xc3\xbc", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                                         "\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80"};
+  size_t ok = 0;
+  for (int iter = 0; iter < 300000; ++iter) {
+    const size_t len = rng() % 261;
+    std::string name;
+    size_t since_dot = 0;
+    const unsigned label_max = 1 + rng() % 70;  // labels up to ~70: both sides of 63
+    const bool ascii_only = rng() % 2 == 0;
+    while (name.size() < len) {
+      if (since_dot >= label_max && rng() % 4 != 0) {
+        name += '.';
+        since_dot = 0;
+        continue;
+      }
+      if (rng() % 50 == 0) {
+        name += ascii_only ? std::string(1, "._ A\x7f"[rng() % 5]) : rare[rng() % rare.size()];
+      } else {
+        name += common[rng() % common.size()];
+      }
+      ++since_dot;
+    }
+    if (rng() % 8 == 0) name += '.';
+    std::string want, got = "stale";
+    const bool w = ReferenceNormalize(name, want);
+    ASSERT_EQ(NormalizeName(name, got), w) << name;
+    if (w) {
+      ASSERT_EQ(got, want) << name;
+      ++ok;
+    }
+  }
+  EXPECT_GT(ok, 30000u);  // both outcomes are exercised
+}
+
 }  // namespace
 }  // namespace fluxscore::dns
 
