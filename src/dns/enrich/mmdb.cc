@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <array>
+#include <atomic>
 #include <cstring>
 #include <ctime>
 
@@ -83,20 +85,23 @@ class MmdbSource final : public Source {
     if (kind_ != Kind::kCountry) return false;
     MMDB_entry_s entry;
     if (!Lookup(a, &entry)) return false;
-    static const char* const kPaths[3][3] = {{"country", "iso_code", nullptr},
-                                             {"registered_country", "iso_code", nullptr},
-                                             {"country_code", nullptr, nullptr}};
-    for (const auto& path : kPaths) {
-      MMDB_entry_data_s d;
-      if (MMDB_aget_value(&entry, &d, path) != MMDB_SUCCESS || !d.has_data ||
-          d.type != MMDB_DATA_TYPE_UTF8_STRING)
-        continue;
-      auto idx = CountryIndex(std::string_view(d.utf8_string, d.data_size));
-      if (!idx) continue;
-      *code = CountryCode(*idx);
+    // The country of a data record, by the record's offset: databases share one record among
+    // all the networks of a country, so decoding it (MMDB_aget_value's map walks, most of a
+    // lookup's cost) is done once per record. Entries are (offset << 32 | index + 1), one atomic
+    // word each, so concurrent const lookups stay safe.
+    std::atomic<uint64_t>& slot = country_cache_[(entry.offset * 0x9E3779B1u) >> (32 - kCacheBits)];
+    const uint64_t cached = slot.load(std::memory_order_relaxed);
+    if (cached != 0 && (cached >> 32) == entry.offset) {
+      const uint32_t v = static_cast<uint32_t>(cached) - 1;
+      if (v == kNoCountry) return false;
+      *code = CountryCode(v);
       return true;
     }
-    return false;
+    const uint32_t v = DecodeCountry(entry);
+    slot.store((uint64_t{entry.offset} << 32) | (v + 1), std::memory_order_relaxed);
+    if (v == kNoCountry) return false;
+    *code = CountryCode(v);
+    return true;
   }
 
   std::string Describe() const override {
@@ -134,10 +139,30 @@ class MmdbSource final : public Source {
     return true;
   }
 
+  static constexpr uint32_t kNoCountry = 0xFFFF;
+  // The country index of a data record, kNoCountry when it has none.
+  static uint32_t DecodeCountry(MMDB_entry_s entry) {
+    static const char* const kPaths[3][3] = {{"country", "iso_code", nullptr},
+                                             {"registered_country", "iso_code", nullptr},
+                                             {"country_code", nullptr, nullptr}};
+    for (const auto& path : kPaths) {
+      MMDB_entry_data_s d;
+      if (MMDB_aget_value(&entry, &d, path) != MMDB_SUCCESS || !d.has_data ||
+          d.type != MMDB_DATA_TYPE_UTF8_STRING)
+        continue;
+      auto idx = CountryIndex(std::string_view(d.utf8_string, d.data_size));
+      if (!idx) continue;
+      return *idx;
+    }
+    return kNoCountry;
+  }
+
+  static constexpr unsigned kCacheBits = 12;
   std::string path_;
   Kind kind_;
   MMDB_s db_{};
   bool open_ = false;
+  mutable std::array<std::atomic<uint64_t>, size_t{1} << kCacheBits> country_cache_{};
 };
 
 }  // namespace

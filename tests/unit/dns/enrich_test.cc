@@ -492,6 +492,33 @@ TEST(EnrichMmdb, CountryLayouts) {
   EXPECT_FALSE(e.Asn(Ip("1.1.1.1")));
 }
 
+// Countries are cached by data record: answers from the cache (later rounds, any order) are
+// those of the first lookups, including "no country" records; two databases do not mix.
+TEST(EnrichMmdb, CountryCacheGivesTheFirstAnswers) {
+  Enricher e = MustCountry(Fixture("country.mmdb"));
+  Enricher v4 = MustCountry(Fixture("country-v4.mmdb"));
+  std::vector<const char*> ips = {"1.1.1.1", "8.8.8.8", "9.9.9.9", "10.1.0.1", "10.2.0.1",
+                                  "192.0.2.1", "198.51.100.1", "3.3.3.3", "2001:4860:4860::8888",
+                                  "2a00:1450::1", "2001:db8::1", "1.1.2.1"};
+  std::vector<std::string> want, want_v4;
+  for (const char* ip : ips) {
+    want.push_back(CountryOf(e, ip));
+    want_v4.push_back(CountryOf(v4, ip));
+  }
+  EXPECT_EQ(want[0], "AU");
+  EXPECT_EQ(want[5], "-");
+  std::mt19937 rng(5);
+  for (int round = 0; round < 20; ++round) {
+    std::vector<size_t> order(ips.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), rng);
+    for (size_t i : order) {
+      ASSERT_EQ(CountryOf(e, ips[i]), want[i]) << ips[i];
+      ASSERT_EQ(CountryOf(v4, ips[i]), want_v4[i]) << ips[i];
+    }
+  }
+}
+
 TEST(EnrichMmdb, Ipv4OnlyDatabase) {
   Enricher e = MustCountry(Fixture("country-v4.mmdb"));
   EXPECT_EQ(CountryOf(e, "8.8.8.8"), "US");
