@@ -232,23 +232,71 @@ U128 IpAddr::ToU128() const {
   return v;
 }
 
+namespace {
+
+// Writes byte values b[0..3] as a dotted quad (no leading zeros); returns the end.
+char* WriteQuad(char* p, const uint8_t* b) {
+  for (int i = 0; i < 4; ++i) {
+    const unsigned v = b[i];
+    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+    *p++ = static_cast<char>('0' + v % 10);
+    *p++ = '.';
+  }
+  return p - 1;
+}
+
+}  // namespace
+
 std::string IpAddr::ToString() const {
   char buf[INET6_ADDRSTRLEN];
-  if (is_v4()) {
-    // The dotted quad as inet_ntop writes it (no leading zeros), without its sprintf.
-    char* p = buf;
-    for (size_t i = 12; i < 16; ++i) {
-      const unsigned b = bytes[i];
-      if (b >= 100) *p++ = static_cast<char>('0' + b / 100);
-      if (b >= 10) *p++ = static_cast<char>('0' + b / 10 % 10);
-      *p++ = static_cast<char>('0' + b % 10);
-      *p++ = '.';
+  // The texts inet_ntop writes (glibc), without its sprintf calls.
+  if (is_v4()) return std::string(buf, static_cast<size_t>(WriteQuad(buf, bytes.data() + 12) - buf));
+  // IPv6: lower-case hex groups without leading zeros; the longest run of two or more zero
+  // groups (the first of equal runs) written as "::"; ::a.b.c.d for the first 96 bits zero
+  // (but ::1 and ::); ::ffff:a.b.c.d cannot occur here (is_v4).
+  uint16_t w[8];
+  for (int i = 0; i < 8; ++i) w[i] = static_cast<uint16_t>(bytes[2 * i] << 8 | bytes[2 * i + 1]);
+  int best = -1, best_len = 0;
+  for (int i = 0; i < 8;) {
+    if (w[i] != 0) {
+      ++i;
+      continue;
     }
-    return std::string(buf, static_cast<size_t>(p - buf - 1));
-  } else {
-    inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
+    int j = i;
+    while (j < 8 && w[j] == 0) ++j;
+    if (j - i > best_len) {
+      best = i;
+      best_len = j - i;
+    }
+    i = j;
   }
-  return buf;
+  if (best_len < 2) best = -1;
+  char* p = buf;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 8; ++i) {
+    if (i == best) {
+      *p++ = ':';
+      if (best + best_len == 8) *p++ = ':';
+      i += best_len - 1;
+      continue;
+    }
+    if (i > 0) *p++ = ':';
+    if (i == 6 && best == 0 && best_len == 6) {  // ::a.b.c.d
+      p = WriteQuad(p, bytes.data() + 12);
+      break;
+    }
+    const unsigned v = w[i];
+    bool started = false;
+    for (int shift = 12; shift >= 0; shift -= 4) {
+      const unsigned d = (v >> shift) & 15;
+      if (d != 0 || started || shift == 0) {
+        *p++ = kHex[d];
+        started = true;
+      }
+    }
+  }
+  return std::string(buf, static_cast<size_t>(p - buf));
 }
 
 size_t IpAddrHash::operator()(const IpAddr& a) const noexcept {

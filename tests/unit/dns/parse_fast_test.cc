@@ -430,5 +430,36 @@ TEST(IpToStringFast, DottedQuadMatchesInetNtop) {
   EXPECT_EQ(IpAddr::FromV4(0xffffffffu).ToString(), "255.255.255.255");
 }
 
+// IPv6 too: the text of inet_ntop (RFC 5952 compression, first of equal zero runs, ::a.b.c.d)
+// for random addresses whose 16-bit groups are mostly zero, 0xffff or random.
+TEST(IpToStringFast, Ipv6MatchesInetNtop) {
+  std::mt19937_64 rng(9);
+  int checked = 0;
+  for (int i = 0; i < 400000; ++i) {
+    IpAddr a;
+    for (int g = 0; g < 8; ++g) {
+      const unsigned kind = rng() % 8;
+      const uint16_t v = kind < 4 ? 0 : kind == 4 ? 0xffff : kind == 5 ? static_cast<uint16_t>(rng() % 16)
+                                                                    : static_cast<uint16_t>(rng());
+      a.bytes[2 * g] = static_cast<uint8_t>(v >> 8);
+      a.bytes[2 * g + 1] = static_cast<uint8_t>(v);
+    }
+    if (a.is_v4()) continue;  // written as a dotted quad (the test above)
+    char buf[INET6_ADDRSTRLEN];
+    ASSERT_NE(inet_ntop(AF_INET6, a.bytes.data(), buf, sizeof buf), nullptr);
+    ASSERT_EQ(a.ToString(), std::string(buf));
+    ++checked;
+  }
+  EXPECT_GT(checked, 300000);
+  for (const char* text : {"::", "::1", "1::", "::1.2.3.4", "::0.1.0.0", "1:0:0:1::", "1::1:0:0:1",
+                           "2001:db8::ff00:42:8329", "fe80::1:0:0:0", "::ffff:0:1"}) {
+    auto ip = IpAddr::Parse(text);
+    ASSERT_TRUE(ip) << text;
+    char buf[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, ip->bytes.data(), buf, sizeof buf);
+    if (!ip->is_v4()) EXPECT_EQ(ip->ToString(), std::string(buf)) << text;
+  }
+}
+
 }  // namespace
 }  // namespace fluxscore::dns
