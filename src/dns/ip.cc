@@ -227,9 +227,12 @@ IpAddr IpAddr::FromU128(U128 v) {
 }
 
 U128 IpAddr::ToU128() const {
-  U128 v = 0;
-  for (uint8_t b : bytes) v = (v << 8) | b;
-  return v;
+  uint64_t hi = 0, lo = 0;  // big-endian halves
+  for (int i = 0; i < 8; ++i) {
+    hi = (hi << 8) | bytes[static_cast<size_t>(i)];
+    lo = (lo << 8) | bytes[static_cast<size_t>(8 + i)];
+  }
+  return (static_cast<U128>(hi) << 64) | lo;
 }
 
 namespace {
