@@ -29,10 +29,24 @@ class PublicSuffixList {
   std::string_view Registered(std::string_view name) const;
   // Length of the public suffix of `name` (bytes, without the dot before it).
   size_t SuffixLength(std::string_view name) const;
-  size_t rules() const { return rules_.size() + wildcards_.size() + exceptions_.size(); }
+  size_t rules() const { return counts_[0] + counts_[1] + counts_[2]; }
 
  private:
-  std::unordered_set<std::string> rules_, wildcards_, exceptions_;  // wildcards_: "x" for "*.x"
+  // The rules by text in one open-addressing table: "x" (rule x), "x" with kWildcard (rule
+  // "*.x"), "x" with kException (rule "!x"); one probe per candidate suffix, no allocation.
+  enum : uint8_t { kRule = 1, kWildcard = 2, kException = 4 };
+  struct Entry {
+    uint64_t hash = 0;
+    uint32_t off = 0;    // of the text in pool_
+    uint32_t len = 0;
+    uint8_t kinds = 0;   // 0: empty slot
+  };
+  void Add(std::string_view text, uint8_t kind);
+  uint8_t Kinds(std::string_view text) const;  // 0 when no rule has this text
+  std::vector<Entry> table_;  // power-of-two size, at most half full
+  std::string pool_;
+  size_t used_ = 0;
+  size_t counts_[3] = {};  // distinct rules, wildcard rules, exception rules
 };
 
 // Dictionary words for name_word_ratio (lower-case ASCII letters, at least 3 long).

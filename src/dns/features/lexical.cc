@@ -29,45 +29,97 @@ Result<PublicSuffixList> PublicSuffixList::Load(const std::string& path) {
     for (char& c : rule)
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
     if (rule[0] == '!') {
-      psl.exceptions_.insert(rule.substr(1));
+      psl.Add(std::string_view(rule).substr(1), kException);
     } else if (rule.size() > 2 && rule[0] == '*' && rule[1] == '.') {
-      psl.wildcards_.insert(rule.substr(2));
+      psl.Add(std::string_view(rule).substr(2), kWildcard);
     } else if (rule.find('*') != std::string::npos) {
       return Status::DataError(fmt::format("{}:{}: unsupported wildcard rule '{}'", path, n, rule));
     } else {
-      psl.rules_.insert(rule);
+      psl.Add(rule, kRule);
     }
   }
   if (psl.rules() == 0) return Status::DataError(fmt::format("{}: no rules: not a Public Suffix List", path));
   return psl;
 }
 
+namespace {
+
+uint64_t TextHash(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ULL ^ s.size();
+  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  h ^= h >> 32;
+  h *= 0xd6e8feb86659fd93ULL;
+  return h ^ (h >> 32);
+}
+
+}  // namespace
+
+void PublicSuffixList::Add(std::string_view text, uint8_t kind) {
+  if ((used_ + 1) * 2 > table_.size()) {
+    std::vector<Entry> old = std::move(table_);
+    table_.assign(old.empty() ? 1024 : old.size() * 2, Entry());
+    const size_t mask = table_.size() - 1;
+    for (const Entry& e : old) {
+      if (e.kinds == 0) continue;
+      size_t i = e.hash & mask;
+      while (table_[i].kinds != 0) i = (i + 1) & mask;
+      table_[i] = e;
+    }
+  }
+  const uint64_t h = TextHash(text);
+  const size_t mask = table_.size() - 1;
+  size_t i = h & mask;
+  for (; table_[i].kinds != 0; i = (i + 1) & mask) {
+    Entry& e = table_[i];
+    if (e.hash == h && std::string_view(pool_.data() + e.off, e.len) == text) {
+      if ((e.kinds & kind) == 0) ++counts_[kind == kRule ? 0 : kind == kWildcard ? 1 : 2];
+      e.kinds |= kind;
+      return;
+    }
+  }
+  table_[i] = Entry{h, static_cast<uint32_t>(pool_.size()), static_cast<uint32_t>(text.size()), kind};
+  pool_.append(text);
+  ++used_;
+  ++counts_[kind == kRule ? 0 : kind == kWildcard ? 1 : 2];
+}
+
+uint8_t PublicSuffixList::Kinds(std::string_view text) const {
+  if (table_.empty()) return 0;
+  const uint64_t h = TextHash(text);
+  const size_t mask = table_.size() - 1;
+  for (size_t i = h & mask; table_[i].kinds != 0; i = (i + 1) & mask) {
+    const Entry& e = table_[i];
+    if (e.hash == h && std::string_view(pool_.data() + e.off, e.len) == text) return e.kinds;
+  }
+  return 0;
+}
+
 size_t PublicSuffixList::SuffixLength(std::string_view name) const {
   // Candidates from the longest suffix (the whole name) to the last label; the longest
   // matching rule wins, an exception rule cuts its leftmost label off, and the default rule
-  // "*" makes the last label a suffix.
-  thread_local std::string tmp;
+  // "*" makes the last label a suffix. A candidate's rules are looked up once: as the part
+  // after the previous candidate's first label (its wildcard test), then as the candidate.
   size_t best = 0;
   size_t pos = 0;
+  uint8_t kinds = Kinds(name);
   for (;;) {
     const std::string_view suffix = name.substr(pos);
-    tmp.assign(suffix);
-    if (exceptions_.count(tmp) != 0) {
+    if (kinds & kException) {
       const size_t dot = suffix.find('.');
       return dot == std::string_view::npos ? 0 : suffix.size() - dot - 1;
     }
-    if (rules_.count(tmp) != 0) {
-      best = std::max(best, suffix.size());
-    }
+    if (kinds & kRule) best = std::max(best, suffix.size());
     // "*.x": this suffix is public when the part after its first label is a wildcard base.
     const size_t dot = suffix.find('.');
+    uint8_t next = 0;
     if (dot != std::string_view::npos) {
-      tmp.assign(suffix.substr(dot + 1));
-      if (wildcards_.count(tmp) != 0) best = std::max(best, suffix.size());
+      next = Kinds(suffix.substr(dot + 1));
+      if (next & kWildcard) best = std::max(best, suffix.size());
     }
     if (best != 0) break;  // longer suffixes were tried first
     if (dot == std::string_view::npos) break;
     pos += dot + 1;
+    kinds = next;
   }
   if (best == 0) {
     const size_t last = name.rfind('.');

@@ -649,5 +649,62 @@ TEST(LexicalTest, PublicSuffixListAndWords) {
   EXPECT_DOUBLE_EQ(nf.entropy, std::log2(6.0));
 }
 
+// The list's algorithm written out with three std::sets (rules, "*.x" bases, "!x" exceptions)
+// against PublicSuffixList on random names made of the real list's rules, wildcard bases and
+// exceptions with random labels in front (and unknown TLDs).
+TEST(LexicalTest, PublicSuffixListMatchesSetReference) {
+  std::set<std::string> rules, wild, exc;
+  std::vector<std::string> all;
+  std::ifstream in("/usr/share/publicsuffix/public_suffix_list.dat");
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos || line.compare(b, 2, "//") == 0) continue;
+    const size_t e = line.find_first_of(" \t\r", b);
+    std::string rule = line.substr(b, e == std::string::npos ? std::string::npos : e - b);
+    for (char& c : rule)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    if (rule[0] == '!') {
+      exc.insert(rule.substr(1));
+      all.push_back(rule.substr(1));
+    } else if (rule.size() > 2 && rule[0] == '*' && rule[1] == '.') {
+      wild.insert(rule.substr(2));
+      all.push_back(rule.substr(2));
+    } else {
+      rules.insert(rule);
+      all.push_back(rule);
+    }
+  }
+  ASSERT_GT(all.size(), 5000u);
+  EXPECT_EQ(Psl().rules(), rules.size() + wild.size() + exc.size());
+  auto reference = [&](std::string_view name) {
+    size_t best = 0, pos = 0;
+    for (;;) {
+      const std::string suffix(name.substr(pos));
+      if (exc.count(suffix)) {
+        const size_t dot = suffix.find('.');
+        return dot == std::string::npos ? size_t{0} : suffix.size() - dot - 1;
+      }
+      if (rules.count(suffix)) best = std::max(best, suffix.size());
+      const size_t dot = suffix.find('.');
+      if (dot != std::string::npos && wild.count(suffix.substr(dot + 1))) best = std::max(best, suffix.size());
+      if (best != 0 || dot == std::string::npos) break;
+      pos += dot + 1;
+    }
+    if (best == 0) {
+      const size_t last = name.rfind('.');
+      best = last == std::string_view::npos ? name.size() : name.size() - last - 1;
+    }
+    return best;
+  };
+  std::mt19937 rng(17);
+  const std::vector<std::string> labels = {"www", "a", "b1", "example", "xn--p1ai", "ck", "uk", "co"};
+  for (int i = 0; i < 200000; ++i) {
+    std::string name = rng() % 10 == 0 ? "tld" + std::to_string(rng() % 50) : all[rng() % all.size()];
+    for (unsigned k = rng() % 4; k > 0; --k) name = labels[rng() % labels.size()] + "." + name;
+    ASSERT_EQ(Psl().SuffixLength(name), reference(name)) << name;
+  }
+}
+
 }  // namespace
 }  // namespace fluxscore::dns
