@@ -1,3 +1,4 @@
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <cmath>
@@ -21,11 +22,16 @@ void CsvField(std::string_view s, std::string& out) {
   out.push_back('"');
 }
 
+// fmt's "{}" texts (shortest round-trip form for doubles), formatted into a local buffer with
+// the format compiled in: no runtime format parsing and no back_inserter per value.
 void Number(double v, bool integer, std::string& out) {
   if (integer && std::fabs(v) < 9007199254740992.0) {
-    fmt::format_to(std::back_inserter(out), "{}", static_cast<int64_t>(v));
+    const fmt::format_int f(static_cast<int64_t>(v));
+    out.append(f.data(), f.size());
   } else {
-    fmt::format_to(std::back_inserter(out), "{}", v);  // shortest round-trip form
+    char buf[64];
+    const char* end = fmt::format_to(buf, FMT_COMPILE("{}"), v);
+    out.append(buf, static_cast<size_t>(end - buf));
   }
 }
 
@@ -77,7 +83,9 @@ void FeatureWriter::Write(const FeatureRow& r) {
     line.append("}\n");
   } else {
     CsvField(r.domain, line);
-    fmt::format_to(std::back_inserter(line), ",{}", r.window_start);
+    line.push_back(',');
+    const fmt::format_int ws(r.window_start);
+    line.append(ws.data(), ws.size());
     for (size_t i = 0; i < cols.size(); ++i) {
       line.push_back(',');
       if (!std::isnan(r.values[i])) Number(r.values[i], cols[i].integer, line);
