@@ -6,7 +6,6 @@
 #include <cstring>
 #include <functional>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 #include "dns/enrich/source.h"
