@@ -315,6 +315,23 @@ inline bool ParseTtl(std::string_view s, uint32_t& out) {
   return true;
 }
 
+// v.resize(n), but the data buffers of dropped answers are kept in `spare` and given to new
+// ones (their text is always assigned before use), so lines with changing answer counts do
+// not allocate.
+inline void ResizeKeepingBuffers(std::vector<Answer>& v, size_t n, std::vector<std::string>& spare) {
+  while (v.size() > n) {
+    spare.push_back(std::move(v.back().data));
+    v.pop_back();
+  }
+  while (v.size() < n) {
+    v.emplace_back();
+    if (!spare.empty()) {
+      v.back().data = std::move(spare.back());
+      spare.pop_back();
+    }
+  }
+}
+
 // Builds an Answer from logged RR data when the RR type is not logged (Zeek): data that parses
 // as an address is an A/AAAA answer; "TXT ..." is TXT; "<unknown type=N>" is type N; any other
 // data is a name: a CNAME in the answer to an A, AAAA or CNAME query, else of the query's type.

@@ -66,23 +66,6 @@ std::string_view Piece(std::string_view s, const std::vector<size_t>& ends, size
   return std::string_view(s.data() + begin, ends[i] - begin);
 }
 
-// v.resize(n), but the data buffers of dropped answers are kept in `spare` and given to new
-// ones (their text is always assigned before use), so lines with changing answer counts do
-// not allocate.
-void ResizeKeepingBuffers(std::vector<Answer>& v, size_t n, std::vector<std::string>& spare) {
-  while (v.size() > n) {
-    spare.push_back(std::move(v.back().data));
-    v.pop_back();
-  }
-  while (v.size() < n) {
-    v.emplace_back();
-    if (!spare.empty()) {
-      v.back().data = std::move(spare.back());
-      spare.pop_back();
-    }
-  }
-}
-
 // The last few addresses parsed from one column, by their text: IpAddr::Parse is a function of
 // the text, and a column like id.resp_h holds a handful of values.
 class AddrCache {
