@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -92,199 +93,283 @@ bool JsonNumber(std::string_view t) {
   return i == t.size();
 }
 
-// A cursor over one line with the JSON grammar the reader accepts. Errors are kept in err()
-// as "<what> at column <n>" (n: 1-based, the byte where parsing stopped).
-class JsonCursor {
+// One line's JSON object, read with the grammar the reader accepts. Positions are pointers
+// into the line; a function that fails returns nullptr (or false) and leaves the message in
+// err() as "<what> at column <n>" (n: 1-based, the byte where reading stopped). The functions
+// of the usual case are inline, so the position stays in a register; the rest is out of line.
+class JsonLine {
  public:
-  void Reset(std::string_view s) {
-    b_ = s.data();
-    n_ = s.size();
-    i_ = 0;
-  }
   const std::string& err() const { return err_; }
 
-  char Peek() const { return i_ < n_ ? b_[i_] : '\0'; }
-  bool Eat(char c) {
-    if (Peek() != c) return false;
-    ++i_;
-    return true;
-  }
-  void Ws() {
-    while (i_ < n_ && (b_[i_] == ' ' || b_[i_] == '\t' || b_[i_] == '\r' || b_[i_] == '\n')) ++i_;
-  }
-  bool Fail(std::string_view what) {
-    err_ = fmt::format("{} at column {}", what, i_ + 1);
-    return false;
-  }
-  bool FailNoColumn(std::string_view what) {
-    err_.assign(what);
-    return false;
-  }
-  // After the object: only whitespace may follow.
-  bool Tail() {
-    Ws();
-    return i_ == n_ || Fail("text after the object");
+  // Reads the line's object: for each member, on_member(member, p) with p at its value, which
+  // must read the value (with String, Scalar, Array, SkipValue) and return the position after it
+  // (nullptr on an error).
+  template <typename F>
+  [[gnu::always_inline]] bool Parse(std::string_view line, F&& on_member) {
+    b_ = line.data();
+    e_ = b_ + line.size();
+    const char* p = Ws(b_);
+    if (At(p) != '{') {
+      err_.assign("not a JSON object");
+      return false;
+    }
+    p = Ws(p + 1);
+    if (At(p) == '}') return Tail(p + 1);
+    for (;;) {
+      // (Whitespace is skipped only where the expected byte is not there: it cannot be one.)
+      if (At(p) != '"') {
+        p = Ws(p);
+        if (At(p) != '"') return Error(p, "expected a member name");
+      }
+      std::string_view key;
+      const char* const q = FindSpecial(p + 1);
+      if (q < e_ && *q == '"') {
+        key = std::string_view(p + 1, static_cast<size_t>(q - (p + 1)));
+        p = q + 1;
+      } else {
+        JsonValue k;
+        p = StringRest(q, p + 1, k, &key_buf_);
+        if (p == nullptr) return false;
+        key = k.str;
+      }
+      const Member m = MemberOf(key);
+      if (At(p) != ':') {
+        p = Ws(p);
+        if (At(p) != ':') return Error(p, "expected ':'");
+      }
+      p = Ws(p + 1);
+      p = on_member(m, p);
+      if (p == nullptr) return false;
+      char c = At(p);
+      if (static_cast<unsigned char>(c) <= ' ') {
+        p = Ws(p);
+        c = At(p);
+      }
+      if (c == ',') {
+        ++p;
+        continue;
+      }
+      if (c == '}') return Tail(p + 1);
+      return Error(p, "expected ',' or '}'");
+    }
   }
 
   // A string at '"'. Its text without escapes is a view of the line (v.raw and v.str); with
   // escapes, v.raw is empty and v.str is the decoded text in *buf, or empty when buf is null
   // (the escapes are then only checked).
-  bool String(JsonValue& v, std::string* buf) {
-    ++i_;  // opening quote
-    const size_t start = i_;
+  [[gnu::always_inline]] const char* String(const char* p, JsonValue& v, std::string* buf) {
+    const char* const start = p + 1;
+    const char* const q = FindSpecial(start);
     v.kind = kString;
-    i_ = FindSpecial(start);
-    if (i_ >= n_) return Fail("unterminated string");
-    const unsigned char c = static_cast<unsigned char>(b_[i_]);
-    if (c == '"') {
-      v.raw = v.str = std::string_view(b_ + start, i_ - start);
+    if (q < e_ && *q == '"') {
+      const std::string_view text(start, static_cast<size_t>(q - start));
+      v.raw = text;
+      v.str = text;
       v.decoded = false;
-      ++i_;
-      return true;
+      return q + 1;
     }
-    if (c < 0x20) return Fail("control character in a string");
-    return Escaped(v, start, buf);
+    return StringRest(q, start, v, buf);
   }
 
   // A number or a literal (true, false, null): a value that is not a string, object or array.
-  bool Scalar(JsonValue& v) {
-    const size_t left = n_ - i_;
-    const char* const p = b_ + i_;
-    if ((left >= 4 && std::memcmp(p, "true", 4) == 0) || (left >= 5 && std::memcmp(p, "false", 5) == 0)) {
-      v.kind = kBool;
-      v.raw = v.str = std::string_view(p, *p == 't' ? 4 : 5);
-      i_ += v.raw.size();
-      return true;
-    }
-    if (left >= 4 && std::memcmp(p, "null", 4) == 0) {
-      v.kind = kNull;
-      v.raw = v.str = {};
-      i_ += 4;
-      return true;
-    }
-    return Number(v);
+  [[gnu::always_inline]] const char* Scalar(const char* p, JsonValue& v) {
+    const char c = At(p);
+    if ((c >= '0' && c <= '9') || c == '-') return Number(p, v);
+    return Literal(p, v);
   }
 
-  // Any value at `depth` (0: a member of the line's object), checked and skipped.
-  bool Skip(int depth) {
-    if (depth > 64) return Fail("nesting too deep");
-    const char c = Peek();
-    JsonValue v;
-    if (c == '"') return String(v, nullptr);
-    if (c == '{' || (c == '[' && depth > 0)) return SkipComposite(c, depth);
-    if (c == '[') return Array([](const JsonValue&) {}, nullptr);
-    return Scalar(v);
+  // A member's value, checked and skipped, with plain strings and numbers inline.
+  [[gnu::always_inline]] const char* SkipValue(const char* p) {
+    const char c = At(p);
+    if (c == '"') {
+      const char* const q = FindSpecial(p + 1);
+      if (q < e_ && *q == '"') return q + 1;
+    } else if ((c >= '0' && c <= '9') || c == '-') {
+      JsonValue v;
+      return Number(p, v);
+    } else if (c == 't' && e_ - p >= 4 && std::memcmp(p, "true", 4) == 0) {
+      return p + 4;
+    } else if (c == 'f' && e_ - p >= 5 && std::memcmp(p, "false", 5) == 0) {
+      return p + 5;
+    }
+    return Skip(p, 0);
   }
 
-  // A nested object, or an array inside an array, at its opening bracket: checked and skipped.
-  bool SkipComposite(char c, int depth) {
-    const char close = c == '{' ? '}' : ']';
-    ++i_;
-    Ws();
-    if (Eat(close)) return true;
-    for (;;) {
-      Ws();
-      if (c == '{') {
-        if (Peek() != '"') return Fail("expected a member name");
-        JsonValue k;
-        if (!String(k, nullptr)) return false;
-        Ws();
-        if (!Eat(':')) return Fail("expected ':'");
-        Ws();
-      }
-      if (!Skip(depth + 1)) return false;
-      Ws();
-      if (Eat(',')) continue;
-      if (Eat(close)) return true;
-      return Fail("expected ',' or a closing bracket");
+  // A whole number written as JSON's grammar allows, "0" or [1-9][0-9]{0,9}, with an optional
+  // fraction of only zeros ("3600.0"), followed by a byte that cannot continue a number: its
+  // value, and the position after it. nullptr (nothing read) for anything else.
+  [[gnu::always_inline]] const char* WholeNumber(const char* p, uint64_t& value) const {
+    const char* q = p;
+    uint64_t v = 0;
+    if (q < e_ && *q == '0') {
+      ++q;
+    } else {
+      while (q < e_ && q - p < 11 && static_cast<unsigned>(static_cast<unsigned char>(*q) - '0') <= 9)
+        v = v * 10 + static_cast<unsigned>(static_cast<unsigned char>(*q++) - '0');
+      if (q == p || q - p > 10) return nullptr;
     }
+    if (q < e_ && *q == '.') {
+      const char* const d = ++q;
+      while (q < e_ && *q == '0') ++q;
+      if (q == d) return nullptr;
+    }
+    if (q < e_ && kNumberChars.is[static_cast<unsigned char>(*q)]) return nullptr;
+    value = v;
+    return q;
   }
 
   // An array that is a member's value, at '[': on_item(value) for each item (strings decoded
   // into *buf when buf is not null; nested objects and arrays skipped, with only their kind).
-  template <typename F>
-  bool Array(F&& on_item, std::string* buf) {
-    ++i_;
-    Ws();
-    if (Eat(']')) return true;
+  // fast(p), when given, is tried first on each item: the position after an item it has taken
+  // in whole, or nullptr to leave the item to on_item.
+  template <typename F, typename G = std::nullptr_t>
+  const char* Array(const char* p, F&& on_item, std::string* buf, G&& fast = nullptr) {
+    p = Ws(p + 1);
+    if (At(p) == ']') return p + 1;
     for (;;) {
-      Ws();
-      JsonValue item;
-      const char c = Peek();
-      if (c == '"') {
-        if (!String(item, buf)) return false;
-      } else if (c == '{' || c == '[') {
-        item.kind = c == '{' ? kObject : kArray;
-        if (!SkipComposite(c, 1)) return false;
-      } else if (!Scalar(item)) {
-        return false;
+      p = Ws(p);
+      const char* q = nullptr;
+      if constexpr (!std::is_same_v<std::decay_t<G>, std::nullptr_t>) q = fast(p);
+      if (q != nullptr) {
+        p = q;
+      } else {
+        JsonValue item;
+        const char c = At(p);
+        if (c == '"') {
+          p = String(p, item, buf);
+        } else if (c == '{' || c == '[') {
+          item.kind = c == '{' ? kObject : kArray;
+          p = SkipComposite(p, c, 1);
+        } else {
+          p = Scalar(p, item);
+        }
+        if (p == nullptr) return nullptr;
+        on_item(item);
       }
-      on_item(item);
-      Ws();
-      if (Eat(',')) continue;
-      if (Eat(']')) return true;
-      return Fail("expected ',' or ']'");
+      p = Ws(p);
+      if (At(p) == ',') {
+        ++p;
+        continue;
+      }
+      if (At(p) == ']') return p + 1;
+      return Bad(p, "expected ',' or ']'");
     }
   }
 
+  // Any value at `depth` (0: a member of the line's object), checked and skipped.
+  [[gnu::noinline]] const char* Skip(const char* p, int depth) {
+    if (depth > 64) return Bad(p, "nesting too deep");
+    const char c = At(p);
+    JsonValue v;
+    if (c == '"') return String(p, v, nullptr);
+    if (c == '{' || (c == '[' && depth > 0)) return SkipComposite(p, c, depth);
+    if (c == '[') return Array(p, [](const JsonValue&) {}, nullptr);
+    return Scalar(p, v);
+  }
+
+  // The byte at p, '\0' at the end of the line.
+  char At(const char* p) const { return p < e_ ? *p : '\0'; }
+
  private:
-  // The first byte at or after j that ends the plain part of a string: '"', '\\' or a control
-  // character; n_ when there is none. Sixteen bytes at a time where SSE2 is there.
-  size_t FindSpecial(size_t j) const {
+  // (All four whitespace bytes are <= ' ': one compare for the usual no-whitespace case.)
+  [[gnu::always_inline]] const char* Ws(const char* p) const {
+    if (p < e_ && static_cast<unsigned char>(*p) <= ' ') p = WsRest(p);
+    return p;
+  }
+  const char* WsRest(const char* p) const {
+    while (p < e_ && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) ++p;
+    return p;
+  }
+
+  [[gnu::noinline, gnu::cold]] void SetError(size_t offset, std::string_view what) {
+    err_ = fmt::format("{} at column {}", what, offset + 1);
+  }
+  const char* Bad(const char* p, std::string_view what) {
+    SetError(static_cast<size_t>(p - b_), what);
+    return nullptr;
+  }
+  bool Error(const char* p, std::string_view what) {
+    SetError(static_cast<size_t>(p - b_), what);
+    return false;
+  }
+
+  // After the object: only whitespace may follow.
+  bool Tail(const char* p) {
+    p = Ws(p);
+    return p == e_ || Error(p, "text after the object");
+  }
+
+  // The first byte at or after p that ends the plain part of a string: '"', '\\' or a control
+  // character; e_ when there is none. Sixteen bytes at a time where SSE2 is there.
+  [[gnu::always_inline]] const char* FindSpecial(const char* p) const {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i backslash = _mm_set1_epi8('\\');
     const __m128i c1f = _mm_set1_epi8(0x1F);
-    for (; j + 16 <= n_; j += 16) {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b_ + j));
+    auto special = [&](const char* at) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
       const __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
                                      _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x));  // x <= 0x1F
-      const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(m));
-      if (mask != 0) return j + static_cast<size_t>(__builtin_ctz(mask));
+      return static_cast<unsigned>(_mm_movemask_epi8(m));
+    };
+    for (; e_ - p >= 16; p += 16) {
+      const unsigned mask = special(p);
+      if (mask != 0) return p + __builtin_ctz(mask);
+    }
+    if (p < e_ && e_ - b_ >= 16) {
+      // The last bytes: one load ending at the end of the line, the bytes before p shifted out.
+      const unsigned mask = special(e_ - 16) >> (16 - (e_ - p));
+      return mask != 0 ? p + __builtin_ctz(mask) : e_;
     }
 #endif
-    for (; j < n_; ++j) {
-      const unsigned char c = static_cast<unsigned char>(b_[j]);
-      if (c == '"' || c == '\\' || c < 0x20) return j;
+    for (; p < e_; ++p) {
+      const unsigned char c = static_cast<unsigned char>(*p);
+      if (c == '"' || c == '\\' || c < 0x20) return p;
     }
-    return n_;
+    return e_;
   }
 
-  bool Hex4(uint32_t& v) {
-    if (i_ + 4 > n_) return false;
+  bool Hex4(const char*& p, uint32_t& v) const {
+    if (e_ - p < 4) return false;
     v = 0;
-    for (size_t k = 0; k < 4; ++k) {
-      const int h = HexDigit(b_[i_ + k]);
+    for (int k = 0; k < 4; ++k) {
+      const int h = HexDigit(p[k]);
       if (h < 0) return false;
       v = v * 16 + static_cast<uint32_t>(h);
     }
-    i_ += 4;
+    p += 4;
     return true;
   }
 
-  // The rest of a string from its first backslash (at i_), decoded into *buf when not null.
-  bool Escaped(JsonValue& v, size_t start, std::string* buf) {
+  // A string from its first byte that is not plain (at p): the end of the line, a control
+  // character or a backslash; start is the string's first byte.
+  [[gnu::noinline]] const char* StringRest(const char* p, const char* start, JsonValue& v, std::string* buf) {
+    if (p >= e_) return Bad(p, "unterminated string");
+    if (static_cast<unsigned char>(*p) < 0x20) return Bad(p, "control character in a string");
     v.raw = {};
     v.decoded = buf != nullptr;
-    if (buf != nullptr) buf->assign(b_ + start, i_ - start);
-    while (i_ < n_) {
-      const char c = b_[i_];
+    if (buf != nullptr) buf->assign(start, static_cast<size_t>(p - start));
+    while (p < e_) {
+      const char c = *p;
       if (c == '"') {
-        ++i_;
         v.str = buf != nullptr ? std::string_view(*buf) : std::string_view();
-        return true;
+        return p + 1;
       }
-      if (static_cast<unsigned char>(c) < 0x20) return Fail("control character in a string");
+      if (static_cast<unsigned char>(c) < 0x20) return Bad(p, "control character in a string");
       if (c != '\\') {
         // A run of plain bytes, up to the next quote, backslash or control character.
-        const size_t e = FindSpecial(i_);
-        if (buf != nullptr) buf->append(b_ + i_, e - i_);
-        i_ = e;
+        const char* const q = FindSpecial(p);
+        if (buf != nullptr) buf->append(p, static_cast<size_t>(q - p));
+        p = q;
         continue;
       }
-      ++i_;
-      const char e = Peek();
-      ++i_;  // (past the end when the backslash is the last byte: a bad escape)
+      ++p;
+      if (p == e_) {
+        // A backslash as the last byte (reported one past the end, as before).
+        SetError(static_cast<size_t>(e_ - b_) + 1, "bad escape");
+        return nullptr;
+      }
+      const char e = *p++;
       char out;
       switch (e) {
         case '"': out = '"'; break;
@@ -297,73 +382,142 @@ class JsonCursor {
         case 't': out = '\t'; break;
         case 'u': {
           uint32_t cp;
-          if (!Hex4(cp)) return Fail("bad \\u escape");
+          if (!Hex4(p, cp)) return Bad(p, "bad \\u escape");
           if (cp >= 0xD800 && cp <= 0xDBFF) {
-            uint32_t lo;
-            if (!(Eat('\\') && Eat('u') && Hex4(lo) && lo >= 0xDC00 && lo <= 0xDFFF))
-              return Fail("unpaired surrogate");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            // A high surrogate: "\uDC00".."\uDFFF" must follow.
+            bool paired = false;
+            if (At(p) == '\\') {
+              ++p;
+              if (At(p) == 'u') {
+                ++p;
+                uint32_t lo;
+                if (Hex4(p, lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+                  cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                  paired = true;
+                }
+              }
+            }
+            if (!paired) return Bad(p, "unpaired surrogate");
           } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            return Fail("unpaired surrogate");
+            return Bad(p, "unpaired surrogate");
           }
           if (buf != nullptr) EncodeUtf8(static_cast<int32_t>(cp), *buf);
           continue;
         }
-        default: return Fail("bad escape");
+        default: return Bad(p, "bad escape");
       }
       if (buf != nullptr) buf->push_back(out);
     }
-    return Fail("unterminated string");
+    return Bad(p, "unterminated string");
   }
 
-  // A number at i_: the longest run of number bytes (a leading '-' included), then JSON's
-  // grammar on it. The usual case, a well-formed number followed by a byte that cannot be part
-  // of one, is read in one go.
-  bool Number(JsonValue& v) {
-    const size_t start = i_;
-    size_t j = start;
-    auto digits = [&]() {
-      const size_t d = j;
-      while (j < n_ && static_cast<unsigned>(static_cast<unsigned char>(b_[j]) - '0') <= 9) ++j;
-      return j > d;
-    };
-    bool ok = true;
-    if (j < n_ && b_[j] == '-') ++j;
-    if (j < n_ && b_[j] == '0') {
-      ++j;
+  // A nested object, or an array inside an array, at its opening bracket: checked and skipped.
+  const char* SkipComposite(const char* p, char c, int depth) {
+    const char close = c == '{' ? '}' : ']';
+    p = Ws(p + 1);
+    if (At(p) == close) return p + 1;
+    for (;;) {
+      p = Ws(p);
+      if (c == '{') {
+        if (At(p) != '"') return Bad(p, "expected a member name");
+        JsonValue k;
+        p = String(p, k, nullptr);
+        if (p == nullptr) return nullptr;
+        p = Ws(p);
+        if (At(p) != ':') return Bad(p, "expected ':'");
+        p = Ws(p + 1);
+      }
+      p = Skip(p, depth + 1);
+      if (p == nullptr) return nullptr;
+      p = Ws(p);
+      if (At(p) == ',') {
+        ++p;
+        continue;
+      }
+      if (At(p) == close) return p + 1;
+      return Bad(p, "expected ',' or a closing bracket");
+    }
+  }
+
+  // The end of the run of decimal digits at p.
+  [[gnu::always_inline]] const char* Digits(const char* p) const {
+#if defined(FLUXSCORE_SWAR_DIGITS)
+    // Eight bytes at a time: the lowest byte that is not a digit is the lowest one with its top
+    // bit set in m (see AllDigits8: nothing carries or borrows past it).
+    while (e_ - p >= 8) {
+      uint64_t x;
+      std::memcpy(&x, p, 8);
+      const uint64_t m = ((x + 0x4646464646464646ULL) | (x - 0x3030303030303030ULL)) & 0x8080808080808080ULL;
+      if (m != 0) return p + (__builtin_ctzll(m) >> 3);
+      p += 8;
+    }
+#endif
+    while (p < e_ && static_cast<unsigned>(static_cast<unsigned char>(*p) - '0') <= 9) ++p;
+    return p;
+  }
+
+  // A number at p: the longest run of number bytes (a leading '-' included), then JSON's
+  // grammar on it. The usual case, -?(0|[1-9][0-9]*)(.[0-9]+)? followed by a byte that cannot be
+  // part of a number, is read in one go; anything else (exponents, bad numbers) by NumberToken.
+  [[gnu::always_inline]] const char* Number(const char* p, JsonValue& v) {
+    const char* q = p;
+    if (q < e_ && *q == '-') ++q;
+    if (q < e_ && *q == '0') {
+      ++q;
     } else {
-      ok = digits();
+      const char* const d = q;
+      q = Digits(q);
+      if (q == d) return NumberToken(p, v);
     }
-    if (ok && j < n_ && b_[j] == '.') {
-      ++j;
-      ok = digits();
+    if (q < e_ && *q == '.') {
+      const char* const d = ++q;
+      q = Digits(q);
+      if (q == d) return NumberToken(p, v);
     }
-    if (ok && j < n_ && (b_[j] == 'e' || b_[j] == 'E')) {
-      ++j;
-      if (j < n_ && (b_[j] == '+' || b_[j] == '-')) ++j;
-      ok = digits();
-    }
-    if (!ok || (j < n_ && kNumberChars.is[static_cast<unsigned char>(b_[j])])) {
-      // Not a well-formed number up to a byte that ends the token: the token as a whole.
-      j = start;
-      while (j < n_ && kNumberChars.is[static_cast<unsigned char>(b_[j])]) ++j;
-      i_ = j;
-      if (j == start) return Fail("unexpected character");
-      v.kind = kNumber;
-      v.raw = v.str = std::string_view(b_ + start, j - start);
-      if (!JsonNumber(v.raw)) return Fail("bad number");
-      return true;
-    }
-    i_ = j;
+    if (q < e_ && kNumberChars.is[static_cast<unsigned char>(*q)]) return NumberToken(p, v);
+    const std::string_view text(p, static_cast<size_t>(q - p));
     v.kind = kNumber;
-    v.raw = v.str = std::string_view(b_ + start, j - start);
-    return true;
+    v.raw = text;
+    v.str = text;
+    return q;
   }
 
-  const char* b_ = nullptr;
-  size_t n_ = 0;
-  size_t i_ = 0;
+  // A number at p as a token: the run of number bytes, then JSON's grammar on it.
+  [[gnu::noinline]] const char* NumberToken(const char* p, JsonValue& v) {
+    const char* q = p;
+    while (q < e_ && kNumberChars.is[static_cast<unsigned char>(*q)]) ++q;
+    if (q == p) return Bad(p, "unexpected character");
+    const std::string_view text(p, static_cast<size_t>(q - p));
+    v.kind = kNumber;
+    v.raw = text;
+    v.str = text;
+    if (!JsonNumber(text)) return Bad(q, "bad number");
+    return q;
+  }
+
+  // A literal at p (true, false, null), else a number (with its errors).
+  [[gnu::noinline]] const char* Literal(const char* p, JsonValue& v) {
+    const size_t left = static_cast<size_t>(e_ - p);
+    if ((left >= 4 && std::memcmp(p, "true", 4) == 0) || (left >= 5 && std::memcmp(p, "false", 5) == 0)) {
+      const std::string_view text(p, *p == 't' ? 4 : 5);
+      v.kind = kBool;
+      v.raw = text;
+      v.str = text;
+      return p + text.size();
+    }
+    if (left >= 4 && std::memcmp(p, "null", 4) == 0) {
+      v.kind = kNull;
+      v.raw = {};
+      v.str = {};
+      return p + 4;
+    }
+    return NumberToken(p, v);
+  }
+
+  const char* b_ = nullptr;  // the line
+  const char* e_ = nullptr;
   std::string err_;
+  std::string key_buf_;  // a member name decoded from escapes
 };
 
 // "2020-10-09T17:50:24.123071Z" (Zeek's JSON::TS_ISO8601) -> epoch seconds.
@@ -423,7 +577,8 @@ bool ParseJsonTtl(std::string_view s, uint32_t& out) {
 
 Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const ProgressFn& progress) {
   LineReader lines(in);
-  JsonCursor json;
+  JsonLine json;
+  AddrCache resolvers;  // id.resp_h holds a handful of values
   DnsRecord rec;
   std::string_view line;
   // The answers of the current line: views of the line, or (decoded from escapes) of `decoded`.
@@ -436,7 +591,7 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
   size_t n_answers = 0, n_decoded = 0;
   std::vector<uint32_t> ttls;
   std::vector<std::string> spare;  // buffers of answers dropped from rec.answers, for reuse
-  std::string key_buf, value_buf, query_buf, bad_detail;
+  std::string value_buf, query_buf, bad_detail;
   for (;;) {
     LineReader::Got got = LineReader::Got::kLine;
     if (!NextLogLineBuffered(lines, in, progress, &line)) {
@@ -478,109 +633,86 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
       }
       ttls.push_back(t);
     };
-    // The line's object, member by member; each member's value is used as soon as it is read.
-    auto parse = [&]() -> bool {
-      json.Reset(line);
-      json.Ws();
-      if (!json.Eat('{')) return json.FailNoColumn("not a JSON object");
-      json.Ws();
-      if (json.Eat('}')) return json.Tail();
-      for (;;) {
-        json.Ws();
-        if (json.Peek() != '"') return json.Fail("expected a member name");
-        JsonValue k;
-        if (!json.String(k, &key_buf)) return false;
-        const Member m = MemberOf(k.str);
-        json.Ws();
-        if (!json.Eat(':')) return json.Fail("expected ':'");
-        json.Ws();
-        JsonValue v;
-        const char c = json.Peek();
-        switch (m) {
-          case kOther:
-            if (!json.Skip(0)) return false;
-            break;
-          case kAnswers:
-            if (c == '[') {
-              if (!json.Array(add_answer, &value_buf)) return false;
-            } else if (!json.Skip(0)) {
-              return false;
-            }
-            break;
-          case kTtls:
-            if (c == '[') {
-              if (!json.Array(add_ttl, nullptr)) return false;
-            } else if (!json.Skip(0)) {
-              return false;
-            }
-            break;
-          default:
-            // A scalar member the reader uses (an object or array there: checked and skipped).
-            if (c == '"') {
-              if (!json.String(v, &value_buf)) return false;
-            } else if (c == '{' || c == '[') {
-              if (!json.Skip(0)) return false;
-              v.kind = c == '{' ? kObject : kArray;
-            } else if (!json.Scalar(v)) {
-              return false;
-            }
-            switch (m) {
-              case kTs:
-                if (v.kind == kNumber) have_ts = ParseTs(v.raw, rec.ts);
-                else if (v.kind == kString) have_ts = ParseIsoTime(v.str, rec.ts) && PlausibleTs(rec.ts);
-                break;
-              case kQuery:
-                if (v.kind == kString) {
-                  have_query = true;
-                  if (v.decoded) {
-                    query_buf.assign(v.str);
-                    query = query_buf;
-                  } else {
-                    query = v.str;
-                  }
-                }
-                break;
-              case kOrigH: {
-                auto ip = v.kind == kString ? IpAddr::Parse(v.str) : std::nullopt;
-                if (ip) {
-                  rec.client = *ip;
-                  rec.has_client = true;
-                } else {
-                  bad_client = true;
-                  bad_detail.assign(v.kind == kString ? v.str : std::string_view("not a string"));
-                }
-                break;
-              }
-              case kRespH: {
-                auto ip = v.kind == kString ? IpAddr::Parse(v.str) : std::nullopt;
-                if (ip) {
-                  rec.resolver = *ip;
-                  rec.has_resolver = true;
-                }
-                break;
-              }
-              case kQtype:
-              case kRcode: {
-                int32_t code;
-                if (v.kind != kNumber || !ParseCode(v.raw, code)) {
-                  bad_type = true;
-                } else if (m == kQtype) {
-                  rec.qtype = static_cast<uint16_t>(code);
-                } else {
-                  rec.rcode = code;
-                }
-                break;
-              }
-              default: break;
-            }
-        }
-        json.Ws();
-        if (json.Eat(',')) continue;
-        if (json.Eat('}')) return json.Tail();
-        return json.Fail("expected ',' or '}'");
-      }
+    // The usual TTL item, "3600.0": read and taken at once (what add_ttl would do with it).
+    auto ttl_fast = [&](const char* p) -> const char* {
+      uint64_t t;
+      const char* const q = json.WholeNumber(p, t);
+      if (q == nullptr || t > 2147483647u) return nullptr;
+      ttls.push_back(static_cast<uint32_t>(t));
+      return q;
     };
-    if (!parse()) {
+    // The line's object, member by member; each member's value is used as soon as it is read.
+    auto on_member = [&](Member m, const char* p) __attribute__((always_inline)) -> const char* {
+      const char c = json.At(p);
+      switch (m) {
+        case kOther: return json.SkipValue(p);
+        case kAnswers: return c == '[' ? json.Array(p, add_answer, &value_buf) : json.Skip(p, 0);
+        case kTtls: return c == '[' ? json.Array(p, add_ttl, nullptr, ttl_fast) : json.Skip(p, 0);
+        default: break;
+      }
+      // A scalar member the reader uses (an object or array there: checked and skipped).
+      JsonValue v;
+      if (c == '"') {
+        p = json.String(p, v, &value_buf);
+      } else if (c == '{' || c == '[') {
+        p = json.Skip(p, 0);
+        v.kind = c == '{' ? kObject : kArray;
+      } else {
+        p = json.Scalar(p, v);
+      }
+      if (p == nullptr) return nullptr;
+      switch (m) {
+        case kTs:
+          if (v.kind == kNumber) have_ts = ParseTs(v.raw, rec.ts);
+          else if (v.kind == kString) have_ts = ParseIsoTime(v.str, rec.ts) && PlausibleTs(rec.ts);
+          break;
+        case kQuery:
+          if (v.kind == kString) {
+            have_query = true;
+            if (v.decoded) {
+              query_buf.assign(v.str);
+              query = query_buf;
+            } else {
+              query = v.str;
+            }
+          }
+          break;
+        case kOrigH: {
+          auto ip = v.kind == kString ? IpAddr::Parse(v.str) : std::nullopt;
+          if (ip) {
+            rec.client = *ip;
+            rec.has_client = true;
+          } else {
+            bad_client = true;
+            bad_detail.assign(v.kind == kString ? v.str : std::string_view("not a string"));
+          }
+          break;
+        }
+        case kRespH: {
+          auto ip = v.kind == kString ? resolvers.Parse(v.str) : std::nullopt;
+          if (ip) {
+            rec.resolver = *ip;
+            rec.has_resolver = true;
+          }
+          break;
+        }
+        case kQtype:
+        case kRcode: {
+          int32_t code;
+          if (v.kind != kNumber || !ParseCode(v.raw, code)) {
+            bad_type = true;
+          } else if (m == kQtype) {
+            rec.qtype = static_cast<uint16_t>(code);
+          } else {
+            rec.rcode = code;
+          }
+          break;
+        }
+        default: break;
+      }
+      return p;
+    };
+    if (!json.Parse(line, on_member)) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "malformed JSON", json.err()));
       continue;
     }
