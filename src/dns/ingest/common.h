@@ -315,6 +315,64 @@ inline bool ParseTtl(std::string_view s, uint32_t& out) {
   return true;
 }
 
+// v.resize(n), but the data buffers of dropped answers are kept in `spare` and given to new
+// ones (their text is always assigned before use), so lines with changing answer counts do
+// not allocate.
+inline void ResizeKeepingBuffers(std::vector<Answer>& v, size_t n, std::vector<std::string>& spare) {
+  while (v.size() > n) {
+    spare.push_back(std::move(v.back().data));
+    v.pop_back();
+  }
+  while (v.size() < n) {
+    v.emplace_back();
+    if (!spare.empty()) {
+      v.back().data = std::move(spare.back());
+      spare.pop_back();
+    }
+  }
+}
+
+// The last few addresses parsed from one column, by their text: IpAddr::Parse is a function of
+// the text, and a column like id.resp_h holds a handful of values.
+class AddrCache {
+ public:
+  std::optional<IpAddr> Parse(std::string_view text) {
+    for (Entry& e : entries_)
+      if (e.len == text.size() && Same(e.text, text)) return e.ip;
+    std::optional<IpAddr> ip = IpAddr::Parse(text);
+    if (text.size() <= sizeof(Entry::text)) {
+      Entry& e = entries_[next_];
+      next_ = (next_ + 1) % kEntries;
+      std::memcpy(e.text, text.data(), text.size());
+      e.len = text.size();
+      e.ip = ip;
+    }
+    return ip;
+  }
+
+ private:
+  static bool Same(const char* a, std::string_view b) {
+    const size_t n = b.size();
+    if (n >= 8 && n <= 16) {  // two overlapping eight-byte words cover it
+      uint64_t x0, x1, y0, y1;
+      std::memcpy(&x0, a, 8);
+      std::memcpy(&x1, a + n - 8, 8);
+      std::memcpy(&y0, b.data(), 8);
+      std::memcpy(&y1, b.data() + n - 8, 8);
+      return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    return std::memcmp(a, b.data(), n) == 0;
+  }
+  static constexpr size_t kEntries = 4;
+  struct Entry {
+    char text[46];
+    size_t len = SIZE_MAX;  // empty
+    std::optional<IpAddr> ip;
+  };
+  Entry entries_[kEntries];
+  size_t next_ = 0;
+};
+
 // Builds an Answer from logged RR data when the RR type is not logged (Zeek): data that parses
 // as an address is an A/AAAA answer; "TXT ..." is TXT; "<unknown type=N>" is type N; any other
 // data is a name: a CNAME in the answer to an A, AAAA or CNAME query, else of the query's type.

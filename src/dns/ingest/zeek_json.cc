@@ -1,11 +1,22 @@
 // Zeek dns.log as JSON lines (LogAscii::use_json=T): one flat object per line; unset fields are
 // omitted; `ts` is epoch seconds or an ISO 8601 string (JSON::TS_ISO8601).
+//
+// One pass over each line: the members the reader uses are parsed straight into the record (their
+// strings are views of the line unless they hold escapes), the others are checked and skipped.
+// Every line must still be a whole valid JSON object (nested objects and arrays are skipped, not
+// kept), and a line that is not is rejected as "malformed JSON" with the column of the first fault.
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <type_traits>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "common/civil.h"
 #include "common/utf8.h"
@@ -15,238 +26,498 @@
 namespace fluxscore::dns {
 namespace {
 
-// A minimal JSON reader for one object per line: top-level keys with string, number, bool,
-// null or array-of-scalar values; nested objects/arrays are skipped.
+enum Kind : uint8_t { kNone, kString, kNumber, kBool, kNull, kArray, kObject };
+
+// One parsed scalar (or a skipped nested object/array, which has only its kind).
+struct JsonValue {
+  Kind kind = kNone;
+  std::string_view raw;  // number or literal text; a string's text when it had no escapes
+  std::string_view str;  // a string's decoded text (only where asked for), else raw
+  bool decoded = false;  // str is text decoded from escapes (not a view of the line)
+};
+
+// The members the reader uses.
+enum Member : uint8_t { kOther, kTs, kQuery, kOrigH, kRespH, kQtype, kRcode, kAnswers, kTtls };
+
+inline Member MemberOf(std::string_view k) {
+  switch (k.size()) {
+    case 2: return k == "ts" ? kTs : kOther;
+    case 4: return k == "TTLs" ? kTtls : kOther;
+    case 5:
+      if (k == "query") return kQuery;
+      if (k == "qtype") return kQtype;
+      if (k == "rcode") return kRcode;
+      return kOther;
+    case 7: return k == "answers" ? kAnswers : kOther;
+    case 9:
+      if (k == "id.orig_h") return kOrigH;
+      if (k == "id.resp_h") return kRespH;
+      return kOther;
+    default: return kOther;
+  }
+}
+
+// The bytes a number token is made of (JSON's grammar is checked on the token afterwards).
+struct NumberChars {
+  bool is[256] = {};
+  constexpr NumberChars() {
+    for (char c : std::string_view("0123456789.eE+-")) is[static_cast<unsigned char>(c)] = true;
+  }
+};
+constexpr NumberChars kNumberChars;
+
+// JSON number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? (checked without
+// converting: the fields that are used are converted, and range-checked, later).
+bool JsonNumber(std::string_view t) {
+  size_t i = 0;
+  auto digits = [&]() {
+    const size_t b = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > b;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == t.size();
+}
+
+// One line's JSON object, read with the grammar the reader accepts. Positions are pointers
+// into the line; a function that fails returns nullptr (or false) and leaves the message in
+// err() as "<what> at column <n>" (n: 1-based, the byte where reading stopped). The functions
+// of the usual case are inline, so the position stays in a register; the rest is out of line.
 class JsonLine {
  public:
-  enum Kind { kNone, kString, kNumber, kBool, kNull, kArray, kObject };
-  struct Value {
-    Kind kind = kNone;
-    std::string_view raw;      // number text, or the string's text when it had no escapes
-    std::string text;          // decoded string (when escapes were present)
-    bool has_text = false;
-    std::vector<Value> items;  // kArray: scalar items
-    std::string_view str() const { return has_text ? std::string_view(text) : raw; }
-  };
+  const std::string& err() const { return err_; }
 
-  // Parses `line`; calls on_key(key, value) for each top-level member. Returns an error
-  // message, empty on success.
+  // Reads the line's object: for each member, on_member(member, p) with p at its value, which
+  // must read the value (with String, Scalar, Array, SkipValue) and return the position after it
+  // (nullptr on an error).
   template <typename F>
-  std::string Parse(std::string_view line, F&& on_key) {
-    s_ = line;
-    i_ = 0;
-    Ws();
-    if (!Eat('{')) return "not a JSON object";
-    Ws();
-    if (Eat('}')) return Tail();
-    std::string key_buf;
+  [[gnu::always_inline]] bool Parse(std::string_view line, F&& on_member) {
+    b_ = line.data();
+    e_ = b_ + line.size();
+    const char* p = Ws(b_);
+    if (At(p) != '{') {
+      err_.assign("not a JSON object");
+      return false;
+    }
+    p = Ws(p + 1);
+    if (At(p) == '}') return Tail(p + 1);
     for (;;) {
-      Ws();
-      Value k;
-      if (Peek() != '"') return At("expected a member name");
-      if (auto e = String(k); !e.empty()) return e;
-      key_buf.assign(k.str());
-      Ws();
-      if (!Eat(':')) return At("expected ':'");
-      Ws();
-      Value& v = scratch_;
-      v.items.clear();
-      v.has_text = false;
-      if (auto e = Any(v, 0); !e.empty()) return e;
-      on_key(std::string_view(key_buf), v);
-      Ws();
-      if (Eat(',')) continue;
-      if (Eat('}')) return Tail();
-      return At("expected ',' or '}'");
+      // (Whitespace is skipped only where the expected byte is not there: it cannot be one.)
+      if (At(p) != '"') {
+        p = Ws(p);
+        if (At(p) != '"') return Error(p, "expected a member name");
+      }
+      std::string_view key;
+      const char* const q = FindSpecial(p + 1);
+      if (q < e_ && *q == '"') {
+        key = std::string_view(p + 1, static_cast<size_t>(q - (p + 1)));
+        p = q + 1;
+      } else {
+        JsonValue k;
+        p = StringRest(q, p + 1, k, &key_buf_);
+        if (p == nullptr) return false;
+        key = k.str;
+      }
+      const Member m = MemberOf(key);
+      if (At(p) != ':') {
+        p = Ws(p);
+        if (At(p) != ':') return Error(p, "expected ':'");
+      }
+      p = Ws(p + 1);
+      p = on_member(m, p);
+      if (p == nullptr) return false;
+      char c = At(p);
+      if (static_cast<unsigned char>(c) <= ' ') {
+        p = Ws(p);
+        c = At(p);
+      }
+      if (c == ',') {
+        ++p;
+        continue;
+      }
+      if (c == '}') return Tail(p + 1);
+      return Error(p, "expected ',' or '}'");
     }
   }
 
- private:
-  char Peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
-  bool Eat(char c) {
-    if (Peek() != c) return false;
-    ++i_;
-    return true;
-  }
-  void Ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r' || s_[i_] == '\n')) ++i_;
-  }
-  std::string At(std::string_view what) const { return fmt::format("{} at column {}", what, i_ + 1); }
-  std::string Tail() {
-    Ws();
-    return i_ == s_.size() ? std::string() : At("text after the object");
+  // A string at '"'. Its text without escapes is a view of the line (v.raw and v.str); with
+  // escapes, v.raw is empty and v.str is the decoded text in *buf, or empty when buf is null
+  // (the escapes are then only checked).
+  [[gnu::always_inline]] const char* String(const char* p, JsonValue& v, std::string* buf) {
+    const char* const start = p + 1;
+    const char* const q = FindSpecial(start);
+    v.kind = kString;
+    if (q < e_ && *q == '"') {
+      const std::string_view text(start, static_cast<size_t>(q - start));
+      v.raw = text;
+      v.str = text;
+      v.decoded = false;
+      return q + 1;
+    }
+    return StringRest(q, start, v, buf);
   }
 
-  bool Hex4(uint32_t& v) {
-    if (i_ + 4 > s_.size()) return false;
+  // A number or a literal (true, false, null): a value that is not a string, object or array.
+  [[gnu::always_inline]] const char* Scalar(const char* p, JsonValue& v) {
+    const char c = At(p);
+    if ((c >= '0' && c <= '9') || c == '-') return Number(p, v);
+    return Literal(p, v);
+  }
+
+  // A member's value, checked and skipped, with plain strings and numbers inline.
+  [[gnu::always_inline]] const char* SkipValue(const char* p) {
+    const char c = At(p);
+    if (c == '"') {
+      const char* const q = FindSpecial(p + 1);
+      if (q < e_ && *q == '"') return q + 1;
+    } else if ((c >= '0' && c <= '9') || c == '-') {
+      JsonValue v;
+      return Number(p, v);
+    } else if (c == 't' && e_ - p >= 4 && std::memcmp(p, "true", 4) == 0) {
+      return p + 4;
+    } else if (c == 'f' && e_ - p >= 5 && std::memcmp(p, "false", 5) == 0) {
+      return p + 5;
+    }
+    return Skip(p, 0);
+  }
+
+  // A whole number written as JSON's grammar allows, "0" or [1-9][0-9]{0,9}, with an optional
+  // fraction of only zeros ("3600.0"), followed by a byte that cannot continue a number: its
+  // value, and the position after it. nullptr (nothing read) for anything else.
+  [[gnu::always_inline]] const char* WholeNumber(const char* p, uint64_t& value) const {
+    const char* q = p;
+    uint64_t v = 0;
+    if (q < e_ && *q == '0') {
+      ++q;
+    } else {
+      while (q < e_ && q - p < 11 && static_cast<unsigned>(static_cast<unsigned char>(*q) - '0') <= 9)
+        v = v * 10 + static_cast<unsigned>(static_cast<unsigned char>(*q++) - '0');
+      if (q == p || q - p > 10) return nullptr;
+    }
+    if (q < e_ && *q == '.') {
+      const char* const d = ++q;
+      while (q < e_ && *q == '0') ++q;
+      if (q == d) return nullptr;
+    }
+    if (q < e_ && kNumberChars.is[static_cast<unsigned char>(*q)]) return nullptr;
+    value = v;
+    return q;
+  }
+
+  // An array that is a member's value, at '[': on_item(value) for each item (strings decoded
+  // into *buf when buf is not null; nested objects and arrays skipped, with only their kind).
+  // fast(p), when given, is tried first on each item: the position after an item it has taken
+  // in whole, or nullptr to leave the item to on_item.
+  template <typename F, typename G = std::nullptr_t>
+  const char* Array(const char* p, F&& on_item, std::string* buf, G&& fast = nullptr) {
+    p = Ws(p + 1);
+    if (At(p) == ']') return p + 1;
+    for (;;) {
+      p = Ws(p);
+      const char* q = nullptr;
+      if constexpr (!std::is_same_v<std::decay_t<G>, std::nullptr_t>) q = fast(p);
+      if (q != nullptr) {
+        p = q;
+      } else {
+        JsonValue item;
+        const char c = At(p);
+        if (c == '"') {
+          p = String(p, item, buf);
+        } else if (c == '{' || c == '[') {
+          item.kind = c == '{' ? kObject : kArray;
+          p = SkipComposite(p, c, 1);
+        } else {
+          p = Scalar(p, item);
+        }
+        if (p == nullptr) return nullptr;
+        on_item(item);
+      }
+      p = Ws(p);
+      if (At(p) == ',') {
+        ++p;
+        continue;
+      }
+      if (At(p) == ']') return p + 1;
+      return Bad(p, "expected ',' or ']'");
+    }
+  }
+
+  // Any value at `depth` (0: a member of the line's object), checked and skipped.
+  [[gnu::noinline]] const char* Skip(const char* p, int depth) {
+    if (depth > 64) return Bad(p, "nesting too deep");
+    const char c = At(p);
+    JsonValue v;
+    if (c == '"') return String(p, v, nullptr);
+    if (c == '{' || (c == '[' && depth > 0)) return SkipComposite(p, c, depth);
+    if (c == '[') return Array(p, [](const JsonValue&) {}, nullptr);
+    return Scalar(p, v);
+  }
+
+  // The byte at p, '\0' at the end of the line.
+  char At(const char* p) const { return p < e_ ? *p : '\0'; }
+
+ private:
+  // (All four whitespace bytes are <= ' ': one compare for the usual no-whitespace case.)
+  [[gnu::always_inline]] const char* Ws(const char* p) const {
+    if (p < e_ && static_cast<unsigned char>(*p) <= ' ') p = WsRest(p);
+    return p;
+  }
+  const char* WsRest(const char* p) const {
+    while (p < e_ && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) ++p;
+    return p;
+  }
+
+  [[gnu::noinline, gnu::cold]] void SetError(size_t offset, std::string_view what) {
+    err_ = fmt::format("{} at column {}", what, offset + 1);
+  }
+  const char* Bad(const char* p, std::string_view what) {
+    SetError(static_cast<size_t>(p - b_), what);
+    return nullptr;
+  }
+  bool Error(const char* p, std::string_view what) {
+    SetError(static_cast<size_t>(p - b_), what);
+    return false;
+  }
+
+  // After the object: only whitespace may follow.
+  bool Tail(const char* p) {
+    p = Ws(p);
+    return p == e_ || Error(p, "text after the object");
+  }
+
+  // The first byte at or after p that ends the plain part of a string: '"', '\\' or a control
+  // character; e_ when there is none. Sixteen bytes at a time where SSE2 is there.
+  [[gnu::always_inline]] const char* FindSpecial(const char* p) const {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i c1f = _mm_set1_epi8(0x1F);
+    auto special = [&](const char* at) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+      const __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                                     _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x));  // x <= 0x1F
+      return static_cast<unsigned>(_mm_movemask_epi8(m));
+    };
+    for (; e_ - p >= 16; p += 16) {
+      const unsigned mask = special(p);
+      if (mask != 0) return p + __builtin_ctz(mask);
+    }
+    if (p < e_ && e_ - b_ >= 16) {
+      // The last bytes: one load ending at the end of the line, the bytes before p shifted out.
+      const unsigned mask = special(e_ - 16) >> (16 - (e_ - p));
+      return mask != 0 ? p + __builtin_ctz(mask) : e_;
+    }
+#endif
+    for (; p < e_; ++p) {
+      const unsigned char c = static_cast<unsigned char>(*p);
+      if (c == '"' || c == '\\' || c < 0x20) return p;
+    }
+    return e_;
+  }
+
+  bool Hex4(const char*& p, uint32_t& v) const {
+    if (e_ - p < 4) return false;
     v = 0;
     for (int k = 0; k < 4; ++k) {
-      const int h = HexDigit(s_[i_ + static_cast<size_t>(k)]);
+      const int h = HexDigit(p[k]);
       if (h < 0) return false;
       v = v * 16 + static_cast<uint32_t>(h);
     }
-    i_ += 4;
+    p += 4;
     return true;
   }
 
-  std::string String(Value& v) {
-    ++i_;  // opening quote
-    const size_t start = i_;
-    v.kind = kString;
-    // Fast path: no escapes.
-    while (i_ < s_.size() && s_[i_] != '"' && s_[i_] != '\\') {
-      if (static_cast<unsigned char>(s_[i_]) < 0x20) return At("control character in a string");
-      ++i_;
-    }
-    if (i_ >= s_.size()) return At("unterminated string");
-    if (s_[i_] == '"') {
-      v.raw = s_.substr(start, i_ - start);
-      v.has_text = false;
-      ++i_;
-      return {};
-    }
-    v.text.assign(s_.substr(start, i_ - start));
-    v.has_text = true;
-    while (i_ < s_.size()) {
-      const char c = s_[i_];
+  // A string from its first byte that is not plain (at p): the end of the line, a control
+  // character or a backslash; start is the string's first byte.
+  [[gnu::noinline]] const char* StringRest(const char* p, const char* start, JsonValue& v, std::string* buf) {
+    if (p >= e_) return Bad(p, "unterminated string");
+    if (static_cast<unsigned char>(*p) < 0x20) return Bad(p, "control character in a string");
+    v.raw = {};
+    v.decoded = buf != nullptr;
+    if (buf != nullptr) buf->assign(start, static_cast<size_t>(p - start));
+    while (p < e_) {
+      const char c = *p;
       if (c == '"') {
-        ++i_;
-        return {};
+        v.str = buf != nullptr ? std::string_view(*buf) : std::string_view();
+        return p + 1;
       }
-      if (static_cast<unsigned char>(c) < 0x20) return At("control character in a string");
+      if (static_cast<unsigned char>(c) < 0x20) return Bad(p, "control character in a string");
       if (c != '\\') {
-        v.text.push_back(c);
-        ++i_;
+        // A run of plain bytes, up to the next quote, backslash or control character.
+        const char* const q = FindSpecial(p);
+        if (buf != nullptr) buf->append(p, static_cast<size_t>(q - p));
+        p = q;
         continue;
       }
-      ++i_;
-      const char e = Peek();
-      ++i_;
+      ++p;
+      if (p == e_) {
+        // A backslash as the last byte (reported one past the end, as before).
+        SetError(static_cast<size_t>(e_ - b_) + 1, "bad escape");
+        return nullptr;
+      }
+      const char e = *p++;
+      char out;
       switch (e) {
-        case '"': v.text.push_back('"'); break;
-        case '\\': v.text.push_back('\\'); break;
-        case '/': v.text.push_back('/'); break;
-        case 'b': v.text.push_back('\b'); break;
-        case 'f': v.text.push_back('\f'); break;
-        case 'n': v.text.push_back('\n'); break;
-        case 'r': v.text.push_back('\r'); break;
-        case 't': v.text.push_back('\t'); break;
+        case '"': out = '"'; break;
+        case '\\': out = '\\'; break;
+        case '/': out = '/'; break;
+        case 'b': out = '\b'; break;
+        case 'f': out = '\f'; break;
+        case 'n': out = '\n'; break;
+        case 'r': out = '\r'; break;
+        case 't': out = '\t'; break;
         case 'u': {
           uint32_t cp;
-          if (!Hex4(cp)) return At("bad \\u escape");
+          if (!Hex4(p, cp)) return Bad(p, "bad \\u escape");
           if (cp >= 0xD800 && cp <= 0xDBFF) {
-            uint32_t lo;
-            if (!(Eat('\\') && Eat('u') && Hex4(lo) && lo >= 0xDC00 && lo <= 0xDFFF))
-              return At("unpaired surrogate");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            // A high surrogate: "\uDC00".."\uDFFF" must follow.
+            bool paired = false;
+            if (At(p) == '\\') {
+              ++p;
+              if (At(p) == 'u') {
+                ++p;
+                uint32_t lo;
+                if (Hex4(p, lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+                  cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                  paired = true;
+                }
+              }
+            }
+            if (!paired) return Bad(p, "unpaired surrogate");
           } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            return At("unpaired surrogate");
+            return Bad(p, "unpaired surrogate");
           }
-          EncodeUtf8(static_cast<int32_t>(cp), v.text);
-          break;
+          if (buf != nullptr) EncodeUtf8(static_cast<int32_t>(cp), *buf);
+          continue;
         }
-        default: return At("bad escape");
+        default: return Bad(p, "bad escape");
       }
+      if (buf != nullptr) buf->push_back(out);
     }
-    return At("unterminated string");
+    return Bad(p, "unterminated string");
   }
 
-  std::string Any(Value& v, int depth) {
-    if (depth > 64) return At("nesting too deep");
-    const char c = Peek();
-    if (c == '"') return String(v);
-    if (c == '{' || (c == '[' && depth > 0)) {
-      // Skipped composite (nested object, or an array inside an array).
-      v.kind = c == '{' ? kObject : kArray;
-      const char close = c == '{' ? '}' : ']';
-      ++i_;
-      Ws();
-      if (Eat(close)) return {};
-      for (;;) {
-        Ws();
-        Value tmp;
-        if (c == '{') {
-          if (Peek() != '"') return At("expected a member name");
-          if (auto e = String(tmp); !e.empty()) return e;
-          Ws();
-          if (!Eat(':')) return At("expected ':'");
-          Ws();
-        }
-        if (auto e = Any(tmp, depth + 1); !e.empty()) return e;
-        Ws();
-        if (Eat(',')) continue;
-        if (Eat(close)) return {};
-        return At("expected ',' or a closing bracket");
+  // A nested object, or an array inside an array, at its opening bracket: checked and skipped.
+  const char* SkipComposite(const char* p, char c, int depth) {
+    const char close = c == '{' ? '}' : ']';
+    p = Ws(p + 1);
+    if (At(p) == close) return p + 1;
+    for (;;) {
+      p = Ws(p);
+      if (c == '{') {
+        if (At(p) != '"') return Bad(p, "expected a member name");
+        JsonValue k;
+        p = String(p, k, nullptr);
+        if (p == nullptr) return nullptr;
+        p = Ws(p);
+        if (At(p) != ':') return Bad(p, "expected ':'");
+        p = Ws(p + 1);
       }
-    }
-    if (c == '[') {
-      v.kind = kArray;
-      ++i_;
-      Ws();
-      if (Eat(']')) return {};
-      for (;;) {
-        Ws();
-        v.items.emplace_back();
-        if (auto e = Any(v.items.back(), depth + 1); !e.empty()) return e;
-        Ws();
-        if (Eat(',')) continue;
-        if (Eat(']')) return {};
-        return At("expected ',' or ']'");
+      p = Skip(p, depth + 1);
+      if (p == nullptr) return nullptr;
+      p = Ws(p);
+      if (At(p) == ',') {
+        ++p;
+        continue;
       }
+      if (At(p) == close) return p + 1;
+      return Bad(p, "expected ',' or a closing bracket");
     }
-    if (s_.substr(i_, 4) == "true" || s_.substr(i_, 5) == "false") {
-      v.kind = kBool;
-      v.raw = s_.substr(i_, s_[i_] == 't' ? 4 : 5);
-      i_ += v.raw.size();
-      return {};
+  }
+
+  // The end of the run of decimal digits at p.
+  [[gnu::always_inline]] const char* Digits(const char* p) const {
+#if defined(FLUXSCORE_SWAR_DIGITS)
+    // Eight bytes at a time: the lowest byte that is not a digit is the lowest one with its top
+    // bit set in m (see AllDigits8: nothing carries or borrows past it).
+    while (e_ - p >= 8) {
+      uint64_t x;
+      std::memcpy(&x, p, 8);
+      const uint64_t m = ((x + 0x4646464646464646ULL) | (x - 0x3030303030303030ULL)) & 0x8080808080808080ULL;
+      if (m != 0) return p + (__builtin_ctzll(m) >> 3);
+      p += 8;
     }
-    if (s_.substr(i_, 4) == "null") {
-      v.kind = kNull;
-      i_ += 4;
-      return {};
+#endif
+    while (p < e_ && static_cast<unsigned>(static_cast<unsigned char>(*p) - '0') <= 9) ++p;
+    return p;
+  }
+
+  // A number at p: the longest run of number bytes (a leading '-' included), then JSON's
+  // grammar on it. The usual case, -?(0|[1-9][0-9]*)(.[0-9]+)? followed by a byte that cannot be
+  // part of a number, is read in one go; anything else (exponents, bad numbers) by NumberToken.
+  [[gnu::always_inline]] const char* Number(const char* p, JsonValue& v) {
+    const char* q = p;
+    if (q < e_ && *q == '-') ++q;
+    if (q < e_ && *q == '0') {
+      ++q;
+    } else {
+      const char* const d = q;
+      q = Digits(q);
+      if (q == d) return NumberToken(p, v);
     }
-    const size_t start = i_;
-    if (Peek() == '-') ++i_;
-    while (i_ < s_.size() && ((s_[i_] >= '0' && s_[i_] <= '9') || s_[i_] == '.' || s_[i_] == 'e' ||
-                              s_[i_] == 'E' || s_[i_] == '+' || s_[i_] == '-'))
-      ++i_;
-    if (i_ == start) return At("unexpected character");
+    if (q < e_ && *q == '.') {
+      const char* const d = ++q;
+      q = Digits(q);
+      if (q == d) return NumberToken(p, v);
+    }
+    if (q < e_ && kNumberChars.is[static_cast<unsigned char>(*q)]) return NumberToken(p, v);
+    const std::string_view text(p, static_cast<size_t>(q - p));
     v.kind = kNumber;
-    v.raw = s_.substr(start, i_ - start);
-    if (!JsonNumber(v.raw)) return At("bad number");
-    return {};
+    v.raw = text;
+    v.str = text;
+    return q;
   }
 
-  // JSON number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? (checked without
-  // converting: the fields that are used are converted, and range-checked, later).
-  static bool JsonNumber(std::string_view t) {
-    size_t i = 0;
-    auto digits = [&]() {
-      const size_t b = i;
-      while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
-      return i > b;
-    };
-    if (i < t.size() && t[i] == '-') ++i;
-    if (i < t.size() && t[i] == '0') {
-      ++i;
-    } else if (!digits()) {
-      return false;
-    }
-    if (i < t.size() && t[i] == '.') {
-      ++i;
-      if (!digits()) return false;
-    }
-    if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
-      ++i;
-      if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
-      if (!digits()) return false;
-    }
-    return i == t.size();
+  // A number at p as a token: the run of number bytes, then JSON's grammar on it.
+  [[gnu::noinline]] const char* NumberToken(const char* p, JsonValue& v) {
+    const char* q = p;
+    while (q < e_ && kNumberChars.is[static_cast<unsigned char>(*q)]) ++q;
+    if (q == p) return Bad(p, "unexpected character");
+    const std::string_view text(p, static_cast<size_t>(q - p));
+    v.kind = kNumber;
+    v.raw = text;
+    v.str = text;
+    if (!JsonNumber(text)) return Bad(q, "bad number");
+    return q;
   }
 
-  std::string_view s_;
-  size_t i_ = 0;
-  Value scratch_;
+  // A literal at p (true, false, null), else a number (with its errors).
+  [[gnu::noinline]] const char* Literal(const char* p, JsonValue& v) {
+    const size_t left = static_cast<size_t>(e_ - p);
+    if ((left >= 4 && std::memcmp(p, "true", 4) == 0) || (left >= 5 && std::memcmp(p, "false", 5) == 0)) {
+      const std::string_view text(p, *p == 't' ? 4 : 5);
+      v.kind = kBool;
+      v.raw = text;
+      v.str = text;
+      return p + text.size();
+    }
+    if (left >= 4 && std::memcmp(p, "null", 4) == 0) {
+      v.kind = kNull;
+      v.raw = {};
+      v.str = {};
+      return p + 4;
+    }
+    return NumberToken(p, v);
+  }
+
+  const char* b_ = nullptr;  // the line
+  const char* e_ = nullptr;
+  std::string err_;
+  std::string key_buf_;  // a member name decoded from escapes
 };
 
 // "2020-10-09T17:50:24.123071Z" (Zeek's JSON::TS_ISO8601) -> epoch seconds.
@@ -263,18 +534,64 @@ bool ParseIsoTime(std::string_view s, double& out) {
   return true;
 }
 
+// qtype and rcode: a number that is a whole value in [0, 65535]. Plain digits (the usual "1",
+// "28") directly; anything else as a double, as before.
+bool ParseCode(std::string_view s, int32_t& out) {
+  if (!s.empty() && s.size() <= 5) {
+    uint32_t v = 0;
+    size_t i = 0;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) v = v * 10 + static_cast<uint32_t>(s[i] - '0');
+    if (i == s.size()) {
+      if (v > 65535) return false;
+      out = static_cast<int32_t>(v);
+      return true;
+    }
+  }
+  double d;
+  if (!ParseDouble(s, d) || d < 0 || d > 65535 || d != static_cast<double>(static_cast<int>(d))) return false;
+  out = static_cast<int32_t>(d);
+  return true;
+}
+
+// A TTL item: the JSON writer's "3600.0" (and "60", "60.000") read directly; anything else by
+// ParseTtl. (Digits then only zeros after the point are that whole number exactly, which is
+// what ParseTtl returns for them.)
+bool ParseJsonTtl(std::string_view s, uint32_t& out) {
+  const size_t n = s.size();
+  uint64_t v = 0;
+  size_t i = 0;
+  for (; i < n && i <= 10 && s[i] >= '0' && s[i] <= '9'; ++i) v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+  if (i == 0 || i > 10) return ParseTtl(s, out);
+  if (i < n) {
+    if (s[i] != '.' || i + 1 == n) return ParseTtl(s, out);
+    size_t j = i + 1;
+    while (j < n && s[j] == '0') ++j;
+    if (j != n) return ParseTtl(s, out);
+  }
+  if (v > 2147483647u) return false;
+  out = static_cast<uint32_t>(v);
+  return true;
+}
+
 }  // namespace
 
 Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const ProgressFn& progress) {
   LineReader lines(in);
   JsonLine json;
+  AddrCache resolvers;  // id.resp_h holds a handful of values
   DnsRecord rec;
   std::string_view line;
-  std::vector<std::string> answers;  // reused: strings keep their capacity across lines
-  size_t n_answers = 0;
-  std::vector<double> ttls;
-  std::string query, bad_detail;
-  std::vector<std::string_view> ttl_raw;
+  // The answers of the current line: views of the line, or (decoded from escapes) of `decoded`.
+  struct AnswerText {
+    std::string_view text;
+    int32_t decoded = -1;  // index into `decoded` when the text had escapes
+  };
+  std::vector<AnswerText> answers;
+  std::vector<std::string> decoded;  // reused: strings keep their capacity across lines
+  size_t n_answers = 0, n_decoded = 0;
+  std::vector<uint32_t> ttls;
+  std::vector<std::string> spare;  // buffers of answers dropped from rec.answers, for reuse
+  std::string value_buf, query_buf, bad_detail;
   for (;;) {
     LineReader::Got got = LineReader::Got::kLine;
     if (!NextLogLineBuffered(lines, in, progress, &line)) {
@@ -287,67 +604,116 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     ++stats.read;
     bool have_ts = false, have_query = false, bad_client = false, bad_type = false;
     bool bad_ttl = false;
-    query.clear();
+    std::string_view query;
     bad_detail.clear();
     rec.has_client = rec.has_resolver = false;
     rec.qtype = 0;
     rec.rcode = -1;
-    n_answers = 0;
+    n_answers = n_decoded = 0;
     ttls.clear();
-    std::string err = json.Parse(line, [&](std::string_view key, const JsonLine::Value& v) {
-      if (key == "ts") {
-        if (v.kind == JsonLine::kNumber) have_ts = ParseTs(v.raw, rec.ts);
-        else if (v.kind == JsonLine::kString) have_ts = ParseIsoTime(v.str(), rec.ts) && PlausibleTs(rec.ts);
-      } else if (key == "query") {
-        if (v.kind == JsonLine::kString) {
-          have_query = true;
-          query.assign(v.str());
-        }
-      } else if (key == "id.orig_h") {
-        auto ip = v.kind == JsonLine::kString ? IpAddr::Parse(v.str()) : std::nullopt;
-        if (ip) {
-          rec.client = *ip;
-          rec.has_client = true;
-        } else {
-          bad_client = true;
-          bad_detail.assign(v.kind == JsonLine::kString ? v.str() : std::string_view("not a string"));
-        }
-      } else if (key == "id.resp_h") {
-        auto ip = v.kind == JsonLine::kString ? IpAddr::Parse(v.str()) : std::nullopt;
-        if (ip) {
-          rec.resolver = *ip;
-          rec.has_resolver = true;
-        }
-      } else if (key == "qtype" || key == "rcode") {
-        double d;
-        if (v.kind != JsonLine::kNumber || !ParseDouble(v.raw, d) || d < 0 || d > 65535 ||
-            d != static_cast<double>(static_cast<int>(d))) {
-          bad_type = true;
-          return;
-        }
-        if (key == "qtype") rec.qtype = static_cast<uint16_t>(d);
-        else rec.rcode = static_cast<int32_t>(d);
-      } else if (key == "answers") {
-        if (v.kind != JsonLine::kArray) return;
-        for (const auto& it : v.items) {
-          if (n_answers == answers.size()) answers.emplace_back();
-          answers[n_answers++].assign(it.str());
-        }
-      } else if (key == "TTLs") {
-        if (v.kind != JsonLine::kArray) return;
-        for (const auto& it : v.items) {
-          uint32_t t;
-          if (it.kind != JsonLine::kNumber || !ParseTtl(it.raw, t)) {
-            bad_ttl = true;
-            bad_detail.assign(it.raw);
-            continue;
-          }
-          ttls.push_back(t);
-        }
+
+    auto add_answer = [&](const JsonValue& it) {
+      if (n_answers == answers.size()) answers.emplace_back();
+      AnswerText& a = answers[n_answers++];
+      if (it.decoded) {
+        if (n_decoded == decoded.size()) decoded.emplace_back();
+        decoded[n_decoded].assign(it.str);
+        a.decoded = static_cast<int32_t>(n_decoded++);
+      } else {
+        a.text = it.str;
+        a.decoded = -1;
       }
-    });
-    if (!err.empty()) {
-      FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "malformed JSON", err));
+    };
+    auto add_ttl = [&](const JsonValue& it) {
+      uint32_t t;
+      if (it.kind != kNumber || !ParseJsonTtl(it.raw, t)) {
+        bad_ttl = true;
+        bad_detail.assign(it.raw);
+        return;
+      }
+      ttls.push_back(t);
+    };
+    // The usual TTL item, "3600.0": read and taken at once (what add_ttl would do with it).
+    auto ttl_fast = [&](const char* p) -> const char* {
+      uint64_t t;
+      const char* const q = json.WholeNumber(p, t);
+      if (q == nullptr || t > 2147483647u) return nullptr;
+      ttls.push_back(static_cast<uint32_t>(t));
+      return q;
+    };
+    // The line's object, member by member; each member's value is used as soon as it is read.
+    auto on_member = [&](Member m, const char* p) __attribute__((always_inline)) -> const char* {
+      const char c = json.At(p);
+      switch (m) {
+        case kOther: return json.SkipValue(p);
+        case kAnswers: return c == '[' ? json.Array(p, add_answer, &value_buf) : json.Skip(p, 0);
+        case kTtls: return c == '[' ? json.Array(p, add_ttl, nullptr, ttl_fast) : json.Skip(p, 0);
+        default: break;
+      }
+      // A scalar member the reader uses (an object or array there: checked and skipped).
+      JsonValue v;
+      if (c == '"') {
+        p = json.String(p, v, &value_buf);
+      } else if (c == '{' || c == '[') {
+        p = json.Skip(p, 0);
+        v.kind = c == '{' ? kObject : kArray;
+      } else {
+        p = json.Scalar(p, v);
+      }
+      if (p == nullptr) return nullptr;
+      switch (m) {
+        case kTs:
+          if (v.kind == kNumber) have_ts = ParseTs(v.raw, rec.ts);
+          else if (v.kind == kString) have_ts = ParseIsoTime(v.str, rec.ts) && PlausibleTs(rec.ts);
+          break;
+        case kQuery:
+          if (v.kind == kString) {
+            have_query = true;
+            if (v.decoded) {
+              query_buf.assign(v.str);
+              query = query_buf;
+            } else {
+              query = v.str;
+            }
+          }
+          break;
+        case kOrigH: {
+          auto ip = v.kind == kString ? IpAddr::Parse(v.str) : std::nullopt;
+          if (ip) {
+            rec.client = *ip;
+            rec.has_client = true;
+          } else {
+            bad_client = true;
+            bad_detail.assign(v.kind == kString ? v.str : std::string_view("not a string"));
+          }
+          break;
+        }
+        case kRespH: {
+          auto ip = v.kind == kString ? resolvers.Parse(v.str) : std::nullopt;
+          if (ip) {
+            rec.resolver = *ip;
+            rec.has_resolver = true;
+          }
+          break;
+        }
+        case kQtype:
+        case kRcode: {
+          int32_t code;
+          if (v.kind != kNumber || !ParseCode(v.raw, code)) {
+            bad_type = true;
+          } else if (m == kQtype) {
+            rec.qtype = static_cast<uint16_t>(code);
+          } else {
+            rec.rcode = code;
+          }
+          break;
+        }
+        default: break;
+      }
+      return p;
+    };
+    if (!json.Parse(line, on_member)) {
+      FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "malformed JSON", json.err()));
       continue;
     }
     if (!have_ts) {
@@ -380,13 +746,16 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
           fmt::format("{} answers, {} TTLs", n_answers, ttls.size())));
       continue;
     }
-    rec.answers.resize(n_answers);
+    if (rec.answers.size() != n_answers) ResizeKeepingBuffers(rec.answers, n_answers, spare);
+    auto answer = [&](size_t i) -> std::string_view {
+      return answers[i].decoded >= 0 ? std::string_view(decoded[static_cast<size_t>(answers[i].decoded)])
+                                     : answers[i].text;
+    };
     size_t bad_answer = n_answers;
     for (size_t i = 0; i < n_answers && bad_answer == n_answers; ++i)
-      if (!InferAnswer(answers[i], rec.qtype, static_cast<uint32_t>(ttls[i]), rec.answers[i]))
-        bad_answer = i;
+      if (!InferAnswer(answer(i), rec.qtype, ttls[i], rec.answers[i])) bad_answer = i;
     if (bad_answer < n_answers) {
-      FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad address answer", answers[bad_answer]));
+      FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad address answer", answer(bad_answer)));
       continue;
     }
     ++stats.used;
