@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <memory>
 #include <type_traits>
+
+#include <sys/mman.h>
 
 #include "dns/features/sketch.h"
 #include "fluxscore/dns/enrich.h"
@@ -87,15 +90,82 @@ void AddEvent(CompactVec<TtlEvent>& ev, TtlEvent e, size_t cap) {
   if (ev.size() > cap) ev.pop_back();
 }
 
-// States in fixed chunks of 4096 (no doubling jumps in memory, no moves, stable addresses) and
-// indexed by a shift and a mask (std::deque's operator[] divides).
+// Memory of 2 MiB and more for the key table's slots and states: its own mapping, 2 MiB-aligned,
+// with transparent huge pages asked for (madvise mode, the common default, needs it). Every
+// record reaches a random slot and a random state: with 4 KiB pages a table of 200k keys spans
+// thousands of pages and most of those accesses also miss the TLB; with 2 MiB pages a few dozen
+// entries cover it. Smaller blocks come from the ordinary allocator.
+class HugeBlocks {
+ public:
+  static constexpr size_t kHuge = size_t{2} << 20;
+  static void* Allocate(size_t bytes) {
+#if defined(MADV_HUGEPAGE) && defined(MAP_ANONYMOUS)
+    if (bytes >= kHuge) {
+      const size_t size = Rounded(bytes);
+      void* p = mmap(nullptr, size + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+      const uintptr_t base = reinterpret_cast<uintptr_t>(p);
+      const uintptr_t aligned = (base + kHuge - 1) & ~(kHuge - 1);
+      if (aligned > base) munmap(p, aligned - base);
+      const uintptr_t end = base + size + kHuge;
+      if (end > aligned + size) munmap(reinterpret_cast<void*>(aligned + size), end - aligned - size);
+      madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);
+      return reinterpret_cast<void*>(aligned);
+    }
+#endif
+    return ::operator new(bytes);
+  }
+  static void Free(void* p, size_t bytes) {
+#if defined(MADV_HUGEPAGE) && defined(MAP_ANONYMOUS)
+    if (bytes >= kHuge) {
+      munmap(p, Rounded(bytes));
+      return;
+    }
+#endif
+    ::operator delete(p);
+  }
+
+ private:
+  static size_t Rounded(size_t bytes) { return (bytes + kHuge - 1) & ~(kHuge - 1); }
+};
+
+template <typename T>
+struct HugeAllocator {
+  using value_type = T;
+  HugeAllocator() = default;
+  template <typename U>
+  HugeAllocator(const HugeAllocator<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(HugeBlocks::Allocate(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) { HugeBlocks::Free(p, n * sizeof(T)); }
+  template <typename U>
+  bool operator==(const HugeAllocator<U>&) const { return true; }
+};
+
+// States in chunks that double: [0, 64), [64, 128), [128, 256), ... (no copies when growing,
+// stable addresses, a small aggregation stays small); chunks of 2 MiB and more get huge pages.
+// Element i is in chunk bit_width(i / 64).
 template <typename T>
 class ChunkedStore {
  public:
-  T& operator[](size_t i) { return chunks_[i >> kShift][i & kMask]; }
-  const T& operator[](size_t i) const { return chunks_[i >> kShift][i & kMask]; }
+  ChunkedStore() = default;
+  ChunkedStore(const ChunkedStore&) = delete;
+  ChunkedStore& operator=(const ChunkedStore&) = delete;
+  ~ChunkedStore() {
+    for (size_t i = 0; i < size_; ++i) (*this)[i].~T();
+    for (size_t k = 0; k < chunks_.size(); ++k) HugeBlocks::Free(chunks_[k], Capacity(k) * sizeof(T));
+  }
+  T& operator[](size_t i) {
+    const unsigned k = Chunk(i);
+    return chunks_[k][i - Start(k)];
+  }
+  const T& operator[](size_t i) const {
+    const unsigned k = Chunk(i);
+    return chunks_[k][i - Start(k)];
+  }
   void emplace_back() {
-    if ((size_ & kMask) == 0) chunks_.push_back(std::make_unique<T[]>(size_t{1} << kShift));
+    const unsigned k = Chunk(size_);
+    if (k == chunks_.size()) chunks_.push_back(static_cast<T*>(HugeBlocks::Allocate(Capacity(k) * sizeof(T))));
+    new (&(*this)[size_]) T();
     ++size_;
   }
   size_t size() const { return size_; }
@@ -105,9 +175,10 @@ class ChunkedStore {
   }
 
  private:
-  static constexpr unsigned kShift = 12;
-  static constexpr size_t kMask = (size_t{1} << kShift) - 1;
-  std::vector<std::unique_ptr<T[]>> chunks_;
+  static unsigned Chunk(size_t i) { return static_cast<unsigned>(std::bit_width(i >> 6)); }
+  static size_t Start(unsigned k) { return k == 0 ? 0 : size_t{32} << k; }
+  static size_t Capacity(unsigned k) { return k == 0 ? 64 : size_t{32} << k; }
+  std::vector<T*> chunks_;
   size_t size_ = 0;
 };
 
@@ -187,7 +258,7 @@ class KeyTable {
     uint32_t len = 0;
   };
   void Grow() {
-    std::vector<Slot> old = std::move(slots_);
+    std::vector<Slot, HugeAllocator<Slot>> old = std::move(slots_);
     slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot());
     const size_t mask = slots_.size() - 1;
     for (const Slot& s : old) {
@@ -197,7 +268,7 @@ class KeyTable {
       slots_[i] = s;
     }
   }
-  std::vector<Slot> slots_;
+  std::vector<Slot, HugeAllocator<Slot>> slots_;
   std::vector<size_t> offsets_;
   std::string arena_;
   size_t count_ = 0;
