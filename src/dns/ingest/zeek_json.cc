@@ -591,7 +591,7 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
   size_t n_answers = 0, n_decoded = 0;
   std::vector<uint32_t> ttls;
   std::vector<std::string> spare;  // buffers of answers dropped from rec.answers, for reuse
-  std::string value_buf, query_buf, bad_detail;
+  std::string value_buf, query_buf, client_detail, ttl_detail;
   for (;;) {
     LineReader::Got got = LineReader::Got::kLine;
     if (!NextLogLineBuffered(lines, in, progress, &line)) {
@@ -605,7 +605,8 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     bool have_ts = false, have_query = false, bad_client = false, bad_type = false;
     bool bad_ttl = false;
     std::string_view query;
-    bad_detail.clear();
+    client_detail.clear();
+    ttl_detail.clear();
     rec.has_client = rec.has_resolver = false;
     rec.qtype = 0;
     rec.rcode = -1;
@@ -627,8 +628,8 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     auto add_ttl = [&](const JsonValue& it) {
       uint32_t t;
       if (it.kind != kNumber || !ParseJsonTtl(it.raw, t)) {
+        if (!bad_ttl) ttl_detail.assign(it.raw);  // the first bad one
         bad_ttl = true;
-        bad_detail.assign(it.raw);
         return;
       }
       ttls.push_back(t);
@@ -684,7 +685,7 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
             rec.has_client = true;
           } else {
             bad_client = true;
-            bad_detail.assign(v.kind == kString ? v.str : std::string_view("not a string"));
+            client_detail.assign(v.kind == kString ? v.str : std::string_view("not a string"));
           }
           break;
         }
@@ -729,7 +730,7 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
       continue;
     }
     if (bad_client) {
-      FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad client address", bad_detail));
+      FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad client address", client_detail));
       continue;
     }
     if (bad_type) {
@@ -737,7 +738,7 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
       continue;
     }
     if (bad_ttl) {
-      FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad TTL", bad_detail));
+      FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad TTL", ttl_detail));
       continue;
     }
     if (n_answers != ttls.size()) {

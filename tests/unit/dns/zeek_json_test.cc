@@ -344,3 +344,24 @@ TEST(ZeekJsonReaderTest, StringsAtEveryPositionOfTheBlocks) {
 
 }  // namespace
 }  // namespace fluxscore::dns
+
+namespace fluxscore::dns {
+namespace {
+
+// Each rejection names its own value: a bad client address with a bad TTL later on the line is
+// reported with the address, several bad TTLs with the first (as the TSV reader does).
+TEST(ZeekJsonReaderTest, RejectionDetailsNameTheirOwnValue) {
+  const std::vector<std::string> lines = {
+      R"({"ts":1,"id.orig_h":"bad","query":"n.example","answers":["a.example"],"TTLs":["x"]})",
+      R"({"ts":1,"query":"n.example","answers":["a.example","b.example"],"TTLs":["y",-2]})",
+      R"({"ts":1,"id.orig_h":7,"query":"n.example"})",
+  };
+  JsonRun r = ReadJson("details.json", lines);
+  EXPECT_TRUE(r.recs.empty());
+  EXPECT_EQ(r.Rejection(1), "bad client address (bad)");
+  EXPECT_EQ(r.Rejection(2), "bad TTL (y)");
+  EXPECT_EQ(r.Rejection(3), "bad client address (not a string)");
+}
+
+}  // namespace
+}  // namespace fluxscore::dns
