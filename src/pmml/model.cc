@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "common/huge_pages.h"
 #include "pmml/compile/compiler.h"
 #include "pmml/eval/evaluator.h"
 #include "pmml/eval/fast.h"
@@ -259,25 +260,15 @@ void* TakeMapping(size_t size) {
 
 std::shared_ptr<double> AllocateOutput(size_t rows) {
 #if defined(MADV_HUGEPAGE) && defined(MAP_ANONYMOUS)
-  constexpr size_t kHuge = size_t{2} << 20;
   const size_t bytes = rows * sizeof(double);
-  if (bytes >= 2 * kHuge) {
-    const size_t size = (bytes + kHuge - 1) & ~(kHuge - 1);
+  if (bytes >= 2 * kHugePage) {
+    const size_t size = RoundToHugePages(bytes);
     auto own = [size](void* q) {
       return std::shared_ptr<double>(static_cast<double*>(q),
                                      [size](double* d) { ReleaseMapping(d, size); });
     };
     if (void* q = TakeMapping(size)) return own(q);
-    void* p = mmap(nullptr, size + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p != MAP_FAILED) {
-      const uintptr_t base = reinterpret_cast<uintptr_t>(p);
-      const uintptr_t aligned = (base + kHuge - 1) & ~(kHuge - 1);
-      if (aligned > base) munmap(p, aligned - base);
-      const uintptr_t end = base + size + kHuge;
-      if (end > aligned + size) munmap(reinterpret_cast<void*>(aligned + size), end - aligned - size);
-      madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);
-      return own(reinterpret_cast<void*>(aligned));
-    }
+    if (void* q = MapHugePages(size)) return own(q);
   }
 #endif
   return std::shared_ptr<double>(new double[std::max<size_t>(rows, 1)],

@@ -8,7 +8,7 @@
 #include <memory>
 #include <type_traits>
 
-#include <sys/mman.h>
+#include "common/huge_pages.h"
 
 #include "dns/features/sketch.h"
 #include "fluxscore/dns/enrich.h"
@@ -97,36 +97,22 @@ void AddEvent(CompactVec<TtlEvent>& ev, TtlEvent e, size_t cap) {
 // entries cover it. Smaller blocks come from the ordinary allocator.
 class HugeBlocks {
  public:
-  static constexpr size_t kHuge = size_t{2} << 20;
+  static constexpr size_t kHuge = kHugePage;
   static void* Allocate(size_t bytes) {
-#if defined(MADV_HUGEPAGE) && defined(MAP_ANONYMOUS)
-    if (bytes >= kHuge) {
-      const size_t size = Rounded(bytes);
-      void* p = mmap(nullptr, size + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (p == MAP_FAILED) throw std::bad_alloc();
-      const uintptr_t base = reinterpret_cast<uintptr_t>(p);
-      const uintptr_t aligned = (base + kHuge - 1) & ~(kHuge - 1);
-      if (aligned > base) munmap(p, aligned - base);
-      const uintptr_t end = base + size + kHuge;
-      if (end > aligned + size) munmap(reinterpret_cast<void*>(aligned + size), end - aligned - size);
-      madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);
-      return reinterpret_cast<void*>(aligned);
+    if (kHaveHugePageMappings && bytes >= kHuge) {
+      void* p = MapHugePages(RoundToHugePages(bytes));
+      if (p == nullptr) throw std::bad_alloc();
+      return p;
     }
-#endif
     return ::operator new(bytes);
   }
   static void Free(void* p, size_t bytes) {
-#if defined(MADV_HUGEPAGE) && defined(MAP_ANONYMOUS)
-    if (bytes >= kHuge) {
-      munmap(p, Rounded(bytes));
+    if (kHaveHugePageMappings && bytes >= kHuge) {
+      munmap(p, RoundToHugePages(bytes));
       return;
     }
-#endif
     ::operator delete(p);
   }
-
- private:
-  static size_t Rounded(size_t bytes) { return (bytes + kHuge - 1) & ~(kHuge - 1); }
 };
 
 template <typename T>
