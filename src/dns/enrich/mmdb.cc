@@ -91,14 +91,13 @@ class MmdbSource final : public Source {
     // word each, so concurrent const lookups stay safe.
     std::atomic<uint64_t>& slot = country_cache_[(entry.offset * 0x9E3779B1u) >> (32 - kCacheBits)];
     const uint64_t cached = slot.load(std::memory_order_relaxed);
+    uint32_t v;
     if (cached != 0 && (cached >> 32) == entry.offset) {
-      const uint32_t v = static_cast<uint32_t>(cached) - 1;
-      if (v == kNoCountry) return false;
-      *code = CountryCode(v);
-      return true;
+      v = static_cast<uint32_t>(cached) - 1;
+    } else {
+      v = DecodeCountry(entry);
+      slot.store((uint64_t{entry.offset} << 32) | (v + 1), std::memory_order_relaxed);
     }
-    const uint32_t v = DecodeCountry(entry);
-    slot.store((uint64_t{entry.offset} << 32) | (v + 1), std::memory_order_relaxed);
     if (v == kNoCountry) return false;
     *code = CountryCode(v);
     return true;

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "common/hash.h"
 #include "dns/enrich/source.h"
 #include "dns/ingest/stream.h"
 
@@ -128,7 +129,7 @@ class AsnValues {
     const uint64_t key = (uint64_t{asn} << 32) | org_id;
     if ((values_.size() + 1) * 2 > value_slots_.size()) GrowValues();
     const size_t mask = value_slots_.size() - 1;
-    for (size_t i = Mix(key) & mask;; i = (i + 1) & mask) {
+    for (size_t i = MixBits(key) & mask;; i = (i + 1) & mask) {
       const uint32_t id = value_slots_[i];
       if (id == kEmpty) {
         value_slots_[i] = static_cast<uint32_t>(values_.size());
@@ -160,24 +161,13 @@ class AsnValues {
   struct Value {
     uint32_t asn, org;
   };
-  static uint64_t Mix(uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-  }
-  static uint64_t TextHash(std::string_view s) {
-    uint64_t h = 0xcbf29ce484222325ULL ^ s.size();
-    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
-    return Mix(h);
-  }
   std::string_view OrgText(uint32_t id) const {
     const Org& o = orgs_[id];
     return std::string_view(pool_.data() + o.off, o.len);
   }
   uint32_t InternOrg(std::string_view org) {
     if ((orgs_.size() + 1) * 2 > org_slots_.size()) GrowOrgs();
-    const uint64_t h = TextHash(org);
+    const uint64_t h = HashText(org);
     const size_t mask = org_slots_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
       const uint32_t id = org_slots_[i];
@@ -203,7 +193,7 @@ class AsnValues {
     value_slots_.assign(value_slots_.empty() ? 1024 : value_slots_.size() * 2, kEmpty);
     const size_t mask = value_slots_.size() - 1;
     for (uint32_t id = 0; id < values_.size(); ++id) {
-      size_t i = Mix((uint64_t{values_[id].asn} << 32) | values_[id].org) & mask;
+      size_t i = MixBits((uint64_t{values_[id].asn} << 32) | values_[id].org) & mask;
       while (value_slots_[i] != kEmpty) i = (i + 1) & mask;
       value_slots_[i] = id;
     }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "common/hash.h"
 #include "fluxscore/dns/features.h"
 
 namespace fluxscore::dns {
@@ -42,18 +43,6 @@ Result<PublicSuffixList> PublicSuffixList::Load(const std::string& path) {
   return psl;
 }
 
-namespace {
-
-uint64_t TextHash(std::string_view s) {
-  uint64_t h = 0xcbf29ce484222325ULL ^ s.size();
-  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
-  h ^= h >> 32;
-  h *= 0xd6e8feb86659fd93ULL;
-  return h ^ (h >> 32);
-}
-
-}  // namespace
-
 void PublicSuffixList::Add(std::string_view text, uint8_t kind) {
   if ((used_ + 1) * 2 > table_.size()) {
     std::vector<Entry> old = std::move(table_);
@@ -66,13 +55,14 @@ void PublicSuffixList::Add(std::string_view text, uint8_t kind) {
       table_[i] = e;
     }
   }
-  const uint64_t h = TextHash(text);
+  size_t& count = counts_[kind == kRule ? 0 : kind == kWildcard ? 1 : 2];
+  const uint64_t h = HashText(text);
   const size_t mask = table_.size() - 1;
   size_t i = h & mask;
   for (; table_[i].kinds != 0; i = (i + 1) & mask) {
     Entry& e = table_[i];
     if (e.hash == h && std::string_view(pool_.data() + e.off, e.len) == text) {
-      if ((e.kinds & kind) == 0) ++counts_[kind == kRule ? 0 : kind == kWildcard ? 1 : 2];
+      if ((e.kinds & kind) == 0) ++count;
       e.kinds |= kind;
       return;
     }
@@ -80,12 +70,12 @@ void PublicSuffixList::Add(std::string_view text, uint8_t kind) {
   table_[i] = Entry{h, static_cast<uint32_t>(pool_.size()), static_cast<uint32_t>(text.size()), kind};
   pool_.append(text);
   ++used_;
-  ++counts_[kind == kRule ? 0 : kind == kWildcard ? 1 : 2];
+  ++count;
 }
 
 uint8_t PublicSuffixList::Kinds(std::string_view text) const {
   if (table_.empty()) return 0;
-  const uint64_t h = TextHash(text);
+  const uint64_t h = HashText(text);
   const size_t mask = table_.size() - 1;
   for (size_t i = h & mask; table_[i].kinds != 0; i = (i + 1) & mask) {
     const Entry& e = table_[i];
