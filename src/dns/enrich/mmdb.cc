@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstring>
 #include <ctime>
+#include <memory>
 
 #include "dns/enrich/source.h"
 
@@ -83,24 +84,58 @@ class MmdbSource final : public Source {
 
   bool FindCountry(const IpAddr& a, std::string_view* code) const override {
     if (kind_ != Kind::kCountry) return false;
+    const uint32_t v = a.is_v4() ? CountryOfV4(a) : CountryOfRecord(a, nullptr);
+    if (v == kNoCountry) return false;
+    *code = CountryCode(v);
+    return true;
+  }
+  // The country index of an IPv4 address (kNoCountry: none). A lookup also tells the prefix
+  // length of the network the address fell in (found or not), and every address of that network
+  // has the same answer: networks of /16 or wider are remembered per /16, of /17 to /24 per /24
+  // (direct-mapped, tagged), so most lookups of a log's answers skip the tree walk. Exact: an
+  // entry is only ever written for a block that lies wholly inside one network. Entries are single
+  // atomic words, as in the record cache, so concurrent const lookups stay safe.
+  uint32_t CountryOfV4(const IpAddr& a) const {
+    const uint32_t v = (uint32_t{a.bytes[12]} << 24) | (uint32_t{a.bytes[13]} << 16) |
+                       (uint32_t{a.bytes[14]} << 8) | a.bytes[15];
+    const uint32_t whole16 = by16_[v >> 16].load(std::memory_order_relaxed);
+    if (whole16 != 0) return whole16 - 1;
+    const uint32_t k24 = v >> 8;
+    std::atomic<uint64_t>& slot = by24_[(k24 * 0x9E3779B1u) >> (32 - kBy24Bits)];
+    const uint64_t cached = slot.load(std::memory_order_relaxed);
+    if (cached != 0 && (cached >> 32) == k24 + 1) return static_cast<uint32_t>(cached) - 1;
+    int prefix = -1;
+    const uint32_t c = CountryOfRecord(a, &prefix);
+    if (prefix >= 0 && prefix <= 16) {
+      by16_[v >> 16].store(c + 1, std::memory_order_relaxed);
+    } else if (prefix >= 0 && prefix <= 24) {
+      slot.store((uint64_t{k24 + 1} << 32) | (c + 1), std::memory_order_relaxed);
+    }
+    return c;
+  }
+
+  // The country index of an address by a tree walk (kNoCountry: none); *v4_prefix (optional) gets
+  // the IPv4 prefix length of the network the address fell in, -1 when unknown.
+  uint32_t CountryOfRecord(const IpAddr& a, int* v4_prefix) const {
     MMDB_entry_s entry;
-    if (!Lookup(a, &entry)) return false;
+    int netmask = -1;
+    const bool found = Lookup(a, &entry, &netmask);
+    if (v4_prefix != nullptr) {
+      // An IPv4 lookup in an IPv6 database reports the netmask in the IPv6 tree (96 + prefix).
+      const int prefix = db_.metadata.ip_version == 6 ? netmask - 96 : netmask;
+      *v4_prefix = prefix >= 0 && prefix <= 32 ? prefix : -1;
+    }
+    if (!found) return kNoCountry;
     // The country of a data record, by the record's offset: databases share one record among
     // all the networks of a country, so decoding it (MMDB_aget_value's map walks, most of a
     // lookup's cost) is done once per record. Entries are (offset << 32 | index + 1), one atomic
     // word each, so concurrent const lookups stay safe.
     std::atomic<uint64_t>& slot = country_cache_[(entry.offset * 0x9E3779B1u) >> (32 - kCacheBits)];
     const uint64_t cached = slot.load(std::memory_order_relaxed);
-    uint32_t v;
-    if (cached != 0 && (cached >> 32) == entry.offset) {
-      v = static_cast<uint32_t>(cached) - 1;
-    } else {
-      v = DecodeCountry(entry);
-      slot.store((uint64_t{entry.offset} << 32) | (v + 1), std::memory_order_relaxed);
-    }
-    if (v == kNoCountry) return false;
-    *code = CountryCode(v);
-    return true;
+    if (cached != 0 && (cached >> 32) == entry.offset) return static_cast<uint32_t>(cached) - 1;
+    const uint32_t v = DecodeCountry(entry);
+    slot.store((uint64_t{entry.offset} << 32) | (v + 1), std::memory_order_relaxed);
+    return v;
   }
 
   std::string Describe() const override {
@@ -118,7 +153,7 @@ class MmdbSource final : public Source {
   // IPv4 (mapped) addresses are looked up as IPv4: libmaxminddb then walks the IPv4 subtree at
   // ::/96 of an IPv6 database. Looking up ::ffff:a.b.c.d as IPv6 finds nothing in databases
   // without the ::ffff:0:0/96 alias (ip-location-db's, for one).
-  bool Lookup(const IpAddr& a, MMDB_entry_s* entry) const {
+  bool Lookup(const IpAddr& a, MMDB_entry_s* entry, int* netmask = nullptr) const {
     int err = MMDB_SUCCESS;
     MMDB_lookup_result_s r;
     if (a.is_v4()) {
@@ -133,7 +168,9 @@ class MmdbSource final : public Source {
       std::memcpy(&sin6.sin6_addr, a.bytes.data(), 16);
       r = MMDB_lookup_sockaddr(&db_, reinterpret_cast<const sockaddr*>(&sin6), &err);
     }
-    if (err != MMDB_SUCCESS || !r.found_entry) return false;
+    if (err != MMDB_SUCCESS) return false;
+    if (netmask != nullptr) *netmask = r.netmask;
+    if (!r.found_entry) return false;
     *entry = r.entry;
     return true;
   }
@@ -162,6 +199,11 @@ class MmdbSource final : public Source {
   MMDB_s db_{};
   bool open_ = false;
   mutable std::array<std::atomic<uint64_t>, size_t{1} << kCacheBits> country_cache_{};
+  // IPv4 answers by network (CountryOfV4): country index + 1 per /16 (0: not known whole), and
+  // (/24 + 1) << 32 | (country index + 1) per /24 slot. 256 KiB + 2 MiB, allocated once.
+  static constexpr unsigned kBy24Bits = 18;
+  std::unique_ptr<std::atomic<uint32_t>[]> by16_ = std::make_unique<std::atomic<uint32_t>[]>(size_t{1} << 16);
+  std::unique_ptr<std::atomic<uint64_t>[]> by24_ = std::make_unique<std::atomic<uint64_t>[]>(size_t{1} << kBy24Bits);
 };
 
 }  // namespace

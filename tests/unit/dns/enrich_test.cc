@@ -1,6 +1,7 @@
 // IP -> ASN / country enrichment: range CSV, prefix tables, MaxMind DB, gzip, overlap rule.
 #include "fluxscore/dns/enrich.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -519,6 +520,56 @@ TEST(EnrichMmdb, CountryCacheGivesTheFirstAnswers) {
   }
 }
 
+// IPv4 countries are also remembered per /16 and per /24 when one network covers the whole block
+// (CountryOfV4). Nested networks of every size around and inside those blocks: each answer from
+// one long-lived Enricher, in any order, equals the answer of a fresh one (cold caches).
+TEST(EnrichMmdb, Ipv4NetworkCacheMatchesColdLookups) {
+  const std::string db = Fixture("country-nested.mmdb");
+  std::vector<std::string> ips;
+  for (int i = 0; i < 256; ++i) ips.push_back(fmt::format("10.2.4.{}", i));   // /25, /32, rest
+  for (int i = 0; i < 256; i += 5) ips.push_back(fmt::format("10.2.3.{}", i)); // a whole /24
+  for (int i = 0; i < 256; i += 3) ips.push_back(fmt::format("10.2.{}.9", i));  // around it
+  for (int i = 0; i < 40; ++i) ips.push_back(fmt::format("10.3.{}.1", i));      // a /20 edge
+  for (int i = 120; i < 136; ++i) ips.push_back(fmt::format("10.4.{}.200", i)); // a /17 edge
+  for (int i = 0; i < 256; i += 17) ips.push_back(fmt::format("10.{}.0.1", i)); // /8, /16
+  for (int i = 0; i < 12; ++i) ips.push_back(fmt::format("172.16.{}.77", i));  // /12, /24, /23
+  for (int i = 0; i < 8; ++i) ips.push_back(fmt::format("172.{}.1.1", 14 + i));
+  for (const char* ip : {"11.0.0.1", "11.0.255.255", "11.1.0.0", "12.0.0.1", "0.0.0.0",
+                         "255.255.255.255", "2001:db8::1", "2001:db9::1"})
+    ips.push_back(ip);
+  std::vector<std::string> cold;
+  for (const std::string& ip : ips) {
+    Enricher fresh = MustCountry(db);
+    cold.push_back(CountryOf(fresh, ip.c_str()));
+  }
+  // Spot checks against the spec (tests/data/ipdb/country-nested.mmdb.tsv).
+  auto cold_of = [&](const std::string& ip) {
+    return cold[static_cast<size_t>(std::find(ips.begin(), ips.end(), ip) - ips.begin())];
+  };
+  EXPECT_EQ(cold_of("10.2.4.7"), "PT");
+  EXPECT_EQ(cold_of("10.2.4.8"), "DE");
+  EXPECT_EQ(cold_of("10.2.4.128"), "ES");
+  EXPECT_EQ(cold_of("10.2.3.0"), "IT");
+  EXPECT_EQ(cold_of("10.3.15.1"), "NL");
+  EXPECT_EQ(cold_of("10.3.16.1"), "DE");
+  EXPECT_EQ(cold_of("10.4.127.200"), "BE");
+  EXPECT_EQ(cold_of("10.4.128.200"), "DE");
+  EXPECT_EQ(cold_of("172.16.5.77"), "CH");
+  EXPECT_EQ(cold_of("172.16.7.77"), "LU");
+  EXPECT_EQ(cold_of("172.16.8.77"), "AT");
+  EXPECT_EQ(cold_of("11.0.0.1"), "-");  // a record without a code
+  EXPECT_EQ(cold_of("12.0.0.1"), "-");  // no network
+  std::mt19937 rng(11);
+  std::vector<size_t> order(ips.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (int round = 0; round < 6; ++round) {
+    Enricher warm = MustCountry(db);  // each round fills its caches in another order
+    std::shuffle(order.begin(), order.end(), rng);
+    for (int pass = 0; pass < 2; ++pass)
+      for (size_t i : order) ASSERT_EQ(CountryOf(warm, ips[i].c_str()), cold[i]) << ips[i];
+  }
+}
+
 TEST(EnrichMmdb, Ipv4OnlyDatabase) {
   Enricher e = MustCountry(Fixture("country-v4.mmdb"));
   EXPECT_EQ(CountryOf(e, "8.8.8.8"), "US");
@@ -716,7 +767,7 @@ TEST(Enrich, RandomOverlapsMatchTheRule) {
       const int64_t want = best ? static_cast<int64_t>(best->line) : -1;
       ASSERT_EQ(got, want) << IpAddr::FromU128(x).ToString();
       if (h) {
-        ASSERT_EQ(h->org, "o" + std::to_string(h->asn));
+        ASSERT_EQ(h->org, fmt::format("o{}", h->asn));
       }
       ++checked;
     }
