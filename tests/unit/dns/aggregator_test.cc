@@ -1,5 +1,6 @@
 // Per-domain features: hand-computed golden values, identical rows from every log format,
 // exact merging of random splits, memory budget, hostile volumes.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <limits>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -625,6 +627,61 @@ TEST(AggregatorTest, MillionRandomSubdomainsStayWithinTheBudgetOrSaySo) {
   }
   EXPECT_TRUE(reg.budget_status().ok());
   EXPECT_EQ(reg.keys(), 1u);
+}
+
+// Fractional columns print fmt's shortest round-trip text ("{}"), whole values included (they
+// take an integer fast path): CSV and JSON lines both.
+TEST(FeatureWriterTest, NumbersPrintAsShortestRoundTrip) {
+  const auto& cols = FeatureColumns();
+  std::vector<size_t> fractional;
+  for (size_t i = 0; i < cols.size(); ++i)
+    if (!cols[i].integer) fractional.push_back(i);
+  ASSERT_GE(fractional.size(), 5u);
+  std::vector<double> values = {0.0, -0.0, 5.0, -3.0, 5.4, 0.1 + 0.2, 1e15, 1e16, 123456789012345.0,
+                                9007199254740991.0, 9007199254740992.0, -9007199254740993.0,
+                                1e300, 2.5e-7, std::numeric_limits<double>::infinity(),
+                                std::numeric_limits<double>::denorm_min()};
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 2000; ++i) {
+    const int e = static_cast<int>(rng() % 60);
+    double v = std::ldexp(static_cast<double>(rng() >> 11) / 9007199254740992.0, e);
+    values.push_back((rng() & 1) ? std::floor(v) : v);
+  }
+  for (bool jsonl : {false, true}) {
+    for (size_t start = 0; start < values.size(); start += fractional.size()) {
+      FeatureRow row;
+      row.domain = "x.example";
+      row.values.assign(cols.size(), 1.0);
+      std::vector<std::string> want;
+      for (size_t k = 0; k < fractional.size(); ++k) {
+        const double v = values[(start + k) % values.size()];
+        row.values[fractional[k]] = v;
+        want.push_back(fmt::format("{}", v));
+      }
+      std::ostringstream out;
+      FeatureWriter w(out, jsonl);
+      w.Write(row);
+      std::string text = out.str();
+      if (!jsonl) text = text.substr(text.find('\n') + 1);  // past the header
+      for (size_t k = 0; k < fractional.size(); ++k) {
+        const std::string name(cols[fractional[k]].name);
+        const std::string field = jsonl ? "\"" + name + "\":" + want[k] + "," : "," + want[k];
+        if (jsonl) {
+          const size_t at = text.find("\"" + name + "\":");
+          ASSERT_NE(at, std::string::npos) << name;
+          const size_t end = text.find_first_of(",}", at + name.size() + 3);
+          EXPECT_EQ(text.substr(at + name.size() + 3, end - at - name.size() - 3), want[k]) << name;
+        } else {
+          // Column k of the CSV line: domain, window_start, then the feature columns.
+          std::vector<std::string> parts;
+          std::stringstream ss(text.substr(0, text.size() - 1));
+          for (std::string p; std::getline(ss, p, ',');) parts.push_back(p);
+          ASSERT_EQ(parts.size(), cols.size() + 2);
+          EXPECT_EQ(parts[fractional[k] + 2], want[k]) << name << " " << field;
+        }
+      }
+    }
+  }
 }
 
 TEST(LexicalTest, PublicSuffixListAndWords) {
