@@ -734,11 +734,12 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
   const Impl& m = *impl_;
   FinishStats st;
   // The keys that pass the prefilter, sorted by window then domain.
-  // Sort entries carry the window and the domain's first 8 bytes (big-endian, so integer
-  // order is byte order): most comparisons never touch the key bytes.
+  // Sort entries carry the window and the domain's first 16 bytes (big-endian, so integer
+  // order is byte order; names of one site often share their first 8): most comparisons never
+  // touch the key bytes.
   struct SortEntry {
     int64_t window;
-    uint64_t prefix;
+    uint64_t prefix, prefix2;
     std::string_view domain;
     uint32_t index;
   };
@@ -750,14 +751,19 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
     }
     const std::string_view key = m.keys.Key(i);
     const std::string_view domain = key.substr(8);
-    uint64_t prefix = 0;
+    uint64_t prefix = 0, prefix2 = 0;
     for (size_t b = 0; b < 8; ++b)
       prefix = (prefix << 8) | (b < domain.size() ? static_cast<unsigned char>(domain[b]) : 0u);
-    entries.push_back({KeyWindow(key), prefix, domain, i});
+    for (size_t b = 8; b < 16; ++b)
+      prefix2 = (prefix2 << 8) | (b < domain.size() ? static_cast<unsigned char>(domain[b]) : 0u);
+    entries.push_back({KeyWindow(key), prefix, prefix2, domain, i});
   }
+  // (Zero padding: a name that is a prefix of another ties with it on the integers and is
+  // ordered by the full comparison, as is a name with a NUL byte.)
   std::sort(entries.begin(), entries.end(), [](const SortEntry& a, const SortEntry& b) {
     if (a.window != b.window) return a.window < b.window;
     if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    if (a.prefix2 != b.prefix2) return a.prefix2 < b.prefix2;
     return a.domain < b.domain;
   });
   std::vector<uint32_t> order;
