@@ -309,8 +309,23 @@ inline bool ParseU16(std::string_view s, uint32_t& out) {
 // A TTL as logged: whole seconds, possibly written with a fraction of zeros ("60.000000"), at
 // most 2^31 - 1 (RFC 2181 section 8).
 inline bool ParseTtl(std::string_view s, uint32_t& out) {
-  // Fast path, the usual shapes "60" and "60.000000": the integer digits, no division.
   const size_t n = s.size();
+#if defined(FLUXSCORE_SWAR_DIGITS)
+  // Zeek's "<1 to 8 digits>.000000" (most TTLs): the digits in one eight-byte step. (Anything
+  // else, or other bytes among the digits, takes the paths below, as before.)
+  if (n >= 8 && n <= 15) {
+    uint64_t tail;
+    std::memcpy(&tail, s.data() + n - 8, 8);  // "<digit>.000000"
+    if ((tail >> 8) == 0x003030303030302EULL) {
+      const uint64_t x = LeadingDigits8(s.data(), n - 7);
+      if (AllDigits8(x)) {
+        out = Digits8Value(x);  // at most 99,999,999: within 2^31 - 1
+        return true;
+      }
+    }
+  }
+#endif
+  // Fast path, the usual shapes "60" and "60.000000": the integer digits, no division.
   const size_t int_digits = n >= 8 && s.substr(n - 7) == ".000000" ? n - 7 : n;
   if (int_digits >= 1 && int_digits <= 10) {
     uint64_t v = 0;
@@ -392,40 +407,61 @@ class AddrCache {
 // A dotted quad exactly as IpAddr::Parse reads one (four parts of one to three digits, 0-255, no
 // leading zeros, single dots, nothing else), inline: addresses are much of what the readers parse,
 // and most are IPv4. False for anything else, including text IpAddr::Parse accepts (IPv6): ask it.
-inline bool ParseDottedQuad(std::string_view t, IpAddr& out) {
+[[gnu::always_inline]] inline bool ParseDottedQuad(std::string_view t, IpAddr& out) {
   const size_t n = t.size();
   if (n < 7 || n > 15) return false;
-  const char* p = t.data();
-  const char* const e = p + n;
+  // The text in a zero-padded 16-byte buffer (as ip.cc's ParseV4 does): the NUL after the text
+  // ends the last part, so the parts need no bounds checks.
+  unsigned char s[16];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  uint64_t lo, hi = 0;
+  if (n >= 8) {
+    std::memcpy(&lo, t.data(), 8);
+    if (n > 8) {
+      std::memcpy(&hi, t.data() + n - 8, 8);
+      hi >>= 8 * (16 - n);  // bytes 8 .. n-1 of the text, then zeros
+    }
+  } else {
+    uint32_t x, y;
+    std::memcpy(&x, t.data(), 4);
+    std::memcpy(&y, t.data() + 3, 4);
+    lo = x | (uint64_t{y} << 24);  // bytes 0..6 (byte 3 from both), then a zero
+  }
+  std::memcpy(s, &lo, 8);
+  std::memcpy(s + 8, &hi, 8);
+#else
+  std::memset(s, 0, sizeof s);
+  std::memcpy(s, t.data(), n);
+#endif
+  const unsigned char* q = s;
   uint32_t v = 0;
   for (int part = 0; part < 4; ++part) {
     if (part > 0) {
-      if (p == e || *p != '.') return false;
-      ++p;
+      if (*q != '.') return false;
+      ++q;
     }
-    if (p == e) return false;
-    uint32_t x = static_cast<uint32_t>(static_cast<unsigned char>(*p)) - '0';
+    // q[1] is read only when q[0] is a digit of the text, and q[2] only when q[1] is: all
+    // inside the buffer (the text ends by position 15 with a zero after it).
+    uint32_t x = static_cast<uint32_t>(q[0]) - '0';
     if (x > 9) return false;
-    ++p;
-    if (p < e) {
-      const uint32_t d1 = static_cast<uint32_t>(static_cast<unsigned char>(*p)) - '0';
-      if (d1 <= 9) {
-        if (x == 0) return false;  // leading zero
-        x = x * 10 + d1;
-        ++p;
-        if (p < e) {
-          const uint32_t d2 = static_cast<uint32_t>(static_cast<unsigned char>(*p)) - '0';
-          if (d2 <= 9) {
-            x = x * 10 + d2;
-            if (x > 255) return false;
-            ++p;
-          }
-        }
+    const uint32_t d1 = static_cast<uint32_t>(q[1]) - '0';
+    if (d1 > 9) {
+      q += 1;
+    } else {
+      if (x == 0) return false;  // leading zero
+      x = x * 10 + d1;
+      const uint32_t d2 = static_cast<uint32_t>(q[2]) - '0';
+      if (d2 > 9) {
+        q += 2;
+      } else {
+        x = x * 10 + d2;
+        if (x > 255) return false;
+        q += 3;
       }
     }
     v = (v << 8) | x;
   }
-  if (p != e) return false;
+  if (q != s + n) return false;
   IpAddr a;  // IPv4-mapped: ::ffff:a.b.c.d
   a.bytes[10] = a.bytes[11] = 0xff;
   a.bytes[12] = static_cast<uint8_t>(v >> 24);

@@ -48,9 +48,10 @@ class FieldScan {
   size_t Scan(std::string_view line, char sep, char set_sep, size_t max) {
     const char* const b = line.data();
     const size_t n = line.size();
-    if (ends_.size() < max + 64) ends_.resize(max + 64);
-    if (set_bits_.size() < n / 64 + 1) set_bits_.resize(n / 64 + 1);
-    size_t* const ends = ends_.data();
+    if (ends_.size() < max + 65) ends_.resize(max + 65);
+    if (set_bits_.size() < n / 64 + 2) set_bits_.resize(n / 64 + 2);
+    ends_[0] = SIZE_MAX;  // "field -1 ends at -1": field 0 begins at 0 like the others
+    size_t* const ends = ends_.data() + 1;
     uint64_t* const bits = set_bits_.data();
     size_t k = 0;  // separators seen; k < max before each block, so at most max + 63 ends written
 #if defined(__SSE2__)
@@ -79,7 +80,7 @@ class FieldScan {
       masks(b + i, m, mset);
       bits[i / 64] = mset;
       while (m != 0) {
-        ends[k++] = i + static_cast<size_t>(__builtin_ctzll(m));
+        ends[k++] = i + static_cast<unsigned>(__builtin_ctzll(m));
         m &= m - 1;
       }
       if (k >= max) return max + 1;
@@ -103,7 +104,7 @@ class FieldScan {
       }
       bits[i / 64] = mset;
       while (m != 0) {
-        ends[k++] = i + static_cast<size_t>(__builtin_ctzll(m));
+        ends[k++] = i + static_cast<unsigned>(__builtin_ctzll(m));
         m &= m - 1;
       }
     }
@@ -128,8 +129,8 @@ class FieldScan {
   }
 
   // Field k of the line last scanned, as offsets [begin, end).
-  size_t begin(size_t k) const { return k == 0 ? 0 : ends_[k - 1] + 1; }
-  size_t end(size_t k) const { return ends_[k]; }
+  size_t begin(size_t k) const { return ends_[k] + 1; }
+  size_t end(size_t k) const { return ends_[k + 1]; }
   bool backslash() const { return backslash_; }
 
   // The number of pieces of the non-empty text [b, e) of the line split on the set separator.
@@ -148,6 +149,17 @@ class FieldScan {
     }
   }
 
+  // The set-separator bits of [b, e), at most 64 bytes: bit j for byte b + j.
+  uint64_t SetBits(size_t b, size_t e) const {
+    const size_t w = b / 64, shift = b % 64;
+    uint64_t m = set_bits_[w] >> shift;
+    // (Word w + 1 exists: Scan keeps one word beyond the line. Bits at or beyond e, stale ones
+    // of an earlier line among them, are masked off.)
+    if (shift != 0) m |= set_bits_[w + 1] << (64 - shift);
+    const size_t len = e - b;
+    return len < 64 ? m & ((uint64_t{1} << len) - 1) : m;
+  }
+
   // The first set separator in [p, e), else e.
   size_t NextSetSep(size_t p, size_t e) const {
     size_t w = p / 64;
@@ -162,6 +174,51 @@ class FieldScan {
   std::vector<size_t> ends_;
   std::vector<uint64_t> set_bits_;
   bool backslash_ = false;
+};
+
+// The pieces of one list field (answers, TTLs) in order, from a FieldScan of its line. A field of
+// up to 64 bytes (the usual) has its separator bits in one word, taken once.
+class PieceCursor {
+ public:
+  PieceCursor(const FieldScan& scan, std::string_view line, std::string_view field)
+      : scan_(scan), line_(line.data()) {
+    if (field.empty()) return;
+    start_ = at_ = static_cast<size_t>(field.data() - line.data());
+    end_ = at_ + field.size();
+    count_ = 1;
+    if (field.size() <= 64) {
+      bits_ = scan.SetBits(at_, end_);
+      for (uint64_t m = bits_; m != 0; m &= m - 1) ++count_;
+    } else {
+      wide_ = true;
+      count_ = scan.Pieces(at_, end_);
+    }
+  }
+
+  // The number of pieces: 0 for an empty field.
+  size_t Count() const { return count_; }
+
+  // The next piece (at most Count() times).
+  std::string_view Next() {
+    size_t e = end_;
+    if (wide_) {
+      e = scan_.NextSetSep(at_, end_);
+    } else if (bits_ != 0) {
+      e = start_ + static_cast<size_t>(__builtin_ctzll(bits_));
+      bits_ &= bits_ - 1;
+    }
+    const std::string_view piece(line_ + at_, e - at_);
+    at_ = e + 1;
+    return piece;
+  }
+
+ private:
+  const FieldScan& scan_;
+  const char* line_;
+  size_t start_ = 0, at_ = 0, end_ = 0;  // offsets in the line: the field, the next piece
+  size_t count_ = 0;
+  bool wide_ = false;  // more than 64 bytes: the pieces are looked up in the scan's bitmap
+  uint64_t bits_ = 0;  // the separators not yet passed, bit j for byte start_ + j
 };
 
 enum Field { kTs, kOrigH, kRespH, kQuery, kQtype, kRcode, kAnswers, kTtls, kNumFields };
@@ -326,13 +383,11 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
     std::string_view a = get(kAnswers), t = get(kTtls);
     if (a == h.empty) a = {};
     if (t == h.empty) t = {};
-    // Offsets of the two fields in the line, where the scan's set-separator bitmap finds their
-    // pieces. Pieces beyond 2^20 are dropped (a 1 MiB line cannot have that many).
-    const size_t a_begin = a.empty() ? 0 : static_cast<size_t>(a.data() - line.data());
-    const size_t t_begin = t.empty() ? 0 : static_cast<size_t>(t.data() - line.data());
-    const size_t a_end = a_begin + a.size(), t_end = t_begin + t.size();
-    const size_t na = a.empty() ? 0 : std::min<size_t>(scan.Pieces(a_begin, a_end), 1 << 20);
-    const size_t nt = t.empty() ? 0 : std::min<size_t>(scan.Pieces(t_begin, t_end), 1 << 20);
+    // The two fields as lists, their pieces found from the scan's set-separator bitmap.
+    // Pieces beyond 2^20 are dropped (a 1 MiB line cannot have that many).
+    PieceCursor ca(scan, line, a), ct(scan, line, t);
+    const size_t na = std::min<size_t>(ca.Count(), 1 << 20);
+    const size_t nt = std::min<size_t>(ct.Count(), 1 << 20);
     if (na != nt) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(
           pos, "answers and TTLs differ in length",
@@ -349,12 +404,8 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
     // The answers and TTLs side by side, piece i of each: the TTL checked first, as the
     // reader always has.
     bool bad = false;
-    size_t pa = a_begin, pt = t_begin;
     for (size_t i = 0; i < na; ++i) {
-      const size_t ea = scan.NextSetSep(pa, a_end), et = scan.NextSetSep(pt, t_end);
-      const std::string_view ans(line.data() + pa, ea - pa), ttl_text(line.data() + pt, et - pt);
-      pa = ea + 1;
-      pt = et + 1;
+      const std::string_view ans = ca.Next(), ttl_text = ct.Next();
       Answer& out = rec.answers[i];
       if (!ParseTtl(ttl_text, out.ttl)) {
         FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad TTL", ttl_text));
