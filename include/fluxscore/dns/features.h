@@ -126,6 +126,8 @@ class Aggregator : public RecordSink {
   Aggregator(Aggregator&&) noexcept;
 
   void Add(const DnsRecord& r) override;
+  // The features use each answer's type, TTL and address, never its text.
+  bool wants_answer_data() const override { return false; }
   // Adds another aggregator's state (same window and key mode).
   Status Merge(const Aggregator& other);
 

@@ -290,11 +290,42 @@ inline bool ParseU32(std::string_view s, uint32_t& out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
+// ParseU32(s, out) && out <= 65535 (qtype, rcode), with one to five plain digits inline.
+inline bool ParseU16(std::string_view s, uint32_t& out) {
+  const size_t n = s.size();
+  if (n >= 1 && n <= 5) {
+    uint32_t v = 0;
+    size_t i = 0;
+    for (; i < n && static_cast<unsigned>(static_cast<unsigned char>(s[i]) - '0') <= 9; ++i)
+      v = v * 10 + static_cast<uint32_t>(s[i] - '0');
+    if (i == n) {
+      out = v;
+      return v <= 65535;
+    }
+  }
+  return ParseU32(s, out) && out <= 65535;
+}
+
 // A TTL as logged: whole seconds, possibly written with a fraction of zeros ("60.000000"), at
 // most 2^31 - 1 (RFC 2181 section 8).
 inline bool ParseTtl(std::string_view s, uint32_t& out) {
-  // Fast path, the usual shapes "60" and "60.000000": the integer digits, no division.
   const size_t n = s.size();
+#if defined(FLUXSCORE_SWAR_DIGITS)
+  // Zeek's "<1 to 8 digits>.000000" (most TTLs): the digits in one eight-byte step. (Anything
+  // else, or other bytes among the digits, takes the paths below, as before.)
+  if (n >= 8 && n <= 15) {
+    uint64_t tail;
+    std::memcpy(&tail, s.data() + n - 8, 8);  // "<digit>.000000"
+    if ((tail >> 8) == 0x003030303030302EULL) {
+      const uint64_t x = LeadingDigits8(s.data(), n - 7);
+      if (AllDigits8(x)) {
+        out = Digits8Value(x);  // at most 99,999,999: within 2^31 - 1
+        return true;
+      }
+    }
+  }
+#endif
+  // Fast path, the usual shapes "60" and "60.000000": the integer digits, no division.
   const size_t int_digits = n >= 8 && s.substr(n - 7) == ".000000" ? n - 7 : n;
   if (int_digits >= 1 && int_digits <= 10) {
     uint64_t v = 0;
@@ -373,6 +404,83 @@ class AddrCache {
   size_t next_ = 0;
 };
 
+// A dotted quad exactly as IpAddr::Parse reads one (four parts of one to three digits, 0-255, no
+// leading zeros, single dots, nothing else), inline: addresses are much of what the readers parse,
+// and most are IPv4. False for anything else, including text IpAddr::Parse accepts (IPv6): ask it.
+[[gnu::always_inline]] inline bool ParseDottedQuad(std::string_view t, IpAddr& out) {
+  const size_t n = t.size();
+  if (n < 7 || n > 15) return false;
+  // The text in a zero-padded 16-byte buffer (as ip.cc's ParseV4 does): the NUL after the text
+  // ends the last part, so the parts need no bounds checks.
+  unsigned char s[16];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  uint64_t lo, hi = 0;
+  if (n >= 8) {
+    std::memcpy(&lo, t.data(), 8);
+    if (n > 8) {
+      std::memcpy(&hi, t.data() + n - 8, 8);
+      hi >>= 8 * (16 - n);  // bytes 8 .. n-1 of the text, then zeros
+    }
+  } else {
+    uint32_t x, y;
+    std::memcpy(&x, t.data(), 4);
+    std::memcpy(&y, t.data() + 3, 4);
+    lo = x | (uint64_t{y} << 24);  // bytes 0..6 (byte 3 from both), then a zero
+  }
+  std::memcpy(s, &lo, 8);
+  std::memcpy(s + 8, &hi, 8);
+#else
+  std::memset(s, 0, sizeof s);
+  std::memcpy(s, t.data(), n);
+#endif
+  const unsigned char* q = s;
+  uint32_t v = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (*q != '.') return false;
+      ++q;
+    }
+    // q[1] is read only when q[0] is a digit of the text, and q[2] only when q[1] is: all
+    // inside the buffer (the text ends by position 15 with a zero after it).
+    uint32_t x = static_cast<uint32_t>(q[0]) - '0';
+    if (x > 9) return false;
+    const uint32_t d1 = static_cast<uint32_t>(q[1]) - '0';
+    if (d1 > 9) {
+      q += 1;
+    } else {
+      if (x == 0) return false;  // leading zero
+      x = x * 10 + d1;
+      const uint32_t d2 = static_cast<uint32_t>(q[2]) - '0';
+      if (d2 > 9) {
+        q += 2;
+      } else {
+        x = x * 10 + d2;
+        if (x > 255) return false;
+        q += 3;
+      }
+    }
+    v = (v << 8) | x;
+  }
+  if (q != s + n) return false;
+  IpAddr a;  // IPv4-mapped: ::ffff:a.b.c.d
+  a.bytes[10] = a.bytes[11] = 0xff;
+  a.bytes[12] = static_cast<uint8_t>(v >> 24);
+  a.bytes[13] = static_cast<uint8_t>(v >> 16);
+  a.bytes[14] = static_cast<uint8_t>(v >> 8);
+  a.bytes[15] = static_cast<uint8_t>(v);
+  out = a;
+  return true;
+}
+
+// IpAddr::Parse into `out` (left as it was on failure), with dotted quads inline.
+inline bool ParseIp(std::string_view t, IpAddr& out) {
+  if (ParseDottedQuad(t, out)) return true;
+  const std::optional<IpAddr> ip = IpAddr::Parse(t);
+  if (!ip) return false;
+  out = *ip;
+  return true;
+}
+
 // Builds an Answer from logged RR data when the RR type is not logged (Zeek): data that parses
 // as an address is an A/AAAA answer; "TXT ..." is TXT; "<unknown type=N>" is type N; any other
 // data is a name: a CNAME in the answer to an A, AAAA or CNAME query, else of the query's type.
@@ -384,9 +492,10 @@ inline bool LooksLikeAddress(std::string_view d) {
   return d.find_first_not_of("0123456789.") == std::string_view::npos;
 }
 
-inline bool InferAnswer(std::string_view data, uint16_t qtype, uint32_t ttl, Answer& a) {
-  a.ttl = ttl;
-  a.data.assign(data);
+// ClassifyAnswer past its inline dotted-quad case: the rules above, step for step (this was
+// InferAnswer before the dotted-quad case was taken out; readers_test and parse_fast_test hold it
+// to those rules).
+[[gnu::noinline]] inline bool ClassifyAnswerGeneral(std::string_view data, uint16_t qtype, Answer& a) {
   // IpAddr::Parse accepts only text of [0-9a-fA-F:.] (dotted quads: digits and dots; IPv6: hex
   // digits, colons, dots), and LooksLikeAddress is true only for such text too, so data with any
   // other byte (or empty) is a name. Otherwise it is an address when it parses; when it does
@@ -438,6 +547,23 @@ inline bool InferAnswer(std::string_view data, uint16_t qtype, uint32_t ttl, Ans
     a.type = qtype;
   }
   return true;
+}
+
+// InferAnswer without the TTL and the data text: sets type, is_address and (for an address)
+// addr; addr is left as it was for other data. A dotted quad (the usual answer) is taken inline.
+inline bool ClassifyAnswer(std::string_view data, uint16_t qtype, Answer& a) {
+  if (!data.empty() && data[0] >= '0' && data[0] <= '9' && ParseDottedQuad(data, a.addr)) {
+    a.is_address = true;
+    a.type = kTypeA;
+    return true;
+  }
+  return ClassifyAnswerGeneral(data, qtype, a);
+}
+
+inline bool InferAnswer(std::string_view data, uint16_t qtype, uint32_t ttl, Answer& a) {
+  a.ttl = ttl;
+  a.data.assign(data);
+  return ClassifyAnswer(data, qtype, a);
 }
 
 }  // namespace fluxscore::dns

@@ -592,6 +592,7 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
   std::vector<uint32_t> ttls;
   std::vector<std::string> spare;  // buffers of answers dropped from rec.answers, for reuse
   std::string value_buf, query_buf, client_detail, ttl_detail;
+  const bool want_data = sink.wants_answer_data();
   for (;;) {
     LineReader::Got got = LineReader::Got::kLine;
     if (!NextLogLineBuffered(lines, in, progress, &line)) {
@@ -753,8 +754,16 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
                                      : answers[i].text;
     };
     size_t bad_answer = n_answers;
-    for (size_t i = 0; i < n_answers && bad_answer == n_answers; ++i)
-      if (!InferAnswer(answer(i), rec.qtype, ttls[i], rec.answers[i])) bad_answer = i;
+    for (size_t i = 0; i < n_answers && bad_answer == n_answers; ++i) {
+      // (A sink that does not read Answer::data gets it empty: no copy of each answer's text.)
+      Answer& out = rec.answers[i];
+      if (want_data) {
+        if (!InferAnswer(answer(i), rec.qtype, ttls[i], out)) bad_answer = i;
+      } else {
+        out.ttl = ttls[i];
+        if (!ClassifyAnswer(answer(i), rec.qtype, out)) bad_answer = i;
+      }
+    }
     if (bad_answer < n_answers) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad address answer", answer(bad_answer)));
       continue;

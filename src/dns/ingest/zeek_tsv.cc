@@ -37,34 +37,189 @@ std::string_view Unescape(std::string_view s, std::string& buf) {
   return buf;
 }
 
-size_t SplitAllGrowing(std::string_view s, char sep, std::vector<size_t>& ends) {
-  if (ends.size() < 128) ends.resize(128);
-  for (;;) {
-    bool backslash;
-    const size_t max = ends.size() - 64;
-    const size_t n = SplitPositions(s, sep, ends.data(), max, &backslash);
-    if (n <= max) return n;
-    ends.resize(2 * ends.size());
+// One line's fields, found in one pass over its bytes (64 at a time where SSE2 is there): the
+// field boundaries (as SplitPositions leaves them), whether the line holds a backslash, and where
+// the set separator is (a bitmap: bit i % 64 of word i / 64 for byte i), so that the answers and
+// TTLs are split later without another pass over them.
+class FieldScan {
+ public:
+  // Returns the number of fields, or max + 1 when there are more than max (then nothing else
+  // is valid).
+  size_t Scan(std::string_view line, char sep, char set_sep, size_t max) {
+    const char* const b = line.data();
+    const size_t n = line.size();
+    if (ends_.size() < max + 65) ends_.resize(max + 65);
+    if (set_bits_.size() < n / 64 + 2) set_bits_.resize(n / 64 + 2);
+    ends_[0] = SIZE_MAX;  // "field -1 ends at -1": field 0 begins at 0 like the others
+    size_t* const ends = ends_.data() + 1;
+    uint64_t* const bits = set_bits_.data();
+    size_t k = 0;  // separators seen; k < max before each block, so at most max + 63 ends written
+#if defined(__SSE2__)
+    const __m128i vsep = _mm_set1_epi8(sep), vset = _mm_set1_epi8(set_sep), vbs = _mm_set1_epi8('\\');
+    __m128i acc = _mm_setzero_si128();  // backslashes (only whether there is one matters)
+    auto masks = [&](const char* at, uint64_t& msep, uint64_t& mset) __attribute__((always_inline)) {
+      const __m128i* q = reinterpret_cast<const __m128i*>(at);
+      const __m128i x0 = _mm_loadu_si128(q), x1 = _mm_loadu_si128(q + 1);
+      const __m128i x2 = _mm_loadu_si128(q + 2), x3 = _mm_loadu_si128(q + 3);
+      acc = _mm_or_si128(acc, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x0, vbs), _mm_cmpeq_epi8(x1, vbs)),
+                                           _mm_or_si128(_mm_cmpeq_epi8(x2, vbs), _mm_cmpeq_epi8(x3, vbs))));
+      auto mask = [](__m128i a, __m128i b, __m128i c, __m128i d) {
+        return static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(a))) |
+               static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(b))) << 16 |
+               static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(c))) << 32 |
+               static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(d))) << 48;
+      };
+      msep = mask(_mm_cmpeq_epi8(x0, vsep), _mm_cmpeq_epi8(x1, vsep), _mm_cmpeq_epi8(x2, vsep),
+                  _mm_cmpeq_epi8(x3, vsep));
+      mset = mask(_mm_cmpeq_epi8(x0, vset), _mm_cmpeq_epi8(x1, vset), _mm_cmpeq_epi8(x2, vset),
+                  _mm_cmpeq_epi8(x3, vset));
+    };
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+      uint64_t m, mset;
+      masks(b + i, m, mset);
+      bits[i / 64] = mset;
+      while (m != 0) {
+        ends[k++] = i + static_cast<unsigned>(__builtin_ctzll(m));
+        m &= m - 1;
+      }
+      if (k >= max) return max + 1;
+    }
+    if (i < n) {
+      // The last 1..63 bytes: one block ending at the end of the line with the bytes already
+      // seen shifted out, or (a line shorter than a block) the line in a zero-padded block.
+      const size_t left = n - i;
+      uint64_t m, mset;
+      if (n >= 64) {
+        masks(b + n - 64, m, mset);  // (backslashes among the bytes seen: already in acc)
+        m >>= 64 - left;
+        mset >>= 64 - left;
+      } else {
+        alignas(16) char pad[64] = {};  // zeros: not a backslash; masked off when a separator
+        std::memcpy(pad, b, n);
+        masks(pad, m, mset);
+        const uint64_t valid = (uint64_t{1} << n) - 1;
+        m &= valid;
+        mset &= valid;
+      }
+      bits[i / 64] = mset;
+      while (m != 0) {
+        ends[k++] = i + static_cast<unsigned>(__builtin_ctzll(m));
+        m &= m - 1;
+      }
+    }
+    backslash_ = _mm_movemask_epi8(acc) != 0;
+#else
+    bool bs = false;
+    for (size_t w = 0; w <= n / 64; ++w) bits[w] = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const char c = b[i];
+      bs |= c == '\\';
+      if (c == set_sep) bits[i / 64] |= uint64_t{1} << (i % 64);
+      if (c == sep) {
+        if (k >= max) return max + 1;
+        ends[k++] = i;
+      }
+    }
+    backslash_ = bs;
+#endif
+    if (k >= max) return max + 1;
+    ends[k] = n;
+    return k + 1;
   }
-}
 
-// The pieces of `s` split on `sep` (any number): boundaries as SplitPositions; `ends` grows as
-// needed. Returns the number of pieces.
-inline size_t SplitAll(std::string_view s, char sep, std::vector<size_t>& ends) {
-  bool backslash;
-  if (ends.size() >= 128) {  // the common case, inline
-    const size_t max = ends.size() - 64;
-    const size_t n = SplitPositions(s, sep, ends.data(), max, &backslash);
-    if (n <= max) return n;
+  // Field k of the line last scanned, as offsets [begin, end).
+  size_t begin(size_t k) const { return ends_[k] + 1; }
+  size_t end(size_t k) const { return ends_[k + 1]; }
+  bool backslash() const { return backslash_; }
+
+  // The number of pieces of the non-empty text [b, e) of the line split on the set separator.
+  size_t Pieces(size_t b, size_t e) const {
+    size_t n = 1;
+    size_t w = b / 64;
+    uint64_t m = set_bits_[w] & (~uint64_t{0} << (b % 64));
+    for (;;) {
+      if ((w + 1) * 64 >= e) {  // the last word: only bits before e
+        if (e % 64 != 0) m &= (uint64_t{1} << (e % 64)) - 1;
+        for (; m != 0; m &= m - 1) ++n;
+        return n;
+      }
+      for (; m != 0; m &= m - 1) ++n;
+      m = set_bits_[++w];
+    }
   }
-  return SplitAllGrowing(s, sep, ends);
-}
 
-// Piece i of s split at `ends` (as SplitPositions leaves them).
-std::string_view Piece(std::string_view s, const std::vector<size_t>& ends, size_t i) {
-  const size_t begin = i == 0 ? 0 : ends[i - 1] + 1;
-  return std::string_view(s.data() + begin, ends[i] - begin);
-}
+  // The set-separator bits of [b, e), at most 64 bytes: bit j for byte b + j.
+  uint64_t SetBits(size_t b, size_t e) const {
+    const size_t w = b / 64, shift = b % 64;
+    uint64_t m = set_bits_[w] >> shift;
+    // (Word w + 1 exists: Scan keeps one word beyond the line. Bits at or beyond e, stale ones
+    // of an earlier line among them, are masked off.)
+    if (shift != 0) m |= set_bits_[w + 1] << (64 - shift);
+    const size_t len = e - b;
+    return len < 64 ? m & ((uint64_t{1} << len) - 1) : m;
+  }
+
+  // The first set separator in [p, e), else e.
+  size_t NextSetSep(size_t p, size_t e) const {
+    size_t w = p / 64;
+    uint64_t m = set_bits_[w] >> (p % 64);
+    if (m != 0) return std::min(p + static_cast<size_t>(__builtin_ctzll(m)), e);
+    for (++w; w * 64 < e; ++w)
+      if (set_bits_[w] != 0) return std::min(w * 64 + static_cast<size_t>(__builtin_ctzll(set_bits_[w])), e);
+    return e;
+  }
+
+ private:
+  std::vector<size_t> ends_;
+  std::vector<uint64_t> set_bits_;
+  bool backslash_ = false;
+};
+
+// The pieces of one list field (answers, TTLs) in order, from a FieldScan of its line. A field of
+// up to 64 bytes (the usual) has its separator bits in one word, taken once.
+class PieceCursor {
+ public:
+  PieceCursor(const FieldScan& scan, std::string_view line, std::string_view field)
+      : scan_(scan), line_(line.data()) {
+    if (field.empty()) return;
+    start_ = at_ = static_cast<size_t>(field.data() - line.data());
+    end_ = at_ + field.size();
+    count_ = 1;
+    if (field.size() <= 64) {
+      bits_ = scan.SetBits(at_, end_);
+      for (uint64_t m = bits_; m != 0; m &= m - 1) ++count_;
+    } else {
+      wide_ = true;
+      count_ = scan.Pieces(at_, end_);
+    }
+  }
+
+  // The number of pieces: 0 for an empty field.
+  size_t Count() const { return count_; }
+
+  // The next piece (at most Count() times).
+  std::string_view Next() {
+    size_t e = end_;
+    if (wide_) {
+      e = scan_.NextSetSep(at_, end_);
+    } else if (bits_ != 0) {
+      e = start_ + static_cast<size_t>(__builtin_ctzll(bits_));
+      bits_ &= bits_ - 1;
+    }
+    const std::string_view piece(line_ + at_, e - at_);
+    at_ = e + 1;
+    return piece;
+  }
+
+ private:
+  const FieldScan& scan_;
+  const char* line_;
+  size_t start_ = 0, at_ = 0, end_ = 0;  // offsets in the line: the field, the next piece
+  size_t count_ = 0;
+  bool wide_ = false;  // more than 64 bytes: the pieces are looked up in the scan's bitmap
+  uint64_t bits_ = 0;  // the separators not yet passed, bit j for byte start_ + j
+};
 
 enum Field { kTs, kOrigH, kRespH, kQuery, kQtype, kRcode, kAnswers, kTtls, kNumFields };
 constexpr std::array<std::string_view, kNumFields> kFieldNames = {
@@ -124,11 +279,11 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
   LineReader lines(in);
   Header h;
   h.index.fill(-1);
-  std::vector<size_t> ends;  // field boundaries of the current line
-  std::vector<size_t> a_ends, t_ends;  // piece boundaries of the answers and TTLs
+  FieldScan scan;
   AddrCache resolvers;
   std::vector<std::string> spare;  // buffers of answers dropped from rec.answers, for reuse
   std::string ubuf, abuf;
+  const bool want_data = sink.wants_answer_data();
   DnsRecord rec;
   std::string_view line;
   for (;;) {
@@ -154,9 +309,8 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "truncated last line", line));
       continue;
     }
-    if (ends.size() < h.num_fields + 64) ends.resize(h.num_fields + 64);
-    bool backslash = true;
-    const size_t n = SplitPositions(line, h.sep, ends.data(), h.num_fields, &backslash);
+    const char ss = h.set_sep.size() == 1 ? h.set_sep[0] : ',';
+    const size_t n = scan.Scan(line, h.sep, ss, h.num_fields);
     if (n != h.num_fields) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(
           pos, "wrong field count",
@@ -165,21 +319,24 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
       continue;
     }
     // A line without a backslash has no \xNN escapes: its fields are used as they are.
+    const bool backslash = scan.backslash();
     auto unescape = [backslash](std::string_view v, std::string& buf) {
       return backslash ? Unescape(v, buf) : v;
     };
     const std::string_view unset = h.unset;
-    auto get = [&](Field f) -> std::string_view {
+    auto get = [&](Field f) __attribute__((always_inline)) -> std::string_view {
       const int i = h.index[f];
       if (i < 0) return {};
-      const size_t begin = i == 0 ? 0 : ends[static_cast<size_t>(i) - 1] + 1;
-      std::string_view v(line.data() + begin, ends[static_cast<size_t>(i)] - begin);
+      const size_t begin = scan.begin(static_cast<size_t>(i));
+      std::string_view v(line.data() + begin, scan.end(static_cast<size_t>(i)) - begin);
       // (The first byte first: most fields differ from the unset mark there, without a memcmp.)
       const bool is_unset = v.size() == unset.size() && (v.empty() || v[0] == unset[0]) && v == unset;
       return is_unset ? std::string_view() : v;
     };
-    if (!ParseTs(get(kTs), rec.ts)) {
-      FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad ts", get(kTs)));
+    // The checks in their order: a line with several faults is rejected for the first.
+    const std::string_view ts = get(kTs);
+    if (!ParseTs(ts, rec.ts)) {
+      FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad ts", ts));
       continue;
     }
     const std::string_view q = get(kQuery);
@@ -193,12 +350,10 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
     }
     rec.has_client = false;
     if (std::string_view c = get(kOrigH); !c.empty()) {
-      auto ip = IpAddr::Parse(c);
-      if (!ip) {
+      if (!ParseIp(c, rec.client)) {
         FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad client address", c));
         continue;
       }
-      rec.client = *ip;
       rec.has_client = true;
     }
     rec.has_resolver = false;
@@ -211,7 +366,7 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
     uint32_t v = 0;
     rec.qtype = 0;
     if (std::string_view t = get(kQtype); !t.empty()) {
-      if (!ParseU32(t, v) || v > 65535) {
+      if (!ParseU16(t, v)) {
         FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad qtype", t));
         continue;
       }
@@ -219,7 +374,7 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
     }
     rec.rcode = -1;
     if (std::string_view t = get(kRcode); !t.empty()) {
-      if (!ParseU32(t, v) || v > 65535) {
+      if (!ParseU16(t, v)) {
         FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad rcode", t));
         continue;
       }
@@ -228,27 +383,38 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
     std::string_view a = get(kAnswers), t = get(kTtls);
     if (a == h.empty) a = {};
     if (t == h.empty) t = {};
-    const char ss = h.set_sep.size() == 1 ? h.set_sep[0] : ',';
+    // The two fields as lists, their pieces found from the scan's set-separator bitmap.
     // Pieces beyond 2^20 are dropped (a 1 MiB line cannot have that many).
-    const size_t na = a.empty() ? 0 : std::min<size_t>(SplitAll(a, ss, a_ends), 1 << 20);
-    const size_t nt = t.empty() ? 0 : std::min<size_t>(SplitAll(t, ss, t_ends), 1 << 20);
+    PieceCursor ca(scan, line, a), ct(scan, line, t);
+    const size_t na = std::min<size_t>(ca.Count(), 1 << 20);
+    const size_t nt = std::min<size_t>(ct.Count(), 1 << 20);
     if (na != nt) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(
           pos, "answers and TTLs differ in length",
           fmt::format("{} answers, {} TTLs", na, nt)));
       continue;
     }
-    if (rec.answers.size() != na) ResizeKeepingBuffers(rec.answers, na, spare);
+    if (rec.answers.size() != na) {
+      if (want_data) {
+        ResizeKeepingBuffers(rec.answers, na, spare);
+      } else {
+        rec.answers.resize(na);  // (the same as ResizeKeepingBuffers when every data is empty)
+      }
+    }
+    // The answers and TTLs side by side, piece i of each: the TTL checked first, as the
+    // reader always has.
     bool bad = false;
     for (size_t i = 0; i < na; ++i) {
-      const std::string_view ans = Piece(a, a_ends, i), ttl_text = Piece(t, t_ends, i);
-      uint32_t ttl;
-      if (!ParseTtl(ttl_text, ttl)) {
+      const std::string_view ans = ca.Next(), ttl_text = ct.Next();
+      Answer& out = rec.answers[i];
+      if (!ParseTtl(ttl_text, out.ttl)) {
         FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad TTL", ttl_text));
         bad = true;
         break;
       }
-      if (!InferAnswer(unescape(ans, abuf), rec.qtype, ttl, rec.answers[i])) {
+      const std::string_view data = unescape(ans, abuf);
+      if (want_data) out.data.assign(data);
+      if (!ClassifyAnswer(data, rec.qtype, out)) {
         FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad address answer", ans));
         bad = true;
         break;
