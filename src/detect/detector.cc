@@ -178,13 +178,17 @@ Result<std::vector<Detection>> Detector::Score(const std::vector<dns::FeatureRow
       }
       d.leaf = LeafText(tree_[static_cast<size_t>(paths[i].back())], options_.flux_label);
     }
-    const dns::RowEvidence& ev = r.evidence;
-    d.evidence.ips = ev.ips;
-    for (const auto& n : ev.networks) d.evidence.networks.push_back({n.asn, n.org, n.ips});
-    for (const auto& [cc, n] : ev.countries) d.evidence.countries.push_back({cc, n});
-    for (const auto& [ttl, n] : ev.ttls) d.evidence.ttls.push_back({ttl, n});
+    SetEvidence(d, r.evidence);
   }
   return out;
+}
+
+void Detector::SetEvidence(Detection& d, const dns::RowEvidence& ev) {
+  d.evidence = {};
+  d.evidence.ips = ev.ips;
+  for (const auto& n : ev.networks) d.evidence.networks.push_back({n.asn, n.org, n.ips});
+  for (const auto& [cc, n] : ev.countries) d.evidence.countries.push_back({cc, n});
+  for (const auto& [ttl, n] : ev.ttls) d.evidence.ttls.push_back({ttl, n});
 }
 
 }  // namespace fluxscore::detect

@@ -293,7 +293,8 @@ int RunDetect(const DetectArgs& args) {
 
   DnsPipeline p;
   if (int rc = SetUpDns("detect", a, p); rc != 0) return rc;
-  p.options.evidence = true;
+  // Evidence is built only for the detections shown (agg.Evidence below), not for every row.
+  p.options.evidence = false;
   Aggregator agg(p.options);
   IngestStats stats(a.strict);
   const int rc = ReadLogs("detect", a, p, agg, stats);
@@ -318,7 +319,10 @@ int RunDetect(const DetectArgs& args) {
     for (detect::Detection& d : *scored) {
       ++scored_rows;
       flagged += d.flux;
-      if (d.flux || args.all) shown.push_back(std::move(d));
+      if (!d.flux && !args.all) continue;
+      RowEvidence ev;
+      if (agg.Evidence(d.domain, d.window_start, &p.enricher, &ev)) detect::Detector::SetEvidence(d, ev);
+      shown.push_back(std::move(d));
     }
   };
   agg.Finish(&p.enricher, &p.words, &fst, [&](const FeatureRow& r) {

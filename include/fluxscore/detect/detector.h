@@ -34,6 +34,11 @@ class Detector {
   Result<std::vector<Detection>> Score(const std::vector<dns::FeatureRow>& rows,
                                        std::vector<std::string>* row_errors) const;
 
+  // Sets a detection's evidence from a row's (Score copies FeatureRow::evidence; a caller that
+  // aggregated without FeatureOptions::evidence fetches it for the detections it keeps, through
+  // dns::Aggregator::Evidence, and sets it here).
+  static void SetEvidence(Detection& d, const dns::RowEvidence& ev);
+
   // The tree for drawing (empty unless the model is a TreeModel).
   const std::vector<TreeNodeView>& tree() const { return tree_view_; }
   const pmml::Model& model() const { return model_; }

@@ -156,6 +156,11 @@ class Aggregator : public RecordSink {
   // output of a large run costs no memory beyond the aggregation state).
   void Finish(const Enricher* enricher, const WordList* words, FinishStats* stats,
               const std::function<void(const FeatureRow&)>& fn) const;
+  // The evidence of one row (as FeatureOptions::evidence puts in FeatureRow::evidence), for a key
+  // aggregated here; false when (domain, window_start) has no state. Lets a caller build evidence
+  // only for the rows it keeps — detection explains its flagged rows, not every scored one.
+  bool Evidence(std::string_view domain, int64_t window_start, const Enricher* enricher,
+                RowEvidence* out) const;
 
  private:
   struct Impl;

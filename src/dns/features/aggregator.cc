@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <type_traits>
 
 #include "common/huge_pages.h"
@@ -219,6 +220,18 @@ class KeyTable {
       }
     }
   }
+  // Index of the key's state, if present (no insertion).
+  std::optional<uint32_t> Find(std::string_view key) const {
+    if (slots_.empty()) return std::nullopt;
+    const uint64_t h = HashKey(key);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.index == kEmpty) return std::nullopt;
+      if (s.hash == h && s.len == key.size() && std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0)
+        return s.index;
+    }
+  }
   void PrefetchSlot(uint64_t h) const {
     if (!slots_.empty()) __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
   }
@@ -277,6 +290,67 @@ int64_t KeyWindow(std::string_view key) {
   uint64_t w = 0;
   for (size_t i = 0; i < 8; ++i) w = (w << 8) | static_cast<unsigned char>(key[i]);
   return static_cast<int64_t>(w);
+}
+
+// The evidence of one key's row: (ASN, organisation) and country of each sampled IP, counted in
+// runs after a stable sort (ASN 0 and "" = no match); TTLs of the first responses; up to 32 IPs.
+void BuildEvidence(const KeyState& s, const Enricher* enricher, RowEvidence& ev) {
+  std::vector<std::pair<uint32_t, std::string_view>> ev_asn;
+  std::vector<std::string_view> ev_cc;
+  if (enricher != nullptr) {
+    for (const auto& item : s.ips.items()) {
+      if (auto a = enricher->Asn(item.value)) {
+        ev_asn.emplace_back(a->asn, a->org);
+      } else {
+        ev_asn.emplace_back(0, std::string_view());
+      }
+      if (auto cc = enricher->Country(item.value)) {
+        ev_cc.push_back(*cc);
+      } else {
+        ev_cc.emplace_back();
+      }
+    }
+  }
+  // Per ASN (ascending), its IP count and the first non-empty organisation of its IPs.
+  std::stable_sort(ev_asn.begin(), ev_asn.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < ev_asn.size();) {
+    RowEvidence::Network n;
+    n.asn = ev_asn[i].first;
+    size_t j = i;
+    for (; j < ev_asn.size() && ev_asn[j].first == n.asn; ++j)
+      if (n.org.empty()) n.org.assign(ev_asn[j].second);
+    n.ips = j - i;
+    ev.networks.push_back(std::move(n));
+    i = j;
+  }
+  std::stable_sort(ev.networks.begin(), ev.networks.end(),
+                   [](const auto& a, const auto& b) { return a.ips > b.ips; });
+  std::sort(ev_cc.begin(), ev_cc.end());
+  for (size_t i = 0; i < ev_cc.size();) {
+    size_t j = i + 1;
+    while (j < ev_cc.size() && ev_cc[j] == ev_cc[i]) ++j;
+    ev.countries.emplace_back(std::string(ev_cc[i]), j - i);
+    i = j;
+  }
+  std::stable_sort(ev.countries.begin(), ev.countries.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  thread_local std::vector<uint32_t> ttl_values;  // counted in runs after sorting
+  ttl_values.clear();
+  for (const TtlEvent& e : s.ttl_events) ttl_values.push_back(e.ttl);
+  std::sort(ttl_values.begin(), ttl_values.end());
+  for (size_t i = 0; i < ttl_values.size();) {
+    size_t j = i + 1;
+    while (j < ttl_values.size() && ttl_values[j] == ttl_values[i]) ++j;
+    ev.ttls.emplace_back(ttl_values[i], j - i);
+    i = j;
+  }
+  std::vector<IpAddr> sample;
+  // The 32 of smallest hash: a uniform sample, the same whatever the input order.
+  for (const auto& item : s.ips.items()) sample.push_back(item.value);
+  if (sample.size() > 32) sample.resize(32);
+  std::sort(sample.begin(), sample.end());
+  for (const IpAddr& ip : sample) ev.ips.push_back(ip.ToString());
 }
 
 }  // namespace
@@ -721,6 +795,17 @@ Groups GroupCounts(std::vector<uint32_t>& keys) {
 
 }  // namespace
 
+bool Aggregator::Evidence(std::string_view domain, int64_t window_start, const Enricher* enricher,
+                          RowEvidence* out) const {
+  impl_->Flush();
+  std::string buf;
+  const std::optional<uint32_t> i = impl_->keys.Find(MakeKey(buf, window_start, domain));
+  if (!i) return false;
+  *out = RowEvidence{};
+  BuildEvidence(impl_->keys.states[*i], enricher, *out);
+  return true;
+}
+
 std::vector<FeatureRow> Aggregator::Finish(const Enricher* enricher, const WordList* words,
                                            FinishStats* stats) const {
   std::vector<FeatureRow> rows;
@@ -790,15 +875,8 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
     p16.clear();
     asns.clear();
     countries.clear();
-    const bool evidence = m.opts.evidence;
-    RowEvidence& ev = row.evidence;
-    if (evidence) ev = RowEvidence{};
-    // Evidence: (ASN, organisation) and country of each sampled IP, in item order; counted in
-    // runs after a stable sort (ASN 0 and "" = no match).
-    thread_local std::vector<std::pair<uint32_t, std::string_view>> ev_asn;
-    thread_local std::vector<std::string_view> ev_cc;
-    ev_asn.clear();
-    ev_cc.clear();
+    row.evidence = RowEvidence{};
+    if (m.opts.evidence) BuildEvidence(s, enricher, row.evidence);
     for (const auto& item : s.ips.items()) {
       const IpAddr& ip = item.value;
       if (ip.is_v4()) {
@@ -809,63 +887,17 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
         ++st.address_ips;
         if (auto a = enricher->Asn(ip)) {
           asns.push_back(a->asn);
-          if (evidence) ev_asn.emplace_back(a->asn, a->org);
         } else {
           ++st.unknown_asn;
-          if (evidence) ev_asn.emplace_back(0, std::string_view());
         }
         if (auto cc = enricher->Country(ip)) {
           uint32_t code = 0;
           for (char ch : cc->substr(0, 4)) code = (code << 8) | static_cast<unsigned char>(ch);
           countries.push_back(code);
-          if (evidence) ev_cc.push_back(*cc);
         } else {
           ++st.unknown_country;
-          if (evidence) ev_cc.emplace_back();
         }
       }
-    }
-    if (evidence) {
-      // Per ASN (ascending), its IP count and the first non-empty organisation of its IPs.
-      std::stable_sort(ev_asn.begin(), ev_asn.end(),
-                       [](const auto& a, const auto& b) { return a.first < b.first; });
-      for (size_t i = 0; i < ev_asn.size();) {
-        RowEvidence::Network n;
-        n.asn = ev_asn[i].first;
-        size_t j = i;
-        for (; j < ev_asn.size() && ev_asn[j].first == n.asn; ++j)
-          if (n.org.empty()) n.org.assign(ev_asn[j].second);
-        n.ips = j - i;
-        ev.networks.push_back(std::move(n));
-        i = j;
-      }
-      std::stable_sort(ev.networks.begin(), ev.networks.end(),
-                       [](const auto& a, const auto& b) { return a.ips > b.ips; });
-      std::sort(ev_cc.begin(), ev_cc.end());
-      for (size_t i = 0; i < ev_cc.size();) {
-        size_t j = i + 1;
-        while (j < ev_cc.size() && ev_cc[j] == ev_cc[i]) ++j;
-        ev.countries.emplace_back(std::string(ev_cc[i]), j - i);
-        i = j;
-      }
-      std::stable_sort(ev.countries.begin(), ev.countries.end(),
-                       [](const auto& a, const auto& b) { return a.second > b.second; });
-      thread_local std::vector<uint32_t> ttl_values;  // counted in runs after sorting
-      ttl_values.clear();
-      for (const TtlEvent& e : s.ttl_events) ttl_values.push_back(e.ttl);
-      std::sort(ttl_values.begin(), ttl_values.end());
-      for (size_t i = 0; i < ttl_values.size();) {
-        size_t j = i + 1;
-        while (j < ttl_values.size() && ttl_values[j] == ttl_values[i]) ++j;
-        ev.ttls.emplace_back(ttl_values[i], j - i);
-        i = j;
-      }
-      std::vector<IpAddr> sample;
-      // The 32 of smallest hash: a uniform sample, the same whatever the input order.
-      for (const auto& item : s.ips.items()) sample.push_back(item.value);
-      if (sample.size() > 32) sample.resize(32);
-      std::sort(sample.begin(), sample.end());
-      for (const IpAddr& ip : sample) ev.ips.push_back(ip.ToString());
     }
     const size_t known_asn = asns.size();
     const Groups g24 = GroupCounts(p24), g16 = GroupCounts(p16), gasn = GroupCounts(asns),

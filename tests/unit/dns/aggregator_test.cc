@@ -369,6 +369,43 @@ std::string Csv(const std::vector<FeatureRow>& rows) {
   return s.str();
 }
 
+// Evidence on demand (Aggregator::Evidence, what detect uses for the rows it shows) is the
+// evidence Finish puts in each row with FeatureOptions::evidence, sampled sets included.
+TEST(AggregatorTest, EvidenceOnDemandEqualsFinishEvidence) {
+  Enricher e = GoldenEnricher();
+  const std::vector<DnsRecord> traffic = RandomTraffic(17, 20000);
+  for (uint32_t cap : {2048u, 5u}) {
+    FeatureOptions o = Opts();
+    o.sample_cap = cap;
+    o.min_ips = 1;
+    o.evidence = true;
+    Aggregator agg(o);
+    for (const DnsRecord& r : traffic) agg.Add(r);
+    const std::vector<FeatureRow> rows = agg.Finish(&e, &Words(), nullptr);
+    ASSERT_GT(rows.size(), 40u);
+    size_t with_networks = 0;
+    for (const FeatureRow& row : rows) {
+      RowEvidence ev;
+      ASSERT_TRUE(agg.Evidence(row.domain, row.window_start, &e, &ev)) << row.domain;
+      const RowEvidence& want = row.evidence;
+      ASSERT_EQ(ev.networks.size(), want.networks.size()) << row.domain;
+      for (size_t i = 0; i < ev.networks.size(); ++i) {
+        EXPECT_EQ(ev.networks[i].asn, want.networks[i].asn);
+        EXPECT_EQ(ev.networks[i].org, want.networks[i].org);
+        EXPECT_EQ(ev.networks[i].ips, want.networks[i].ips);
+      }
+      EXPECT_EQ(ev.countries, want.countries) << row.domain;
+      EXPECT_EQ(ev.ttls, want.ttls) << row.domain;
+      EXPECT_EQ(ev.ips, want.ips) << row.domain;
+      with_networks += !ev.networks.empty() && !ev.ips.empty() && !ev.ttls.empty();
+    }
+    EXPECT_EQ(with_networks, rows.size());
+    RowEvidence none;
+    EXPECT_FALSE(agg.Evidence("not-aggregated.example", rows[0].window_start, &e, &none));
+    EXPECT_FALSE(agg.Evidence(rows[0].domain, rows[0].window_start + 1, &e, &none));
+  }
+}
+
 TEST(AggregatorTest, MergeOfRandomSplitsEqualsOnePass) {
   Enricher e = GoldenEnricher();
   for (uint32_t cap : {4096u, 16u}) {  // exact sets, and sampled sets beyond 16 members
