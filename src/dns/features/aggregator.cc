@@ -829,6 +829,7 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
     uint32_t index;
   };
   std::vector<SortEntry> entries;
+  entries.reserve(m.keys.size());
   for (uint32_t i = 0; i < m.keys.size(); ++i) {
     if (m.keys.states[i].ips.Count() < m.opts.min_ips) {
       ++st.filtered;
