@@ -11,12 +11,16 @@
 
 #include "common/huge_pages.h"
 
+#include "dns/features/key_table.h"
 #include "dns/features/sketch.h"
 #include "fluxscore/dns/enrich.h"
 #include "fluxscore/dns/features.h"
 
 namespace fluxscore::dns {
 namespace {
+using features_internal::ChunkedStore;
+using features_internal::HashKey;
+using features_internal::KeyTable;
 
 using U128 = unsigned __int128;
 
@@ -91,187 +95,7 @@ void AddEvent(CompactVec<TtlEvent>& ev, TtlEvent e, size_t cap) {
   if (ev.size() > cap) ev.pop_back();
 }
 
-// Memory of 2 MiB and more for the key table's slots and states: its own mapping, 2 MiB-aligned,
-// with transparent huge pages asked for (madvise mode, the common default, needs it). Every
-// record reaches a random slot and a random state: with 4 KiB pages a table of 200k keys spans
-// thousands of pages and most of those accesses also miss the TLB; with 2 MiB pages a few dozen
-// entries cover it. Smaller blocks come from the ordinary allocator.
-class HugeBlocks {
- public:
-  static constexpr size_t kHuge = kHugePage;
-  static void* Allocate(size_t bytes) {
-    if (kHaveHugePageMappings && bytes >= kHuge) {
-      void* p = MapHugePages(RoundToHugePages(bytes));
-      if (p == nullptr) throw std::bad_alloc();
-      return p;
-    }
-    return ::operator new(bytes);
-  }
-  static void Free(void* p, size_t bytes) {
-    if (kHaveHugePageMappings && bytes >= kHuge) {
-      munmap(p, RoundToHugePages(bytes));
-      return;
-    }
-    ::operator delete(p);
-  }
-};
-
-template <typename T>
-struct HugeAllocator {
-  using value_type = T;
-  HugeAllocator() = default;
-  template <typename U>
-  HugeAllocator(const HugeAllocator<U>&) {}
-  T* allocate(size_t n) { return static_cast<T*>(HugeBlocks::Allocate(n * sizeof(T))); }
-  void deallocate(T* p, size_t n) { HugeBlocks::Free(p, n * sizeof(T)); }
-  template <typename U>
-  bool operator==(const HugeAllocator<U>&) const { return true; }
-};
-
-// States in chunks that double: [0, 64), [64, 128), [128, 256), ... (no copies when growing,
-// stable addresses, a small aggregation stays small); chunks of 2 MiB and more get huge pages.
-// Element i is in chunk bit_width(i / 64).
-template <typename T>
-class ChunkedStore {
- public:
-  ChunkedStore() = default;
-  ChunkedStore(const ChunkedStore&) = delete;
-  ChunkedStore& operator=(const ChunkedStore&) = delete;
-  ~ChunkedStore() {
-    for (size_t i = 0; i < size_; ++i) (*this)[i].~T();
-    for (size_t k = 0; k < chunks_.size(); ++k) HugeBlocks::Free(chunks_[k], Capacity(k) * sizeof(T));
-  }
-  T& operator[](size_t i) {
-    const unsigned k = Chunk(i);
-    return chunks_[k][i - Start(k)];
-  }
-  const T& operator[](size_t i) const {
-    const unsigned k = Chunk(i);
-    return chunks_[k][i - Start(k)];
-  }
-  void emplace_back() {
-    const unsigned k = Chunk(size_);
-    if (k == chunks_.size()) chunks_.push_back(static_cast<T*>(HugeBlocks::Allocate(Capacity(k) * sizeof(T))));
-    new (&(*this)[size_]) T();
-    ++size_;
-  }
-  size_t size() const { return size_; }
-  template <typename F>
-  void ForEach(F&& f) const {
-    for (size_t i = 0; i < size_; ++i) f((*this)[i]);
-  }
-
- private:
-  static unsigned Chunk(size_t i) { return static_cast<unsigned>(std::bit_width(i >> 6)); }
-  static size_t Start(unsigned k) { return k == 0 ? 0 : size_t{32} << k; }
-  static size_t Capacity(unsigned k) { return k == 0 ? 64 : size_t{32} << k; }
-  std::vector<T*> chunks_;
-  size_t size_ = 0;
-};
-
-// Keys (window start + domain) in one arena, found through an open-addressing table of
-// (hash, index) slots; states in a vector parallel to the keys. No allocation per lookup and one
-// per new key at most (amortised arena/vector growth).
-uint64_t HashKey(std::string_view k) {
-  // FNV-1a over 8-byte words, then a finaliser: fast for short keys, good enough spread.
-  uint64_t h = 0xcbf29ce484222325ULL ^ k.size();
-  size_t i = 0;
-  for (; i + 8 <= k.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, k.data() + i, 8);
-    h = (h ^ w) * 0x100000001b3ULL;
-    h ^= h >> 29;
-  }
-  uint64_t w = 0;
-  std::memcpy(&w, k.data() + i, k.size() - i);
-  h = (h ^ w) * 0x100000001b3ULL;
-  return Mix64(h);
-}
-
-class KeyTable {
- public:
-  // Index of the key's state, inserting a new one (created=true) if absent.
-  uint32_t FindOrInsert(std::string_view key, bool* created) {
-    return FindOrInsertHashed(key, HashKey(key), created);
-  }
-  // The same with the key's HashKey already computed. The slot holds the key's place in the
-  // arena, so a lookup touches the slot and the key bytes only.
-  uint32_t FindOrInsertHashed(std::string_view key, uint64_t h, bool* created) {
-    if ((count_ + 1) * 4 > slots_.size() * 3) Grow();
-    size_t mask = slots_.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-      Slot& s = slots_[i];
-      if (s.index == kEmpty) {
-        s.hash = h;
-        s.index = static_cast<uint32_t>(offsets_.size());
-        s.offset = arena_.size();
-        s.len = static_cast<uint32_t>(key.size());
-        offsets_.push_back(arena_.size());
-        arena_.append(key);
-        states.emplace_back();
-        ++count_;
-        *created = true;
-        return s.index;
-      }
-      if (s.hash == h && s.len == key.size() &&
-          std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0) {
-        *created = false;
-        return s.index;
-      }
-    }
-  }
-  // Index of the key's state, if present (no insertion).
-  std::optional<uint32_t> Find(std::string_view key) const {
-    if (slots_.empty()) return std::nullopt;
-    const uint64_t h = HashKey(key);
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-      const Slot& s = slots_[i];
-      if (s.index == kEmpty) return std::nullopt;
-      if (s.hash == h && s.len == key.size() && std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0)
-        return s.index;
-    }
-  }
-  void PrefetchSlot(uint64_t h) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
-  }
-  std::string_view Key(uint32_t i) const {
-    const size_t b = offsets_[i];
-    const size_t e = i + 1 < offsets_.size() ? offsets_[i + 1] : arena_.size();
-    return std::string_view(arena_).substr(b, e - b);
-  }
-  size_t size() const { return count_; }
-  size_t bytes() const {
-    return slots_.capacity() * sizeof(Slot) + offsets_.capacity() * 8 + arena_.capacity() +
-           states.size() * sizeof(KeyState);
-  }
-
-  ChunkedStore<KeyState> states;
-
- private:
-  static constexpr uint32_t kEmpty = UINT32_MAX;
-  struct Slot {
-    uint64_t hash = 0;
-    uint64_t offset = 0;  // of the key in arena_
-    uint32_t index = kEmpty;
-    uint32_t len = 0;
-  };
-  void Grow() {
-    std::vector<Slot, HugeAllocator<Slot>> old = std::move(slots_);
-    slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot());
-    const size_t mask = slots_.size() - 1;
-    for (const Slot& s : old) {
-      if (s.index == kEmpty) continue;
-      size_t i = s.hash & mask;
-      while (slots_[i].index != kEmpty) i = (i + 1) & mask;
-      slots_[i] = s;
-    }
-  }
-  std::vector<Slot, HugeAllocator<Slot>> slots_;
-  std::vector<size_t> offsets_;
-  std::string arena_;
-  size_t count_ = 0;
-};
+// (The key table, its state store and HashKey: dns/features/key_table.h.)
 
 // Map key: the window start (8 bytes, big-endian so that sorting keys sorts windows... not
 // relied on) followed by the domain.
@@ -357,7 +181,7 @@ void BuildEvidence(const KeyState& s, const Enricher* enricher, RowEvidence& ev)
 
 struct Aggregator::Impl {
   FeatureOptions opts;
-  KeyTable keys;
+  KeyTable<KeyState> keys;
   uint64_t heap_bytes = 0;  // the per-key vectors' capacity, tracked by deltas
   uint64_t dropped = 0;
   uint32_t since_check = 0;
@@ -384,6 +208,8 @@ struct Aggregator::Impl {
     uint32_t ans_begin, ans_end;
     uint64_t hash;
     uint32_t state;
+    bool confirmed;       // state is the key's (else its bytes are still to be compared)
+    uint64_t key_offset;  // of the entry's bytes in the key arena, when not confirmed
     std::string key;
   };
   static constexpr size_t kBatch = 32;
@@ -444,7 +270,8 @@ void Aggregator::Impl::Flush() {
   for (size_t i = 0; i < npending; ++i) {
     Pending& p = pending[i];
     bool created;
-    p.state = keys.FindOrInsertHashed(p.key, p.hash, &created);
+    p.state = keys.FindOrInsertUnconfirmed(p.key, p.hash, &created, &p.key_offset);
+    p.confirmed = created;
     __builtin_prefetch(&keys.states[p.state]);
   }
   // Measured (2026-11-29): prefetching the middle of the sets beats prefetching the line an
@@ -457,7 +284,12 @@ void Aggregator::Impl::Flush() {
     if (!s.ttl_events.empty()) __builtin_prefetch(&s.ttl_events.back());
   }
   for (size_t i = 0; i < npending; ++i) {
-    KeyState& s = keys.states[pending[i].state];
+    Pending& p = pending[i];
+    if (!p.confirmed && !keys.KeyBytesEqual(p.key_offset, p.key)) {
+      bool created;
+      p.state = keys.FindOrInsertHashed(p.key, p.hash, &created);
+    }
+    KeyState& s = keys.states[p.state];
     const size_t heap_before = s.bytes();
     Update(s, pending[i]);
     heap_bytes += s.bytes() - heap_before;

@@ -1,0 +1,226 @@
+// The aggregator's key table: keys (window start + domain) in one arena, found through an
+// open-addressing table of (hash, place) slots, with a state per key in a chunked store. Internal
+// to src/dns/features (a header so that its unit test can force hash collisions).
+#pragma once
+
+#include <sys/mman.h>
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/huge_pages.h"
+#include "dns/features/sketch.h"
+
+namespace fluxscore::dns::features_internal {
+
+// Memory of 2 MiB and more for the key table's slots and states: its own mapping, 2 MiB-aligned,
+// with transparent huge pages asked for (madvise mode, the common default, needs it). Every
+// record reaches a random slot and a random state: with 4 KiB pages a table of 200k keys spans
+// thousands of pages and most of those accesses also miss the TLB; with 2 MiB pages a few dozen
+// entries cover it. Smaller blocks come from the ordinary allocator.
+class HugeBlocks {
+ public:
+  static constexpr size_t kHuge = kHugePage;
+  static void* Allocate(size_t bytes) {
+    if (kHaveHugePageMappings && bytes >= kHuge) {
+      void* p = MapHugePages(RoundToHugePages(bytes));
+      if (p == nullptr) throw std::bad_alloc();
+      return p;
+    }
+    return ::operator new(bytes);
+  }
+  static void Free(void* p, size_t bytes) {
+    if (kHaveHugePageMappings && bytes >= kHuge) {
+      munmap(p, RoundToHugePages(bytes));
+      return;
+    }
+    ::operator delete(p);
+  }
+};
+
+template <typename T>
+struct HugeAllocator {
+  using value_type = T;
+  HugeAllocator() = default;
+  template <typename U>
+  HugeAllocator(const HugeAllocator<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(HugeBlocks::Allocate(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) { HugeBlocks::Free(p, n * sizeof(T)); }
+  template <typename U>
+  bool operator==(const HugeAllocator<U>&) const { return true; }
+};
+
+// States in chunks that double: [0, 64), [64, 128), [128, 256), ... (no copies when growing,
+// stable addresses, a small aggregation stays small); chunks of 2 MiB and more get huge pages.
+// Element i is in chunk bit_width(i / 64).
+template <typename T>
+class ChunkedStore {
+ public:
+  ChunkedStore() = default;
+  ChunkedStore(const ChunkedStore&) = delete;
+  ChunkedStore& operator=(const ChunkedStore&) = delete;
+  ~ChunkedStore() {
+    for (size_t i = 0; i < size_; ++i) (*this)[i].~T();
+    for (size_t k = 0; k < chunks_.size(); ++k) HugeBlocks::Free(chunks_[k], Capacity(k) * sizeof(T));
+  }
+  T& operator[](size_t i) {
+    const unsigned k = Chunk(i);
+    return chunks_[k][i - Start(k)];
+  }
+  const T& operator[](size_t i) const {
+    const unsigned k = Chunk(i);
+    return chunks_[k][i - Start(k)];
+  }
+  void emplace_back() {
+    const unsigned k = Chunk(size_);
+    if (k == chunks_.size()) chunks_.push_back(static_cast<T*>(HugeBlocks::Allocate(Capacity(k) * sizeof(T))));
+    new (&(*this)[size_]) T();
+    ++size_;
+  }
+  size_t size() const { return size_; }
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (size_t i = 0; i < size_; ++i) f((*this)[i]);
+  }
+
+ private:
+  static unsigned Chunk(size_t i) { return static_cast<unsigned>(std::bit_width(i >> 6)); }
+  static size_t Start(unsigned k) { return k == 0 ? 0 : size_t{32} << k; }
+  static size_t Capacity(unsigned k) { return k == 0 ? 64 : size_t{32} << k; }
+  std::vector<T*> chunks_;
+  size_t size_ = 0;
+};
+
+// Keys (window start + domain) in one arena, found through an open-addressing table of
+// (hash, index) slots; states in a vector parallel to the keys. No allocation per lookup and one
+// per new key at most (amortised arena/vector growth).
+inline uint64_t HashKey(std::string_view k) {
+  // FNV-1a over 8-byte words, then a finaliser: fast for short keys, good enough spread.
+  uint64_t h = 0xcbf29ce484222325ULL ^ k.size();
+  size_t i = 0;
+  for (; i + 8 <= k.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, k.data() + i, 8);
+    h = (h ^ w) * 0x100000001b3ULL;
+    h ^= h >> 29;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, k.data() + i, k.size() - i);
+  h = (h ^ w) * 0x100000001b3ULL;
+  return Mix64(h);
+}
+
+template <typename State>
+class KeyTable {
+ public:
+  // Index of the key's state, inserting a new one (created=true) if absent.
+  uint32_t FindOrInsert(std::string_view key, bool* created) {
+    return FindOrInsertHashed(key, HashKey(key), created);
+  }
+  // The same with the key's HashKey already computed. The slot holds the key's place in the
+  // arena, so a lookup touches the slot and the key bytes only.
+  uint32_t FindOrInsertHashed(std::string_view key, uint64_t h, bool* created) {
+    if ((count_ + 1) * 4 > slots_.size() * 3) Grow();
+    size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.index == kEmpty) {
+        s.hash = h;
+        s.index = static_cast<uint32_t>(offsets_.size());
+        s.offset = arena_.size();
+        s.len = static_cast<uint32_t>(key.size());
+        offsets_.push_back(arena_.size());
+        arena_.append(key);
+        states.emplace_back();
+        ++count_;
+        *created = true;
+        return s.index;
+      }
+      if (s.hash == h && s.len == key.size() &&
+          std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0) {
+        *created = false;
+        return s.index;
+      }
+    }
+  }
+  // The batched form (Aggregator::Impl::Flush): the first entry with the key's hash and length,
+  // its bytes not compared yet but prefetched, or a new entry for the key (*created). *offset is
+  // where the entry's bytes are, for KeyBytesEqual once they have arrived; when they differ (two
+  // keys of one 64-bit hash and length), FindOrInsertHashed finds or inserts the right entry.
+  uint32_t FindOrInsertUnconfirmed(std::string_view key, uint64_t h, bool* created, uint64_t* offset) {
+    if ((count_ + 1) * 4 > slots_.size() * 3) Grow();
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.index == kEmpty) return FindOrInsertHashed(key, h, created);
+      if (s.hash == h && s.len == key.size()) {
+        __builtin_prefetch(arena_.data() + s.offset);
+        *offset = s.offset;
+        *created = false;
+        return s.index;
+      }
+    }
+  }
+  bool KeyBytesEqual(uint64_t offset, std::string_view key) const {
+    return std::memcmp(arena_.data() + offset, key.data(), key.size()) == 0;
+  }
+  // Index of the key's state, if present (no insertion).
+  std::optional<uint32_t> Find(std::string_view key) const {
+    if (slots_.empty()) return std::nullopt;
+    const uint64_t h = HashKey(key);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.index == kEmpty) return std::nullopt;
+      if (s.hash == h && s.len == key.size() && std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0)
+        return s.index;
+    }
+  }
+  void PrefetchSlot(uint64_t h) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
+  }
+  std::string_view Key(uint32_t i) const {
+    const size_t b = offsets_[i];
+    const size_t e = i + 1 < offsets_.size() ? offsets_[i + 1] : arena_.size();
+    return std::string_view(arena_).substr(b, e - b);
+  }
+  size_t size() const { return count_; }
+  size_t bytes() const {
+    return slots_.capacity() * sizeof(Slot) + offsets_.capacity() * 8 + arena_.capacity() +
+           states.size() * sizeof(State);
+  }
+
+  ChunkedStore<State> states;
+
+ private:
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  struct Slot {
+    uint64_t hash = 0;
+    uint64_t offset = 0;  // of the key in arena_
+    uint32_t index = kEmpty;
+    uint32_t len = 0;
+  };
+  void Grow() {
+    std::vector<Slot, HugeAllocator<Slot>> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot());
+    const size_t mask = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.index == kEmpty) continue;
+      size_t i = s.hash & mask;
+      while (slots_[i].index != kEmpty) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot, HugeAllocator<Slot>> slots_;
+  std::vector<size_t> offsets_;
+  std::string arena_;
+  size_t count_ = 0;
+};
+
+}  // namespace fluxscore::dns::features_internal
