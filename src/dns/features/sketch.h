@@ -86,9 +86,9 @@ class CompactVec {
     cap_ = static_cast<uint32_t>(n);
   }
   void insert(size_t pos, const Item& v) {
-    if (size_ == cap_) {  // most sets stay tiny: start at 4, then double
+    if (size_ == cap_) {  // most sets stay tiny: start small (kFirstCap), then double
       if (size_ == kMaxCap) throw std::length_error("CompactVec: too many items");
-      reserve(cap_ == 0 ? 4 : std::min(kMaxCap, size_t{cap_} * 2));
+      reserve(cap_ == 0 ? kFirstCap : std::min(kMaxCap, size_t{cap_} * 2));
     }
     std::memmove(data_ + pos + 1, data_ + pos, (size_ - pos) * sizeof(Item));
     data_[pos] = v;
@@ -108,6 +108,9 @@ class CompactVec {
 
  private:
   static constexpr size_t kMaxCap = (size_t{1} << 31) - 1;
+  // Most sets of a high-cardinality log hold one or two members (one-shot names): two small
+  // items fit the allocator's smallest chunk (32 bytes with its header), four did not.
+  static constexpr size_t kFirstCap = sizeof(Item) <= 12 ? 2 : 4;
   void Take(CompactVec& o) {
     data_ = o.data_;
     size_ = o.size_;
