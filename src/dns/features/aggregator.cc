@@ -310,8 +310,14 @@ void Aggregator::Impl::Update(KeyState& s, const Pending& r) {
   // The same address answers as the key's previous record (equal sums of 64-bit hashes — the
   // sets already take equal 64-bit hashes for equal values): nothing new for the IP set.
   uint64_t ip_sum = 0;
+  uint32_t addresses = 0;
   for (uint32_t k = r.ans_begin; k < r.ans_end; ++k)
-    if (pending_answers[k].is_address) ip_sum += pending_answers[k].hash;
+    if (pending_answers[k].is_address) {
+      ip_sum += pending_answers[k].hash;
+      ++addresses;
+    }
+  // A key's first addresses size its IP set exactly: most keys of a big log are seen once.
+  if (addresses > 0 && s.ips.items().empty()) s.ips.Reserve(std::min<size_t>(addresses, cap));
   const bool same_ips = ip_sum != 0 && ip_sum == s.last_ip_sum;
   if (ip_sum != 0) s.last_ip_sum = ip_sum;
   uint64_t rec_ttl_last = s.last_ttl;  // TTL last inserted for this key

@@ -212,6 +212,9 @@ class BottomK {
     return std::round((k - 1) / hk);
   }
 
+  // Room for n members (no effect if there is already).
+  void Reserve(size_t n) { items_.reserve(n); }
+
   bool saturated() const { return items_.flag(); }
   std::span<const Item> items() const { return {items_.data(), items_.size()}; }
   // Restores a state written from items() and saturated() (deserialisation).
