@@ -19,7 +19,15 @@ struct IpAddr {
   // Strict text forms only: dotted quad (no leading zeros beyond "0", no spaces) or RFC 4291
   // IPv6 text (inet_pton rules, including embedded IPv4). Anything else: nullopt.
   static std::optional<IpAddr> Parse(std::string_view text);
-  static IpAddr FromV4(uint32_t host_order);
+  static IpAddr FromV4(uint32_t host_order) {  // ::ffff:a.b.c.d (inline: per parsed address)
+    IpAddr a;
+    a.bytes[10] = a.bytes[11] = 0xff;
+    a.bytes[12] = static_cast<uint8_t>(host_order >> 24);
+    a.bytes[13] = static_cast<uint8_t>(host_order >> 16);
+    a.bytes[14] = static_cast<uint8_t>(host_order >> 8);
+    a.bytes[15] = static_cast<uint8_t>(host_order);
+    return a;
+  }
   static IpAddr FromU128(U128 v);
 
   bool is_v4() const {  // ::ffff:0:0/96 (inline: called per address in hot loops)

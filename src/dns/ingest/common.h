@@ -14,6 +14,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "dns/parse_v4.h"
 #include "fluxscore/dns/record.h"
 
 namespace fluxscore::dns {
@@ -408,67 +409,9 @@ class AddrCache {
 // leading zeros, single dots, nothing else), inline: addresses are much of what the readers parse,
 // and most are IPv4. False for anything else, including text IpAddr::Parse accepts (IPv6): ask it.
 [[gnu::always_inline]] inline bool ParseDottedQuad(std::string_view t, IpAddr& out) {
-  const size_t n = t.size();
-  if (n < 7 || n > 15) return false;
-  // The text in a zero-padded 16-byte buffer (as ip.cc's ParseV4 does): the NUL after the text
-  // ends the last part, so the parts need no bounds checks.
-  unsigned char s[16];
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  uint64_t lo, hi = 0;
-  if (n >= 8) {
-    std::memcpy(&lo, t.data(), 8);
-    if (n > 8) {
-      std::memcpy(&hi, t.data() + n - 8, 8);
-      hi >>= 8 * (16 - n);  // bytes 8 .. n-1 of the text, then zeros
-    }
-  } else {
-    uint32_t x, y;
-    std::memcpy(&x, t.data(), 4);
-    std::memcpy(&y, t.data() + 3, 4);
-    lo = x | (uint64_t{y} << 24);  // bytes 0..6 (byte 3 from both), then a zero
-  }
-  std::memcpy(s, &lo, 8);
-  std::memcpy(s + 8, &hi, 8);
-#else
-  std::memset(s, 0, sizeof s);
-  std::memcpy(s, t.data(), n);
-#endif
-  const unsigned char* q = s;
-  uint32_t v = 0;
-  for (int part = 0; part < 4; ++part) {
-    if (part > 0) {
-      if (*q != '.') return false;
-      ++q;
-    }
-    // q[1] is read only when q[0] is a digit of the text, and q[2] only when q[1] is: all
-    // inside the buffer (the text ends by position 15 with a zero after it).
-    uint32_t x = static_cast<uint32_t>(q[0]) - '0';
-    if (x > 9) return false;
-    const uint32_t d1 = static_cast<uint32_t>(q[1]) - '0';
-    if (d1 > 9) {
-      q += 1;
-    } else {
-      if (x == 0) return false;  // leading zero
-      x = x * 10 + d1;
-      const uint32_t d2 = static_cast<uint32_t>(q[2]) - '0';
-      if (d2 > 9) {
-        q += 2;
-      } else {
-        x = x * 10 + d2;
-        if (x > 255) return false;
-        q += 3;
-      }
-    }
-    v = (v << 8) | x;
-  }
-  if (q != s + n) return false;
-  IpAddr a;  // IPv4-mapped: ::ffff:a.b.c.d
-  a.bytes[10] = a.bytes[11] = 0xff;
-  a.bytes[12] = static_cast<uint8_t>(v >> 24);
-  a.bytes[13] = static_cast<uint8_t>(v >> 16);
-  a.bytes[14] = static_cast<uint8_t>(v >> 8);
-  a.bytes[15] = static_cast<uint8_t>(v);
-  out = a;
+  uint32_t v;
+  if (!ParseV4(t, v)) return false;
+  out = IpAddr::FromV4(v);
   return true;
 }
 
@@ -530,8 +473,7 @@ inline bool LooksLikeAddress(std::string_view d) {
   if (ip) {
     a.is_address = true;
     a.addr = *ip;
-    static constexpr uint8_t kV4Prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    a.type = std::memcmp(ip->bytes.data(), kV4Prefix, 12) == 0 ? kTypeA : kTypeAAAA;  // is_v4()
+    a.type = ip->is_v4() ? kTypeA : kTypeAAAA;
     return true;
   }
   a.is_address = false;
