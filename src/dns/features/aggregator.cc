@@ -11,6 +11,7 @@
 
 #include "common/huge_pages.h"
 
+#include "dns/features/ip_sketch.h"
 #include "dns/features/key_table.h"
 #include "dns/features/sketch.h"
 #include "fluxscore/dns/enrich.h"
@@ -34,13 +35,6 @@ size_t TtlRange(uint32_t ttl) {
   return r;
 }
 
-uint64_t HashIp(const IpAddr& a) {
-  uint64_t hi, lo;
-  std::memcpy(&hi, a.bytes.data(), 8);
-  std::memcpy(&lo, a.bytes.data() + 8, 8);
-  return Mix64(hi ^ Mix64(lo ^ 0x5851F42D4C957F2DULL));
-}
-
 // (time in microseconds, TTL) of one record's address answers: the record's smallest TTL.
 // Packed to 12 bytes (4-byte aligned): the event lists are the largest part of the state.
 struct __attribute__((packed, aligned(4))) TtlEvent {
@@ -61,7 +55,8 @@ struct alignas(64) KeyState {
   uint32_t ttl_min = UINT32_MAX, ttl_max = 0;
   uint64_t ttl_sum = 0;
   U128 ttl_sumsq = 0;
-  uint64_t ttl_range[kTtlRanges] = {};
+  // Address answers per TTL range but the last (the last one: addr_answers minus these).
+  uint64_t ttl_range[kTtlRanges - 1] = {};
   CompactVec<TtlEvent> ttl_events;  // the first sample_cap of the addr_records events by (time, TTL)
   // What this key's previous record inserted into ips / ttls: the sum of its address answers'
   // hashes (0: none) and its last address TTL (UINT64_MAX: none). A value inserted once is a
@@ -70,12 +65,18 @@ struct alignas(64) KeyState {
   // part of the serialised state (a restored state starts without them).
   uint64_t last_ip_sum = 0;
   uint64_t last_ttl = UINT64_MAX;
-  BottomK<IpAddr> ips;
+  IpSketch ips;  // IPv4 members are 8-byte hashes (see ip_sketch.h)
   BottomK<NoValue> clients;
   BottomK<NoValue> ttls;  // a TTL is recovered from its hash (TtlOfHash): 8 bytes a member
 
+  uint64_t TtlRangeCount(size_t r) const {
+    if (r + 1 < kTtlRanges) return ttl_range[r];
+    uint64_t rest = addr_answers;
+    for (uint64_t x : ttl_range) rest -= x;
+    return rest;
+  }
   size_t bytes() const {
-    return sizeof(KeyState) + ttl_events.capacity() * sizeof(TtlEvent) + ips.bytes() +
+    return sizeof(KeyState) + ttl_events.heap_bytes() + ips.bytes() +
            clients.bytes() + ttls.bytes();
   }
 };
@@ -122,18 +123,18 @@ void BuildEvidence(const KeyState& s, const Enricher* enricher, RowEvidence& ev)
   std::vector<std::pair<uint32_t, std::string_view>> ev_asn;
   std::vector<std::string_view> ev_cc;
   if (enricher != nullptr) {
-    for (const auto& item : s.ips.items()) {
-      if (auto a = enricher->Asn(item.value)) {
+    s.ips.ForEach([&](uint64_t, const IpAddr& ip) {
+      if (auto a = enricher->Asn(ip)) {
         ev_asn.emplace_back(a->asn, a->org);
       } else {
         ev_asn.emplace_back(0, std::string_view());
       }
-      if (auto cc = enricher->Country(item.value)) {
+      if (auto cc = enricher->Country(ip)) {
         ev_cc.push_back(*cc);
       } else {
         ev_cc.emplace_back();
       }
-    }
+    });
   }
   // Per ASN (ascending), its IP count and the first non-empty organisation of its IPs.
   std::stable_sort(ev_asn.begin(), ev_asn.end(),
@@ -171,7 +172,7 @@ void BuildEvidence(const KeyState& s, const Enricher* enricher, RowEvidence& ev)
   }
   std::vector<IpAddr> sample;
   // The 32 of smallest hash: a uniform sample, the same whatever the input order.
-  for (const auto& item : s.ips.items()) sample.push_back(item.value);
+  s.ips.ForEach([&](uint64_t, const IpAddr& ip) { sample.push_back(ip); });
   if (sample.size() > 32) sample.resize(32);
   std::sort(sample.begin(), sample.end());
   for (const IpAddr& ip : sample) ev.ips.push_back(ip.ToString());
@@ -196,7 +197,7 @@ struct Aggregator::Impl {
   // flushes the batch first.
   struct PendingAnswer {
     IpAddr addr;
-    uint64_t hash;  // HashIp(addr) for address answers (used twice: the answer-set sum, the set)
+    uint64_t hash;  // IpHash(addr) for address answers (used twice: the answer-set sum, the set)
     uint32_t ttl;
     bool is_address;
     bool is_cname;
@@ -260,7 +261,7 @@ void Aggregator::Add(const DnsRecord& r) {
   p.ans_begin = static_cast<uint32_t>(m.pending_answers.size());
   for (const Answer& a : r.answers)
     m.pending_answers.push_back(
-        {a.addr, a.is_address ? HashIp(a.addr) : 0, a.ttl, a.is_address, a.type == kTypeCNAME});
+        {a.addr, a.is_address ? IpHash(a.addr) : 0, a.ttl, a.is_address, a.type == kTypeCNAME});
   p.ans_end = static_cast<uint32_t>(m.pending_answers.size());
   if (++m.npending == Impl::kBatch) m.Flush();
 }
@@ -280,7 +281,7 @@ void Aggregator::Impl::Flush() {
   for (size_t i = 0; i < npending; ++i) {
     const KeyState& s = keys.states[pending[i].state];
     if (!s.clients.items().empty()) __builtin_prefetch(s.clients.items().data() + s.clients.items().size() / 2);
-    if (!s.ips.items().empty()) __builtin_prefetch(s.ips.items().data() + s.ips.items().size() / 2);
+    if (!s.ips.empty()) __builtin_prefetch(s.ips.middle());
     if (!s.ttl_events.empty()) __builtin_prefetch(&s.ttl_events.back());
   }
   for (size_t i = 0; i < npending; ++i) {
@@ -305,7 +306,7 @@ void Aggregator::Impl::Flush() {
 void Aggregator::Impl::Update(KeyState& s, const Pending& r) {
   const size_t cap = opts.sample_cap;
   ++s.queries;
-  if (r.has_client) s.clients.Insert(HashIp(r.client), NoValue(), cap);
+  if (r.has_client) s.clients.Insert(IpHash(r.client), NoValue(), cap);
   uint32_t n_addr = 0, n_cname = 0, rec_ttl = UINT32_MAX;
   // The same address answers as the key's previous record (equal sums of 64-bit hashes — the
   // sets already take equal 64-bit hashes for equal values): nothing new for the IP set.
@@ -317,7 +318,7 @@ void Aggregator::Impl::Update(KeyState& s, const Pending& r) {
       ++addresses;
     }
   // A key's first addresses size its IP set exactly: most keys of a big log are seen once.
-  if (addresses > 0 && s.ips.items().empty()) s.ips.Reserve(std::min<size_t>(addresses, cap));
+  if (addresses > 0 && s.ips.empty()) s.ips.Reserve(std::min<size_t>(addresses, cap));
   const bool same_ips = ip_sum != 0 && ip_sum == s.last_ip_sum;
   if (ip_sum != 0) s.last_ip_sum = ip_sum;
   uint64_t rec_ttl_last = s.last_ttl;  // TTL last inserted for this key
@@ -335,7 +336,7 @@ void Aggregator::Impl::Update(KeyState& s, const Pending& r) {
     s.ttl_max = std::max(s.ttl_max, a.ttl);
     s.ttl_sum += a.ttl;
     s.ttl_sumsq += static_cast<U128>(a.ttl) * a.ttl;
-    ++s.ttl_range[TtlRange(a.ttl)];
+    if (const size_t tr = TtlRange(a.ttl); tr + 1 < kTtlRanges) ++s.ttl_range[tr];
     rec_ttl = std::min(rec_ttl, a.ttl);
   }
   s.cname_depth = std::max(s.cname_depth, n_cname);
@@ -370,7 +371,7 @@ Status Aggregator::Merge(const Aggregator& other) {
     a.ttl_max = std::max(a.ttl_max, b.ttl_max);
     a.ttl_sum += b.ttl_sum;
     a.ttl_sumsq += b.ttl_sumsq;
-    for (size_t i = 0; i < kTtlRanges; ++i) a.ttl_range[i] += b.ttl_range[i];
+    for (size_t i = 0; i + 1 < kTtlRanges; ++i) a.ttl_range[i] += b.ttl_range[i];
     std::vector<TtlEvent> ev;
     ev.reserve(a.ttl_events.size() + b.ttl_events.size());
     std::merge(a.ttl_events.begin(), a.ttl_events.end(), b.ttl_events.begin(), b.ttl_events.end(),
@@ -458,6 +459,20 @@ bool GetSketch(ByteReader& r, BottomK<T>& k, size_t value_bytes, size_t cap, Get
   return true;
 }
 
+// The address set: as GetSketch, and each hash must be its address's IpHash.
+bool GetIps(ByteReader& r, IpSketch& ips, size_t cap) {
+  uint8_t sat;
+  uint64_t n;
+  if (!r.Get(&sat) || sat > 1 || !r.GetCount(&n, 8 + 16) || n > cap) return false;
+  std::vector<IpSketch::V6> members(n);
+  for (auto& m : members)
+    if (!r.Get(&m.hash) || !r.Get(&m.addr.bytes) || IpHash(m.addr) != m.hash) return false;
+  for (size_t i = 1; i < members.size(); ++i)
+    if (!(members[i - 1].hash < members[i].hash)) return false;  // strictly ascending hashes
+  ips.Restore(members, sat == 1);
+  return true;
+}
+
 }  // namespace
 
 std::string Aggregator::Serialize(uint32_t part, uint32_t parts) const {
@@ -486,14 +501,19 @@ std::string Aggregator::Serialize(uint32_t part, uint32_t parts) const {
     w.Put(s.ttl_max);
     w.Put(s.ttl_sum);
     w.Put(s.ttl_sumsq);
-    for (uint64_t x : s.ttl_range) w.Put(x);
+    for (size_t i = 0; i < kTtlRanges; ++i) w.Put(s.TtlRangeCount(i));
     w.Put(s.addr_records);  // (the format's event total: one event per record with addresses)
     w.Put<uint64_t>(s.ttl_events.size());
     for (const TtlEvent& e : s.ttl_events) {
       w.Put<int64_t>(int64_t{e.t_us});
       w.Put<uint32_t>(uint32_t{e.ttl});
     }
-    PutSketch(w, s.ips, [&](uint64_t, const IpAddr& a) { w.Put(a.bytes); });
+    w.Put<uint8_t>(s.ips.saturated() ? 1 : 0);
+    w.Put<uint64_t>(s.ips.size());
+    s.ips.ForEach([&](uint64_t h, const IpAddr& a) {
+      w.Put(h);
+      w.Put(a.bytes);
+    });
     PutSketch(w, s.clients, [](uint64_t, const NoValue&) {});
     PutSketch(w, s.ttls, [&](uint64_t h, const NoValue&) { w.Put(TtlOfHash(h)); });
   }
@@ -535,7 +555,14 @@ Status Aggregator::MergeSerialized(std::string_view bytes) {
     bool ok = r.Get(&s.queries) && r.Get(&s.addr_records) && r.Get(&s.addr_answers) &&
               r.Get(&s.answers_max) && r.Get(&s.cname_depth) && r.Get(&s.ttl_min) &&
               r.Get(&s.ttl_max) && r.Get(&s.ttl_sum) && r.Get(&s.ttl_sumsq);
-    for (uint64_t& x : s.ttl_range) ok = ok && r.Get(&x);
+    uint64_t ranges[kTtlRanges], in_ranges = 0;
+    for (uint64_t& x : ranges) {
+      ok = ok && r.Get(&x);
+      in_ranges += x;  // (wraps only for corrupt input, which then fails the check below)
+    }
+    if (ok && in_ranges != s.addr_answers)
+      return corrupt(fmt::format("TTL range counts of key {} disagree with its answers", k));
+    std::copy(ranges, ranges + kTtlRanges - 1, s.ttl_range);
     uint64_t nev = 0, events_total = 0;
     ok = ok && r.Get(&events_total) && r.GetCount(&nev, 12) && nev <= cap;
     if (!ok) return corrupt(fmt::format("truncated state of key {}", k));
@@ -553,8 +580,7 @@ Status Aggregator::MergeSerialized(std::string_view bytes) {
     s.ttl_events.Assign(events.data(), events.size());
     // The state format keeps each TTL beside its hash; they must agree.
     uint32_t t;
-    if (!GetSketch(r, s.ips, 16, cap, [&](uint64_t, IpAddr& a) { return r.Get(&a.bytes); }) ||
-        !GetSketch(r, s.clients, 0, cap, [](uint64_t, NoValue&) { return true; }) ||
+    if (!GetIps(r, s.ips, cap) || !GetSketch(r, s.clients, 0, cap, [](uint64_t, NoValue&) { return true; }) ||
         !GetSketch(r, s.ttls, 4, cap, [&](uint64_t h, NoValue&) { return r.Get(&t) && TtlHash(t) == h; }))
       return corrupt(fmt::format("bad sample sets of key {}", k));
   }
@@ -716,8 +742,7 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
     countries.clear();
     row.evidence = RowEvidence{};
     if (m.opts.evidence) BuildEvidence(s, enricher, row.evidence);
-    for (const auto& item : s.ips.items()) {
-      const IpAddr& ip = item.value;
+    s.ips.ForEach([&](uint64_t, const IpAddr& ip) {
       if (ip.is_v4()) {
         p24.push_back(ip.v4() >> 8);
         p16.push_back(ip.v4() >> 16);
@@ -737,7 +762,7 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
           ++st.unknown_country;
         }
       }
-    }
+    });
     const size_t known_asn = asns.size();
     const Groups g24 = GroupCounts(p24), g16 = GroupCounts(p16), gasn = GroupCounts(asns),
                  gcc = GroupCounts(countries);
@@ -791,8 +816,8 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
     put(nf.labels);
     put(have_asn ? 1.32 * distinct_ips + 18.54 * static_cast<double>(gasn.groups) : NAN);
     for (size_t i = 0; i < kTtlRanges; ++i)
-      put(nt > 0 ? static_cast<double>(s.ttl_range[i]) / static_cast<double>(nt) : NAN);
-    put(have_asn ? static_cast<double>(s.ips.items().size() - known_asn) : NAN);
+      put(nt > 0 ? static_cast<double>(s.TtlRangeCount(i)) / static_cast<double>(nt) : NAN);
+    put(have_asn ? static_cast<double>(s.ips.size() - known_asn) : NAN);
     put(s.ips.saturated() ? 1 : 0);
     fn(row);
   }

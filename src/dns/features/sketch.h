@@ -39,18 +39,22 @@ struct NoValue {
 };
 
 // A vector of trivially copyable items in 16 bytes (pointer, 32-bit size, 31-bit capacity and
-// one spare flag bit) instead of std::vector's 24 + a separate flag: three of them sit in every
-// per-key state, and smaller states mean fewer cache lines per record.
+// one spare flag bit) instead of std::vector's 24 + a separate flag: several of them sit in
+// every per-key state, and smaller states mean fewer cache lines per record. Items of at most 8
+// bytes are kept inline, in the pointer's place, while there is only one: most sets of a
+// high-cardinality log (one-shot names) hold a single client, TTL or address, and need no heap
+// block at all.
 template <typename Item>
 class CompactVec {
   static_assert(std::is_trivially_copyable_v<Item>);
+  static constexpr bool kInline = sizeof(Item) <= sizeof(void*) && alignof(Item) <= alignof(void*);
 
  public:
   CompactVec() = default;
-  CompactVec(const CompactVec& o) { Assign(o.data_, o.size_); flag_ = o.flag_; }
+  CompactVec(const CompactVec& o) { Assign(o.data(), o.size_); flag_ = o.flag_; }
   CompactVec& operator=(const CompactVec& o) {
     if (this != &o) {
-      Assign(o.data_, o.size_);
+      Assign(o.data(), o.size_);
       flag_ = o.flag_;
     }
     return *this;
@@ -58,31 +62,51 @@ class CompactVec {
   CompactVec(CompactVec&& o) noexcept { Take(o); }
   CompactVec& operator=(CompactVec&& o) noexcept {
     if (this != &o) {
-      std::free(data_);
+      Release();
       Take(o);
     }
     return *this;
   }
-  ~CompactVec() { std::free(data_); }
+  ~CompactVec() { Release(); }
 
   size_t size() const { return size_; }
   size_t capacity() const { return cap_; }
+  // Bytes of the heap block (0 while empty or inline).
+  size_t heap_bytes() const { return is_inline() ? 0 : size_t{cap_} * sizeof(Item); }
   bool empty() const { return size_ == 0; }
-  Item* data() { return data_; }
-  const Item* data() const { return data_; }
-  const Item& operator[](size_t i) const { return data_[i]; }
-  const Item& back() const { return data_[size_ - 1]; }
-  const Item* begin() const { return data_; }
-  const Item* end() const { return data_ + size_; }
+  Item* data() {
+    if constexpr (kInline) {
+      if (cap_ == 1) return &u_.one;
+    }
+    return u_.ptr;
+  }
+  const Item* data() const { return const_cast<CompactVec*>(this)->data(); }
+  const Item& operator[](size_t i) const { return data()[i]; }
+  const Item& back() const { return data()[size_ - 1]; }
+  const Item* begin() const { return data(); }
+  const Item* end() const { return data() + size_; }
   bool flag() const { return flag_; }
   void set_flag(bool f) { flag_ = f; }
 
   void reserve(size_t n) {
     if (n <= cap_) return;
     if (n > kMaxCap) throw std::length_error("CompactVec: too many items");
-    void* p = std::realloc(data_, n * sizeof(Item));
-    if (p == nullptr) throw std::bad_alloc();
-    data_ = static_cast<Item*>(p);
+    Item* p;
+    if constexpr (kInline) {
+      if (n == 1) {  // (cap_ == 0: nothing to keep)
+        cap_ = 1;
+        return;
+      }
+    }
+    if (is_inline()) {
+      p = static_cast<Item*>(std::malloc(n * sizeof(Item)));
+      if (p == nullptr) throw std::bad_alloc();
+      if (size_ > 0) std::memcpy(static_cast<void*>(p), data(), sizeof(Item));
+    } else {
+      p = static_cast<Item*>(std::realloc(u_.ptr, n * sizeof(Item)));
+      if (p == nullptr) throw std::bad_alloc();
+    }
+    u_.ptr = p;
     cap_ = static_cast<uint32_t>(n);
   }
   void insert(size_t pos, const Item& v) {
@@ -90,8 +114,9 @@ class CompactVec {
       if (size_ == kMaxCap) throw std::length_error("CompactVec: too many items");
       reserve(cap_ == 0 ? kFirstCap : std::min(kMaxCap, size_t{cap_} * 2));
     }
-    std::memmove(data_ + pos + 1, data_ + pos, (size_ - pos) * sizeof(Item));
-    data_[pos] = v;
+    Item* d = data();
+    std::memmove(static_cast<void*>(d + pos + 1), d + pos, (size_ - pos) * sizeof(Item));
+    d[pos] = v;
     ++size_;
   }
   void push_back(const Item& v) { insert(size_, v); }
@@ -102,26 +127,33 @@ class CompactVec {
   void Assign(const Item* items, size_t n) {
     size_ = 0;
     reserve(n);
-    if (n > 0) std::memcpy(data_, items, n * sizeof(Item));
+    if (n > 0) std::memcpy(static_cast<void*>(data()), items, n * sizeof(Item));
     size_ = static_cast<uint32_t>(n);
   }
 
  private:
   static constexpr size_t kMaxCap = (size_t{1} << 31) - 1;
-  // Most sets of a high-cardinality log hold one or two members (one-shot names): two small
-  // items fit the allocator's smallest chunk (32 bytes with its header), four did not.
-  static constexpr size_t kFirstCap = sizeof(Item) <= 12 ? 2 : 4;
+  // Most sets of a high-cardinality log hold one or two members (one-shot names): one small
+  // item inline, then two (8 or 12-byte items: glibc's smallest chunk), else four.
+  static constexpr size_t kFirstCap = kInline ? 1 : sizeof(Item) <= 12 ? 2 : 4;
+  bool is_inline() const { return kInline && cap_ == 1; }
+  void Release() {
+    if (!is_inline()) std::free(u_.ptr);
+  }
   void Take(CompactVec& o) {
-    data_ = o.data_;
+    std::memcpy(static_cast<void*>(&u_), &o.u_, sizeof u_);
     size_ = o.size_;
     cap_ = o.cap_;
     flag_ = o.flag_;
-    o.data_ = nullptr;
+    o.u_.ptr = nullptr;
     o.size_ = 0;
     o.cap_ = 0;
     o.flag_ = 0;
   }
-  Item* data_ = nullptr;
+  union Storage {
+    Item* ptr = nullptr;
+    std::conditional_t<kInline, Item, char> one;  // the only item, while capacity is 1
+  } u_;
   uint32_t size_ = 0;
   uint32_t cap_ : 31 = 0;
   uint32_t flag_ : 1 = 0;
@@ -222,7 +254,7 @@ class BottomK {
     items_.Assign(items.data(), items.size());
     items_.set_flag(saturated);
   }
-  size_t bytes() const { return items_.capacity() * sizeof(Item); }
+  size_t bytes() const { return items_.heap_bytes(); }
 
  private:
   // Interpolated rank of h, in [0, n) (n > 0): over the whole 64-bit range while the set is

@@ -9,6 +9,7 @@
 #include <set>
 #include <vector>
 
+#include "dns/features/ip_sketch.h"
 #include "dns/features/sketch.h"
 
 namespace fluxscore::dns {
@@ -138,6 +139,182 @@ TEST(Mix64Test, UnmixInvertsMix) {
     const uint64_t x = rng();
     ASSERT_EQ(Unmix64(Mix64(x)), x);
     ASSERT_EQ(Mix64(Unmix64(x)), x);
+  }
+}
+
+}  // namespace
+}  // namespace fluxscore::dns
+
+namespace fluxscore::dns {
+namespace {
+
+// CompactVec keeps one item of at most 8 bytes inline (no heap block); growing, copying,
+// moving and restoring across that boundary must keep the items.
+TEST(CompactVecTest, OneSmallItemInlineThenOnTheHeap) {
+  CompactVec<uint64_t> v;
+  EXPECT_EQ(v.heap_bytes(), 0u);
+  v.push_back(41);
+  EXPECT_EQ(v.size(), 1u);
+  EXPECT_EQ(v.heap_bytes(), 0u);  // inline
+  EXPECT_EQ(v[0], 41u);
+  CompactVec<uint64_t> copy = v, moved = std::move(copy);
+  EXPECT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0], 41u);
+  v.insert(0, 7);  // to the heap, keeping the inline item
+  EXPECT_GT(v.heap_bytes(), 0u);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0], 7u);
+  EXPECT_EQ(v[1], 41u);
+  for (uint64_t i = 0; i < 100; ++i) v.push_back(i);
+  EXPECT_EQ(v.size(), 102u);
+  EXPECT_EQ(v.back(), 99u);
+  CompactVec<uint64_t> w;
+  w.Assign(v.data() + 1, 1);
+  EXPECT_EQ(w.heap_bytes(), 0u);
+  EXPECT_EQ(w[0], 41u);
+  w = v;
+  EXPECT_EQ(w.size(), 102u);
+  EXPECT_EQ(w[101], 99u);
+  w.pop_back();
+  w.Assign(v.data(), 0);
+  EXPECT_TRUE(w.empty());
+  CompactVec<uint64_t> x;
+  x.push_back(5);
+  x.pop_back();
+  x.push_back(6);  // reuses the inline room
+  EXPECT_EQ(x[0], 6u);
+}
+
+std::vector<uint64_t> NoValueHashes(const BottomK<NoValue>& k) {
+  std::vector<uint64_t> v;
+  for (const auto& it : k.items()) v.push_back(it.hash);
+  return v;
+}
+
+// BottomK<NoValue> (8-byte members: the inline path) against the reference, with merges and
+// restores of sets of every small size.
+TEST(BottomKTest, EightByteMembersMatchTheReference) {
+  std::mt19937_64 rng(2026);
+  for (size_t cap : {2u, 3u, 64u}) {
+    for (uint64_t universe : {1ull, 2ull, 5ull, 300ull}) {
+      for (int trial = 0; trial < 50; ++trial) {
+        BottomK<NoValue> a, b;
+        Reference ra, rb;
+        const int n = static_cast<int>(rng() % 6);
+        for (int i = 0; i < n; ++i) {
+          const uint64_t h = Mix64(rng() % universe + 1);
+          ASSERT_EQ(a.Insert(h, NoValue(), cap), ra.Insert(h, cap));
+          const uint64_t g = Mix64(rng() % universe + 1);
+          ASSERT_EQ(b.Insert(g, NoValue(), cap), rb.Insert(g, cap));
+        }
+        ASSERT_EQ(NoValueHashes(a), std::vector<uint64_t>(ra.kept.begin(), ra.kept.end()));
+        BottomK<NoValue> c;
+        c.Restore(a.items(), a.saturated());
+        c.Merge(b, cap);
+        for (uint64_t h : rb.kept) ra.Insert(h, cap);
+        ra.saturated = ra.saturated || rb.saturated;
+        ASSERT_EQ(NoValueHashes(c), std::vector<uint64_t>(ra.kept.begin(), ra.kept.end()));
+        ASSERT_EQ(c.saturated(), ra.saturated);
+        BottomK<NoValue> d = c;
+        const uint64_t h = Mix64(rng() % universe + 1);
+        ASSERT_EQ(d.Insert(h, NoValue(), cap), ra.Insert(h, cap));
+        ASSERT_EQ(NoValueHashes(d), std::vector<uint64_t>(ra.kept.begin(), ra.kept.end()));
+      }
+    }
+  }
+}
+
+IpAddr V4(uint32_t x) { return IpAddr::FromV4(x); }
+IpAddr V6(uint64_t x) {
+  IpAddr a;
+  a.bytes[0] = 0x20;
+  a.bytes[1] = 0x01;
+  for (int i = 0; i < 8; ++i) a.bytes[8 + i] = static_cast<uint8_t>(x >> (8 * i));
+  return a;
+}
+
+std::vector<std::pair<uint64_t, IpAddr>> Members(const IpSketch& s) {
+  std::vector<std::pair<uint64_t, IpAddr>> v;
+  s.ForEach([&](uint64_t h, const IpAddr& a) { v.emplace_back(h, a); });
+  return v;
+}
+std::vector<std::pair<uint64_t, IpAddr>> Members(const BottomK<IpAddr>& s) {
+  std::vector<std::pair<uint64_t, IpAddr>> v;
+  for (const auto& it : s.items()) v.emplace_back(it.hash, it.value);
+  return v;
+}
+
+TEST(IpSketchTest, Ipv4AddressesComeBackFromTheirHash) {
+  std::mt19937_64 rng(1);
+  for (uint32_t x : {0u, 1u, 0x7f000001u, 0xffffffffu}) EXPECT_EQ(IpOfHashV4(IpHash(V4(x))), V4(x));
+  for (int i = 0; i < 100000; ++i) {
+    const IpAddr a = V4(static_cast<uint32_t>(rng()));
+    ASSERT_EQ(IpOfHashV4(IpHash(a)), a);
+  }
+}
+
+// The same members, values, saturation and insert results as BottomK<IpAddr> (24-byte items),
+// for mixes of IPv4 and IPv6, through samples, merges and restores; also when an IPv6 value
+// comes with the hash of an IPv4 member or the other way round (a 64-bit collision: the first
+// value stays, as in BottomK).
+TEST(IpSketchTest, MatchesBottomKOfAddresses) {
+  std::mt19937_64 rng(77);
+  for (size_t cap : {2u, 3u, 10u, 200u}) {
+    for (int v6_percent : {0, 10, 50, 100}) {
+      for (int trial = 0; trial < 12; ++trial) {
+        const uint64_t universe = 1 + rng() % 600;
+        auto draw = [&](uint64_t* h, IpAddr* a) {
+          const uint64_t x = rng() % universe;
+          if (static_cast<int>(rng() % 100) < v6_percent) {
+            *a = V6(x);
+            // Now and then an IPv6 value under an IPv4 hash of the universe (forced collision).
+            *h = rng() % 50 == 0 ? IpHash(V4(static_cast<uint32_t>(x))) : IpHash(*a);
+          } else {
+            *a = V4(static_cast<uint32_t>(x));
+            *h = IpHash(*a);
+          }
+        };
+        IpSketch s, t;
+        BottomK<IpAddr> rs, rt;
+        for (int i = 0; i < 1500; ++i) {
+          uint64_t h;
+          IpAddr a;
+          draw(&h, &a);
+          ASSERT_EQ(s.Insert(h, a, cap), rs.Insert(h, a, cap)) << "cap " << cap << " step " << i;
+          if (i % 3 == 0) {
+            draw(&h, &a);
+            t.Insert(h, a, cap);
+            rt.Insert(h, a, cap);
+          }
+          if (i % 101 == 0) {
+            ASSERT_EQ(Members(s), Members(rs));
+          }
+        }
+        ASSERT_EQ(Members(s), Members(rs));
+        ASSERT_EQ(s.saturated(), rs.saturated());
+        ASSERT_EQ(s.Count(), rs.Count());
+        ASSERT_EQ(s.size(), rs.items().size());
+        s.Merge(t, cap);
+        rs.Merge(rt, cap);
+        ASSERT_EQ(Members(s), Members(rs));
+        ASSERT_EQ(s.saturated(), rs.saturated());
+        IpSketch copy = s, restored;
+        const auto members = s.Members();
+        restored.Restore(members, s.saturated());
+        IpSketch moved = std::move(copy);
+        for (int i = 0; i < 300; ++i) {
+          uint64_t h;
+          IpAddr a;
+          draw(&h, &a);
+          const int want = rs.Insert(h, a, cap);
+          ASSERT_EQ(restored.Insert(h, a, cap), want);
+          ASSERT_EQ(moved.Insert(h, a, cap), want);
+        }
+        ASSERT_EQ(Members(restored), Members(rs));
+        ASSERT_EQ(Members(moved), Members(rs));
+        ASSERT_GT(moved.bytes() + 1, 0u);
+      }
+    }
   }
 }
 

@@ -1,0 +1,213 @@
+// A key's set of distinct answer addresses: a BottomK of 8-byte address hashes (exact up to a
+// cap, a uniform bottom-k sample beyond). IPv4 addresses are not stored at all: their hash is
+// invertible (IpHash below), so the member's hash gives the address back. IPv6 members, whose
+// 128 bits cannot come back from 64, are kept beside the hashes, (hash, address) in hash order.
+// A member is IPv6 exactly when its hash is in that side list.
+//
+// The same members, sample and first-seen values as a BottomK<IpAddr> (24-byte items): a third
+// of the memory and of the cache lines for IPv4, and a single IPv4 member sits inline.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+#include "dns/features/sketch.h"
+#include "fluxscore/dns/ip.h"
+
+namespace fluxscore::dns {
+
+inline constexpr uint64_t kIpHashSalt = 0x5851F42D4C957F2DULL;
+
+// Mix64(hi ^ Mix64(lo ^ salt)) of the address's two 8-byte halves: a bijection of lo when hi is
+// 0, which it is for every IPv4 address (::ffff:a.b.c.d).
+inline uint64_t IpHash(const IpAddr& a) {
+  uint64_t hi, lo;
+  std::memcpy(&hi, a.bytes.data(), 8);
+  std::memcpy(&lo, a.bytes.data() + 8, 8);
+  return Mix64(hi ^ Mix64(lo ^ kIpHashSalt));
+}
+
+// The address with hi = 0 whose IpHash is h (IpHash(IpOfHashV4(h)) == h for every h); it is an
+// IPv4 address for the hash of one.
+inline IpAddr IpOfHashV4(uint64_t h) {
+  const uint64_t lo = Unmix64(Unmix64(h)) ^ kIpHashSalt;
+  IpAddr a;
+  std::memcpy(a.bytes.data() + 8, &lo, 8);
+  return a;
+}
+
+class IpSketch {
+ public:
+  struct V6 {
+    uint64_t hash;
+    IpAddr addr;
+  };
+
+  IpSketch() = default;
+  IpSketch(const IpSketch& o) : hashes_(o.hashes_) { CopyV6(o); }
+  IpSketch& operator=(const IpSketch& o) {
+    if (this != &o) {
+      hashes_ = o.hashes_;
+      FreeV6();
+      CopyV6(o);
+    }
+    return *this;
+  }
+  IpSketch(IpSketch&& o) noexcept : hashes_(std::move(o.hashes_)), v6_(o.v6_) { o.v6_ = nullptr; }
+  IpSketch& operator=(IpSketch&& o) noexcept {
+    if (this != &o) {
+      hashes_ = std::move(o.hashes_);
+      FreeV6();
+      v6_ = o.v6_;
+      o.v6_ = nullptr;
+    }
+    return *this;
+  }
+  ~IpSketch() { FreeV6(); }
+
+  // h must be IpHash(a). Returns the number of members added (0 or 1), as BottomK::Insert; a
+  // value whose hash is a member already keeps the member's first value.
+  int Insert(uint64_t h, const IpAddr& a, size_t cap) {
+    if (!a.is_v4()) return InsertV6(h, a, cap);
+    const int added = hashes_.Insert(h, NoValue(), cap);
+    if (v6_ != nullptr && hashes_.saturated()) TrimV6();
+    return added;
+  }
+
+  // f(hash, address) for each member, ascending hash.
+  template <typename F>
+  void ForEach(F&& f) const {
+    const V6* v = v6_items();
+    const V6* vend = v + v6_size();
+    for (const auto& item : hashes_.items()) {
+      if (v != vend && v->hash == item.hash) {
+        f(item.hash, v->addr);
+        ++v;
+      } else {
+        f(item.hash, IpOfHashV4(item.hash));
+      }
+    }
+  }
+
+  void Merge(const IpSketch& o, size_t cap) {
+    std::vector<V6> a = Members(), b = o.Members(), out;
+    out.reserve(std::min(cap + 1, a.size() + b.size()));
+    size_t i = 0, j = 0;
+    while ((i < a.size() || j < b.size()) && out.size() <= cap) {
+      if (j == b.size() || (i < a.size() && a[i].hash < b[j].hash)) {
+        out.push_back(a[i++]);
+      } else if (i == a.size() || b[j].hash < a[i].hash) {
+        out.push_back(b[j++]);
+      } else {  // the same hash: this side's value
+        out.push_back(a[i++]);
+        ++j;
+      }
+    }
+    const bool sat = saturated() || o.saturated() || out.size() > cap;
+    if (out.size() > cap) out.resize(cap);
+    Restore(out, sat);
+  }
+
+  // Restores a state of (hash, address) members in strictly ascending hash, each hash the
+  // IpHash of its address (the caller checks both).
+  void Restore(std::span<const V6> members, bool saturated) {
+    std::vector<BottomK<NoValue>::Item> hashes;
+    hashes.reserve(members.size());
+    FreeV6();
+    for (const V6& m : members) {
+      hashes.push_back({m.hash, NoValue()});
+      if (!m.addr.is_v4()) AppendV6(m);
+    }
+    hashes_.Restore(hashes, saturated);
+  }
+
+  std::vector<V6> Members() const {
+    std::vector<V6> out;
+    out.reserve(size());
+    ForEach([&](uint64_t h, const IpAddr& a) { out.push_back({h, a}); });
+    return out;
+  }
+
+  double Count() const { return hashes_.Count(); }
+  size_t size() const { return hashes_.items().size(); }
+  bool empty() const { return hashes_.items().empty(); }
+  bool saturated() const { return hashes_.saturated(); }
+  void Reserve(size_t n) { hashes_.Reserve(n); }
+  size_t bytes() const {
+    return hashes_.bytes() + (v6_ == nullptr ? 0 : sizeof(V6Header) + v6_->cap * sizeof(V6));
+  }
+  // The middle of the member hashes, for a prefetch.
+  const void* middle() const { return hashes_.items().data() + size() / 2; }
+
+ private:
+  // IPv6 members: a header and `cap` items in one heap block (8 bytes in the state when absent).
+  struct V6Header {
+    uint32_t size, cap;
+  };
+  static_assert(sizeof(V6Header) % alignof(V6) == 0);
+  V6* v6_items() const {
+    return v6_ == nullptr ? nullptr : reinterpret_cast<V6*>(reinterpret_cast<char*>(v6_) + sizeof(V6Header));
+  }
+  size_t v6_size() const { return v6_ == nullptr ? 0 : v6_->size; }
+
+  int InsertV6(uint64_t h, const IpAddr& a, size_t cap) {
+    const auto members = hashes_.items();
+    const size_t pos = hashes_.LowerBound(h);
+    if (pos < members.size() && members[pos].hash == h) return 0;  // a member already
+    const int added = hashes_.Insert(h, NoValue(), cap);
+    if (v6_ != nullptr && hashes_.saturated()) TrimV6();
+    const auto now = hashes_.items();
+    const size_t at = hashes_.LowerBound(h);
+    if (at < now.size() && now[at].hash == h) {  // it stayed in (a sample may drop it at once)
+      V6* v = v6_items();
+      const size_t n = v6_size();
+      const size_t k = static_cast<size_t>(
+          std::lower_bound(v, v + n, h, [](const V6& x, uint64_t y) { return x.hash < y; }) - v);
+      InsertV6At(k, V6{h, a});
+    }
+    return added;
+  }
+  // Drops the IPv6 entries whose hash left the sample (always the greatest ones).
+  void TrimV6() {
+    const auto members = hashes_.items();
+    const uint64_t last = members.empty() ? 0 : members.back().hash;
+    V6* v = v6_items();
+    while (v6_->size > 0 && (members.empty() || v[v6_->size - 1].hash > last)) --v6_->size;
+  }
+  void AppendV6(const V6& m) { InsertV6At(v6_size(), m); }
+  void InsertV6At(size_t k, const V6& m) {
+    const size_t n = v6_size();
+    if (v6_ == nullptr || n == v6_->cap) {
+      const size_t cap = n == 0 ? 1 : n * 2;
+      if (cap > UINT32_MAX) throw std::length_error("IpSketch: too many IPv6 members");
+      void* p = std::realloc(v6_, sizeof(V6Header) + cap * sizeof(V6));
+      if (p == nullptr) throw std::bad_alloc();
+      v6_ = static_cast<V6Header*>(p);
+      v6_->size = static_cast<uint32_t>(n);
+      v6_->cap = static_cast<uint32_t>(cap);
+    }
+    V6* v = v6_items();
+    std::memmove(static_cast<void*>(v + k + 1), v + k, (n - k) * sizeof(V6));
+    v[k] = m;
+    ++v6_->size;
+  }
+  void FreeV6() {
+    std::free(v6_);
+    v6_ = nullptr;
+  }
+  void CopyV6(const IpSketch& o) {
+    const V6* v = o.v6_items();
+    for (size_t i = 0; i < o.v6_size(); ++i) AppendV6(v[i]);
+  }
+
+  BottomK<NoValue> hashes_;
+  V6Header* v6_ = nullptr;
+};
+
+}  // namespace fluxscore::dns
