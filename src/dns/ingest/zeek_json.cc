@@ -333,17 +333,23 @@ class JsonLine {
       bool known = false;
       if (e_ - p >= 16) {
         const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        for (size_t k = next; k < next + 4 && k < kZeekOrderSize; ++k) {
-          const ZeekName& z = kZeekOrder[k];
+        auto same = [&](const ZeekName& z) __attribute__((always_inline)) {
           const unsigned eq = static_cast<unsigned>(
               _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_load_si128(reinterpret_cast<const __m128i*>(z.text)))));
-          if ((eq & z.mask) == z.mask) {
-            m = z.member;
-            p += z.len;
-            next = k + 1;
-            known = true;
-            break;
-          }
+          return (eq & z.mask) == z.mask;
+        };
+        // The expected name first (the usual case), then the three after it.
+        size_t k = next;
+        if (k < kZeekOrderSize && !same(kZeekOrder[k])) {
+          for (++k; k < next + 4 && k < kZeekOrderSize && !same(kZeekOrder[k]);) ++k;
+          if (k == next + 4) k = kZeekOrderSize;
+        }
+        if (k < kZeekOrderSize) {
+          const ZeekName& z = kZeekOrder[k];
+          m = z.member;
+          p += z.len;
+          next = k + 1;
+          known = true;
         }
       }
       if (!known) {
