@@ -39,7 +39,7 @@ struct JsonValue {
 // The members the reader uses.
 enum Member : uint8_t { kOther, kTs, kQuery, kOrigH, kRespH, kQtype, kRcode, kAnswers, kTtls };
 
-inline Member MemberOf(std::string_view k) {
+constexpr Member MemberOf(std::string_view k) {
   switch (k.size()) {
     case 2: return k == "ts" ? kTs : kOther;
     case 4: return k == "TTLs" ? kTtls : kOther;
@@ -56,6 +56,37 @@ inline Member MemberOf(std::string_view k) {
     default: return kOther;
   }
 }
+
+// Zeek's dns.log members in the order Zeek writes them, as the bytes `"name":` (zero-padded
+// to 16) with the mask of those bytes: JsonLine::ParseFlat recognises names by comparing them.
+struct ZeekName {
+  alignas(16) char text[16];
+  unsigned mask;  // (1 << len) - 1
+  uint8_t len;    // the length of `"name":`
+  Member member;
+};
+constexpr ZeekName MakeZeekName(std::string_view name) {
+  ZeekName z{};
+  z.text[0] = '"';
+  for (size_t i = 0; i < name.size(); ++i) z.text[i + 1] = name[i];
+  z.text[name.size() + 1] = '"';
+  z.text[name.size() + 2] = ':';
+  z.len = static_cast<uint8_t>(name.size() + 3);
+  z.mask = (1u << z.len) - 1;
+  z.member = MemberOf(name);
+  return z;
+}
+constexpr ZeekName kZeekOrder[] = {
+    MakeZeekName("ts"),         MakeZeekName("uid"),         MakeZeekName("id.orig_h"),
+    MakeZeekName("id.orig_p"),  MakeZeekName("id.resp_h"),   MakeZeekName("id.resp_p"),
+    MakeZeekName("proto"),      MakeZeekName("trans_id"),    MakeZeekName("rtt"),
+    MakeZeekName("query"),      MakeZeekName("qclass"),      MakeZeekName("qclass_name"),
+    MakeZeekName("qtype"),      MakeZeekName("qtype_name"),  MakeZeekName("rcode"),
+    MakeZeekName("rcode_name"), MakeZeekName("AA"),          MakeZeekName("TC"),
+    MakeZeekName("RD"),         MakeZeekName("RA"),          MakeZeekName("Z"),
+    MakeZeekName("answers"),    MakeZeekName("TTLs"),        MakeZeekName("rejected"),
+};
+constexpr size_t kZeekOrderSize = sizeof(kZeekOrder) / sizeof(kZeekOrder[0]);
 
 // The bytes a number token is made of (JSON's grammar is checked on the token afterwards).
 struct NumberChars {
@@ -265,6 +296,149 @@ class JsonLine {
     if (c == '{' || (c == '[' && depth > 0)) return SkipComposite(p, c, depth);
     if (c == '[') return Array(p, [](const JsonValue&) {}, nullptr);
     return Scalar(p, v);
+  }
+
+  // The usual line, read without the general grammar walk: no whitespace, `{`, then members
+  // `"name":value` joined by single commas, `}` as the last byte, where each name and string
+  // value is plain (no escapes, no control characters), each value is a string, a number or
+  // (for members the reader does not use) true, false or null, and answers and TTLs are arrays
+  // of strings and of numbers. Member names are recognised by comparing the bytes at the
+  // member with Zeek's names in Zeek's order (kZeekOrder: the next few, as members may be
+  // missing), other names as Parse finds them. For each member the reader uses,
+  // on_scalar(member, value) (or on_answer / ttl_fast + on_ttl for each array item) is called
+  // with what Parse would have given it. Returns false, possibly after some of those calls, on
+  // anything else: the caller then undoes them and reads the line with Parse, which decides
+  // (and words any error) as always.
+  template <typename S, typename A, typename TF, typename T>
+  [[gnu::always_inline]] bool ParseFlat(std::string_view line, S&& on_scalar, A&& on_answer, TF&& ttl_fast,
+                                        T&& on_ttl) {
+#if defined(__SSE2__)
+    b_ = line.data();
+    e_ = b_ + line.size();
+    if (e_ - b_ < 16 || *b_ != '{') return false;
+    // A plain string at p ('"'): its text, and p after it.
+    auto string = [&](const char*& p, std::string_view& text) __attribute__((always_inline)) {
+      const char* const q = FindSpecial(p + 1);
+      if (q >= e_ || *q != '"') return false;
+      text = std::string_view(p + 1, static_cast<size_t>(q - (p + 1)));
+      p = q + 1;
+      return true;
+    };
+    auto is_number_start = [](char c) { return (c >= '0' && c <= '9') || c == '-'; };
+    const char* p = b_ + 1;
+    size_t next = 0;  // the kZeekOrder entry expected next
+    for (;;) {
+      // The member's name, up to and including the ':' after it.
+      Member m = kOther;
+      bool known = false;
+      if (e_ - p >= 16) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        auto same = [&](const ZeekName& z) __attribute__((always_inline)) {
+          const unsigned eq = static_cast<unsigned>(
+              _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_load_si128(reinterpret_cast<const __m128i*>(z.text)))));
+          return (eq & z.mask) == z.mask;
+        };
+        // The expected name first (the usual case), then the three after it.
+        size_t k = next;
+        if (k < kZeekOrderSize && !same(kZeekOrder[k])) {
+          for (++k; k < next + 4 && k < kZeekOrderSize && !same(kZeekOrder[k]);) ++k;
+          if (k == next + 4) k = kZeekOrderSize;
+        }
+        if (k < kZeekOrderSize) {
+          const ZeekName& z = kZeekOrder[k];
+          m = z.member;
+          p += z.len;
+          next = k + 1;
+          known = true;
+        }
+      }
+      if (!known) {
+        std::string_view key;
+        if (*p != '"' || !string(p, key)) return false;
+        if (p >= e_ || *p != ':') return false;
+        ++p;
+        m = MemberOf(key);
+      }
+      if (p >= e_) return false;
+      const char c = *p;
+      if (m == kOther) {
+        std::string_view text;
+        if (c == '"') {
+          if (!string(p, text)) return false;
+        } else if (is_number_start(c)) {
+          JsonValue v;
+          p = Number(p, v);
+          if (p == nullptr) return false;
+        } else if (c == 'f' && e_ - p >= 5 && std::memcmp(p, "false", 5) == 0) {
+          p += 5;
+        } else if (c == 't' && e_ - p >= 4 && std::memcmp(p, "true", 4) == 0) {
+          p += 4;
+        } else if (c == 'n' && e_ - p >= 4 && std::memcmp(p, "null", 4) == 0) {
+          p += 4;
+        } else {
+          return false;
+        }
+      } else if (m == kAnswers || m == kTtls) {
+        if (c != '[') return false;
+        ++p;
+        if (p < e_ && *p == ']') {
+          ++p;
+        } else {
+          for (;;) {
+            if (p >= e_) return false;
+            if (m == kAnswers) {
+              JsonValue item;
+              item.kind = kString;
+              if (*p != '"' || !string(p, item.raw)) return false;
+              item.str = item.raw;
+              on_answer(item);
+            } else {
+              const char* const q = ttl_fast(p);
+              if (q != nullptr) {
+                p = q;
+              } else {
+                if (!is_number_start(*p)) return false;
+                JsonValue item;
+                p = Number(p, item);
+                if (p == nullptr) return false;
+                on_ttl(item);
+              }
+            }
+            if (p >= e_) return false;
+            if (*p == ',') {
+              ++p;
+              continue;
+            }
+            if (*p != ']') return false;
+            ++p;
+            break;
+          }
+        }
+      } else {
+        JsonValue v;
+        if (c == '"') {
+          v.kind = kString;
+          if (!string(p, v.raw)) return false;
+          v.str = v.raw;
+        } else if (is_number_start(c)) {
+          p = Number(p, v);
+          if (p == nullptr) return false;
+        } else {
+          return false;
+        }
+        on_scalar(m, v);
+      }
+      if (p >= e_) return false;
+      if (*p == ',') {
+        ++p;
+        continue;
+      }
+      return *p == '}' && p + 1 == e_;
+    }
+#else
+    (void)line, (void)on_scalar, (void)on_answer, (void)ttl_fast, (void)on_ttl;
+    return false;
+#endif
   }
 
   // The byte at p, '\0' at the end of the line.
@@ -603,16 +777,21 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     const SourcePos pos{in.name(), lines.line_no()};
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     ++stats.read;
-    bool have_ts = false, have_query = false, bad_client = false, bad_type = false;
-    bool bad_ttl = false;
+    bool have_ts, have_query, bad_client, bad_type, bad_ttl;
     std::string_view query;
-    client_detail.clear();
-    ttl_detail.clear();
-    rec.has_client = rec.has_resolver = false;
-    rec.qtype = 0;
-    rec.rcode = -1;
-    n_answers = n_decoded = 0;
-    ttls.clear();
+    // The line's state before its first member (again after ParseFlat gave up part way).
+    auto start_line = [&]() __attribute__((always_inline)) {
+      have_ts = have_query = bad_client = bad_type = bad_ttl = false;
+      query = {};
+      client_detail.clear();
+      ttl_detail.clear();
+      rec.has_client = rec.has_resolver = false;
+      rec.qtype = 0;
+      rec.rcode = -1;
+      n_answers = n_decoded = 0;
+      ttls.clear();
+    };
+    start_line();
 
     auto add_answer = [&](const JsonValue& it) {
       if (n_answers == answers.size()) answers.emplace_back();
@@ -643,26 +822,8 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
       ttls.push_back(static_cast<uint32_t>(t));
       return q;
     };
-    // The line's object, member by member; each member's value is used as soon as it is read.
-    auto on_member = [&](Member m, const char* p) __attribute__((always_inline)) -> const char* {
-      const char c = json.At(p);
-      switch (m) {
-        case kOther: return json.SkipValue(p);
-        case kAnswers: return c == '[' ? json.Array(p, add_answer, &value_buf) : json.Skip(p, 0);
-        case kTtls: return c == '[' ? json.Array(p, add_ttl, nullptr, ttl_fast) : json.Skip(p, 0);
-        default: break;
-      }
-      // A scalar member the reader uses (an object or array there: checked and skipped).
-      JsonValue v;
-      if (c == '"') {
-        p = json.String(p, v, &value_buf);
-      } else if (c == '{' || c == '[') {
-        p = json.Skip(p, 0);
-        v.kind = c == '{' ? kObject : kArray;
-      } else {
-        p = json.Scalar(p, v);
-      }
-      if (p == nullptr) return nullptr;
+    // A scalar member the reader uses, once its value is read.
+    auto use_scalar = [&](Member m, const JsonValue& v) __attribute__((always_inline)) {
       switch (m) {
         case kTs:
           if (v.kind == kNumber) have_ts = ParseTs(v.raw, rec.ts);
@@ -680,9 +841,8 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
           }
           break;
         case kOrigH: {
-          auto ip = v.kind == kString ? IpAddr::Parse(v.str) : std::nullopt;
-          if (ip) {
-            rec.client = *ip;
+          // (A dotted quad is read inline exactly as IpAddr::Parse reads it.)
+          if (v.kind == kString && ParseIp(v.str, rec.client)) {
             rec.has_client = true;
           } else {
             bad_client = true;
@@ -712,11 +872,38 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
         }
         default: break;
       }
+    };
+    // The line's object, member by member; each member's value is used as soon as it is read.
+    auto on_member = [&](Member m, const char* p) __attribute__((always_inline)) -> const char* {
+      const char c = json.At(p);
+      switch (m) {
+        case kOther: return json.SkipValue(p);
+        case kAnswers: return c == '[' ? json.Array(p, add_answer, &value_buf) : json.Skip(p, 0);
+        case kTtls: return c == '[' ? json.Array(p, add_ttl, nullptr, ttl_fast) : json.Skip(p, 0);
+        default: break;
+      }
+      // A scalar member the reader uses (an object or array there: checked and skipped).
+      JsonValue v;
+      if (c == '"') {
+        p = json.String(p, v, &value_buf);
+      } else if (c == '{' || c == '[') {
+        p = json.Skip(p, 0);
+        v.kind = c == '{' ? kObject : kArray;
+      } else {
+        p = json.Scalar(p, v);
+      }
+      if (p == nullptr) return nullptr;
+      use_scalar(m, v);
       return p;
     };
-    if (!json.Parse(line, on_member)) {
-      FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "malformed JSON", json.err()));
-      continue;
+    // The usual line by ParseFlat; anything else (and a line it gives up on, from the start)
+    // by Parse.
+    if (!json.ParseFlat(line, use_scalar, add_answer, ttl_fast, add_ttl)) {
+      start_line();
+      if (!json.Parse(line, on_member)) {
+        FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "malformed JSON", json.err()));
+        continue;
+      }
     }
     if (!have_ts) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad ts"));
@@ -748,7 +935,13 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
           fmt::format("{} answers, {} TTLs", n_answers, ttls.size())));
       continue;
     }
-    if (rec.answers.size() != n_answers) ResizeKeepingBuffers(rec.answers, n_answers, spare);
+    if (rec.answers.size() != n_answers) {
+      if (want_data) {
+        ResizeKeepingBuffers(rec.answers, n_answers, spare);
+      } else {
+        rec.answers.resize(n_answers);  // (the same as ResizeKeepingBuffers when every data is empty)
+      }
+    }
     auto answer = [&](size_t i) -> std::string_view {
       return answers[i].decoded >= 0 ? std::string_view(decoded[static_cast<size_t>(answers[i].decoded)])
                                      : answers[i].text;
