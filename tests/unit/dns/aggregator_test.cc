@@ -684,6 +684,22 @@ TEST(FeatureWriterTest, NumbersPrintAsShortestRoundTrip) {
     double v = std::ldexp(static_cast<double>(rng() >> 11) / 9007199254740992.0, e);
     values.push_back((rng() & 1) ? std::floor(v) : v);
   }
+  // The non-whole path (Dragonbox digits laid out like fmt): any finite bit pattern, ratios of
+  // small integers (shares, means), and the neighbours of the powers of ten where fmt switches
+  // between fixed and exponent notation (1e-5/1e-4, 1e15/1e16) or changes digit counts.
+  for (int i = 0; i < 20000; ++i) {
+    uint64_t bits = rng();
+    double v;
+    std::memcpy(&v, &bits, 8);
+    if (std::isfinite(v)) values.push_back(v);
+    values.push_back(static_cast<double>(rng() % 100000) / static_cast<double>(1 + rng() % 9999));
+    values.push_back(-static_cast<double>(rng() % 1000) / 7.0);
+  }
+  for (int e = -320; e <= 308; ++e) {
+    const double p10 = std::pow(10.0, e);
+    for (double v : {p10, std::nextafter(p10, 0.0), std::nextafter(p10, 1e308), 1.5 * p10, 9.999 * p10})
+      values.push_back(v);
+  }
   for (bool jsonl : {false, true}) {
     for (size_t start = 0; start < values.size(); start += fractional.size()) {
       FeatureRow row;
