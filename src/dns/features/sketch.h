@@ -186,15 +186,24 @@ class BottomK {
   // guessed by interpolation (off by ~sqrt(n)/2 on average), then bracketed by galloping from
   // the guess and found by binary search in the bracket: one or two cache lines instead of
   // log2(n) dependent loads; O(log n) loads in the worst case (clustered hashes).
+  // Sets of up to 64 members (8 cache lines at most) are searched whole by a branch-free
+  // binary search: the comparisons of a search for a random hash are coin flips, so a branchy
+  // search mispredicts about half of them.
   size_t LowerBound(uint64_t h) const {
     const size_t n = items_.size();
     const Item* d = items_.data();
     auto search = [d, h](size_t lo, size_t hi) {
-      return static_cast<size_t>(std::lower_bound(d + lo, d + hi, h,
-                                                  [](const Item& a, uint64_t x) { return a.hash < x; }) -
-                                 d);
+      if (lo == hi) return lo;
+      const Item* base = d + lo;
+      size_t len = hi - lo;
+      while (len > 1) {
+        const size_t half = len / 2;
+        base += static_cast<size_t>(base[half].hash < h) * half;  // (no branch)
+        len -= half;
+      }
+      return static_cast<size_t>(base - d) + static_cast<size_t>(base->hash < h);
     };
-    if (n <= 16) return search(0, n);
+    if (n <= 64) return search(0, n);
     const size_t g = Guess(h);
     size_t lo, hi, step = 8;
     if (d[g].hash < h) {  // the answer is after g
