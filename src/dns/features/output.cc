@@ -92,7 +92,13 @@ char* Number(double v, bool integer, char* p) {
   // "-0"): many fractional columns (entropies, shares, means) are whole, and the integer path is
   // several times cheaper than the shortest-round-trip one.
   if ((integer || (std::floor(v) == v && !(v == 0 && std::signbit(v)))) && std::fabs(v) < 9007199254740992.0) {
-    const fmt::format_int f(static_cast<int64_t>(v));
+    const int64_t i = static_cast<int64_t>(v);
+    if (static_cast<uint64_t>(i) < 100) {  // most counts and whole shares: one or two digits
+      if (i >= 10) *p++ = static_cast<char>('0' + i / 10);
+      *p++ = static_cast<char>('0' + i % 10);
+      return p;
+    }
+    const fmt::format_int f(i);
     std::memcpy(p, f.data(), f.size());
     return p + f.size();
   }

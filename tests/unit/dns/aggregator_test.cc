@@ -674,7 +674,7 @@ TEST(FeatureWriterTest, NumbersPrintAsShortestRoundTrip) {
   for (size_t i = 0; i < cols.size(); ++i)
     if (!cols[i].integer) fractional.push_back(i);
   ASSERT_GE(fractional.size(), 5u);
-  std::vector<double> values = {0.0, -0.0, 5.0, -3.0, 5.4, 0.1 + 0.2, 1e15, 1e16, 123456789012345.0,
+  std::vector<double> values = {0.0, -0.0, 5.0, -3.0, 9.0, 10.0, 42.0, 99.0, 100.0, 101.0, -10.0, 5.4, 0.1 + 0.2, 1e15, 1e16, 123456789012345.0,
                                 9007199254740991.0, 9007199254740992.0, -9007199254740993.0,
                                 1e300, 2.5e-7, std::numeric_limits<double>::infinity(),
                                 std::numeric_limits<double>::denorm_min()};
