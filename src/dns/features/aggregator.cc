@@ -13,6 +13,7 @@
 
 #include "dns/features/ip_sketch.h"
 #include "dns/features/key_table.h"
+#include "dns/features/set_arena.h"
 #include "dns/features/sketch.h"
 #include "fluxscore/dns/enrich.h"
 #include "fluxscore/dns/features.h"
@@ -57,7 +58,8 @@ struct alignas(64) KeyState {
   U128 ttl_sumsq = 0;
   // Address answers per TTL range but the last (the last one: addr_answers minus these).
   uint64_t ttl_range[kTtlRanges - 1] = {};
-  CompactVec<TtlEvent> ttl_events;  // the first sample_cap of the addr_records events by (time, TTL)
+  // The sets' members live in the Aggregator's SetArena (huge pages; see set_arena.h).
+  CompactVec<TtlEvent, ArenaAlloc> ttl_events;  // the first sample_cap of the addr_records events by (time, TTL)
   // What this key's previous record inserted into ips / ttls: the sum of its address answers'
   // hashes (0: none) and its last address TTL (UINT64_MAX: none). A value inserted once is a
   // member or, in a saturated sample, above its threshold for good — so inserting it again is a
@@ -65,9 +67,9 @@ struct alignas(64) KeyState {
   // part of the serialised state (a restored state starts without them).
   uint64_t last_ip_sum = 0;
   uint64_t last_ttl = UINT64_MAX;
-  IpSketch ips;  // IPv4 members are 8-byte hashes (see ip_sketch.h)
-  BottomK<NoValue> clients;
-  BottomK<NoValue> ttls;  // a TTL is recovered from its hash (TtlOfHash): 8 bytes a member
+  BasicIpSketch<ArenaAlloc> ips;  // IPv4 members are 8-byte hashes (see ip_sketch.h)
+  BottomK<NoValue, ArenaAlloc> clients;
+  BottomK<NoValue, ArenaAlloc> ttls;  // a TTL is recovered from its hash (TtlOfHash): 8 bytes a member
 
   uint64_t TtlRangeCount(size_t r) const {
     if (r + 1 < kTtlRanges) return ttl_range[r];
@@ -87,7 +89,7 @@ static_assert(sizeof(KeyState) == 192, "a key's state is three cache lines; keep
 uint64_t TtlHash(uint32_t ttl) { return Mix64(ttl + 0x9E3779B97F4A7C15ULL); }
 uint32_t TtlOfHash(uint64_t h) { return static_cast<uint32_t>(Unmix64(h) - 0x9E3779B97F4A7C15ULL); }
 
-void AddEvent(CompactVec<TtlEvent>& ev, TtlEvent e, size_t cap) {
+void AddEvent(CompactVec<TtlEvent, ArenaAlloc>& ev, TtlEvent e, size_t cap) {
   if (ev.size() >= cap && !(e < ev.back())) return;  // a full sample keeps the earliest events
   if (ev.empty() || !(e < ev.back())) {
     ev.push_back(e);
@@ -182,6 +184,11 @@ void BuildEvidence(const KeyState& s, const Enricher* enricher, RowEvidence& ev)
 }  // namespace
 
 struct Aggregator::Impl {
+  // The per-key sets' memory. First member: destroyed last, after the states whose sets free
+  // into it while destroy_scope (second member, destroyed just before it) keeps it current.
+  SetArena arena;
+  std::optional<ArenaScope> destroy_scope;
+  ~Impl() { destroy_scope.emplace(&arena); }
   FeatureOptions opts;
   KeyTable<KeyState> keys;
   uint64_t heap_bytes = 0;  // the per-key vectors' capacity, tracked by deltas
@@ -280,6 +287,7 @@ void Aggregator::Add(const DnsRecord& r) {
 }
 
 void Aggregator::Impl::Advance() {
+  const ArenaScope scope(&arena);
   // The ring: batches[filling] (full) is the newest, the one after it the oldest.
   Batch& newest = batches[filling];
   Batch& middle = batches[(filling + kStages - 1) % kStages];
@@ -291,6 +299,7 @@ void Aggregator::Impl::Advance() {
 }
 
 void Aggregator::Impl::Flush() {
+  const ArenaScope scope(&arena);
   for (size_t k = 1; k <= kStages; ++k) {  // oldest first; the filling batch last
     Batch& b = batches[(filling + k) % kStages];
     if (b.n == 0) continue;
@@ -406,6 +415,7 @@ Status Aggregator::Merge(const Aggregator& other) {
       m.opts.sample_cap != x.opts.sample_cap)
     return Status::InvalidArgument("cannot merge aggregations with different window, key or sample cap");
   const size_t cap = m.opts.sample_cap;
+  const ArenaScope scope(&m.arena);
   for (uint32_t xi = 0; xi < x.keys.size(); ++xi) {
     const KeyState& b = x.keys.states[xi];
     bool created;
@@ -482,8 +492,8 @@ class ByteReader {
   size_t pos_ = 0;
 };
 
-template <typename T, typename PutValue>
-void PutSketch(ByteWriter& w, const BottomK<T>& k, PutValue put_value) {
+template <typename T, typename A, typename PutValue>
+void PutSketch(ByteWriter& w, const BottomK<T, A>& k, PutValue put_value) {
   w.Put<uint8_t>(k.saturated() ? 1 : 0);
   w.Put<uint64_t>(k.items().size());
   for (const auto& it : k.items()) {
@@ -492,12 +502,12 @@ void PutSketch(ByteWriter& w, const BottomK<T>& k, PutValue put_value) {
   }
 }
 
-template <typename T, typename GetValue>
-bool GetSketch(ByteReader& r, BottomK<T>& k, size_t value_bytes, size_t cap, GetValue get_value) {
+template <typename T, typename A, typename GetValue>
+bool GetSketch(ByteReader& r, BottomK<T, A>& k, size_t value_bytes, size_t cap, GetValue get_value) {
   uint8_t sat;
   uint64_t n;
   if (!r.Get(&sat) || sat > 1 || !r.GetCount(&n, 8 + value_bytes) || n > cap) return false;
-  std::vector<typename BottomK<T>::Item> items(n);
+  std::vector<typename BottomK<T, A>::Item> items(n);
   for (auto& it : items) {
     if (!r.Get(&it.hash) || !get_value(it.hash, it.value)) return false;
   }
@@ -508,11 +518,12 @@ bool GetSketch(ByteReader& r, BottomK<T>& k, size_t value_bytes, size_t cap, Get
 }
 
 // The address set: as GetSketch, and each hash must be its address's IpHash.
-bool GetIps(ByteReader& r, IpSketch& ips, size_t cap) {
+template <typename Sketch>
+bool GetIps(ByteReader& r, Sketch& ips, size_t cap) {
   uint8_t sat;
   uint64_t n;
   if (!r.Get(&sat) || sat > 1 || !r.GetCount(&n, 8 + 16) || n > cap) return false;
-  std::vector<IpSketch::V6> members(n);
+  std::vector<IpMember> members(n);
   for (auto& m : members)
     if (!r.Get(&m.hash) || !r.Get(&m.addr.bytes) || IpHash(m.addr) != m.hash) return false;
   for (size_t i = 1; i < members.size(); ++i)
@@ -593,6 +604,7 @@ Status Aggregator::MergeSerialized(std::string_view bytes) {
   Aggregator part(o);
   Impl& p = *part.impl_;
   p.dropped = dropped;
+  std::optional<ArenaScope> parse_scope(std::in_place, &p.arena);  // (part's sets are built)
   for (uint64_t k = 0; k < nkeys; ++k) {
     std::string_view kb;
     if (!r.GetBytes(&kb, 8 + 4096)) return corrupt(fmt::format("truncated key {}", k));
@@ -633,6 +645,7 @@ Status Aggregator::MergeSerialized(std::string_view bytes) {
       return corrupt(fmt::format("bad sample sets of key {}", k));
   }
   if (!r.done()) return corrupt("trailing bytes");
+  parse_scope.reset();
   p.Recount();
   return Merge(part);
 }

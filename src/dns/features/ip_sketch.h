@@ -42,15 +42,21 @@ inline IpAddr IpOfHashV4(uint64_t h) {
   return a;
 }
 
-class IpSketch {
- public:
-  struct V6 {
-    uint64_t hash;
-    IpAddr addr;
-  };
+// A member: its hash and address.
+struct IpMember {
+  uint64_t hash;
+  IpAddr addr;
+};
 
-  IpSketch() = default;
-  IpSketch(const IpSketch& o) : hashes_(o.hashes_) { CopyV6(o); }
+template <typename Alloc = HeapAlloc>
+class BasicIpSketch {
+  using IpSketch = BasicIpSketch;
+
+ public:
+  using V6 = IpMember;
+
+  BasicIpSketch() = default;
+  BasicIpSketch(const BasicIpSketch& o) : hashes_(o.hashes_) { CopyV6(o); }
   IpSketch& operator=(const IpSketch& o) {
     if (this != &o) {
       hashes_ = o.hashes_;
@@ -59,7 +65,7 @@ class IpSketch {
     }
     return *this;
   }
-  IpSketch(IpSketch&& o) noexcept : hashes_(std::move(o.hashes_)), v6_(o.v6_) { o.v6_ = nullptr; }
+  BasicIpSketch(BasicIpSketch&& o) noexcept : hashes_(std::move(o.hashes_)), v6_(o.v6_) { o.v6_ = nullptr; }
   IpSketch& operator=(IpSketch&& o) noexcept {
     if (this != &o) {
       hashes_ = std::move(o.hashes_);
@@ -69,7 +75,7 @@ class IpSketch {
     }
     return *this;
   }
-  ~IpSketch() { FreeV6(); }
+  ~BasicIpSketch() { FreeV6(); }
 
   // h must be IpHash(a). Returns the number of members added (0 or 1), as BottomK::Insert; a
   // value whose hash is a member already keeps the member's first value. *v6_growth (if given)
@@ -123,7 +129,7 @@ class IpSketch {
   // Restores a state of (hash, address) members in strictly ascending hash, each hash the
   // IpHash of its address (the caller checks both).
   void Restore(std::span<const V6> members, bool saturated) {
-    std::vector<BottomK<NoValue>::Item> hashes;
+    std::vector<typename BottomK<NoValue, Alloc>::Item> hashes;
     hashes.reserve(members.size());
     FreeV6();
     for (const V6& m : members) {
@@ -193,9 +199,7 @@ class IpSketch {
     if (v6_ == nullptr || n == v6_->cap) {
       const size_t cap = n == 0 ? 1 : n * 2;
       if (cap > UINT32_MAX) throw std::length_error("IpSketch: too many IPv6 members");
-      void* p = std::realloc(v6_, sizeof(V6Header) + cap * sizeof(V6));
-      if (p == nullptr) throw std::bad_alloc();
-      v6_ = static_cast<V6Header*>(p);
+      v6_ = static_cast<V6Header*>(Alloc::Reallocate(v6_, v6_bytes(), sizeof(V6Header) + cap * sizeof(V6)));
       v6_->size = static_cast<uint32_t>(n);
       v6_->cap = static_cast<uint32_t>(cap);
     }
@@ -205,7 +209,7 @@ class IpSketch {
     ++v6_->size;
   }
   void FreeV6() {
-    std::free(v6_);
+    if (v6_ != nullptr) Alloc::Free(v6_, v6_bytes());
     v6_ = nullptr;
   }
   void CopyV6(const IpSketch& o) {
@@ -213,8 +217,10 @@ class IpSketch {
     for (size_t i = 0; i < o.v6_size(); ++i) AppendV6(v[i]);
   }
 
-  BottomK<NoValue> hashes_;
+  BottomK<NoValue, Alloc> hashes_;
   V6Header* v6_ = nullptr;
 };
+
+using IpSketch = BasicIpSketch<HeapAlloc>;
 
 }  // namespace fluxscore::dns

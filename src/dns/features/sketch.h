@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "dns/features/set_arena.h"
+
 namespace fluxscore::dns {
 
 inline uint64_t Mix64(uint64_t x) {
@@ -44,7 +46,7 @@ struct NoValue {
 // bytes are kept inline, in the pointer's place, while there is only one: most sets of a
 // high-cardinality log (one-shot names) hold a single client, TTL or address, and need no heap
 // block at all.
-template <typename Item>
+template <typename Item, typename Alloc = HeapAlloc>
 class CompactVec {
   static_assert(std::is_trivially_copyable_v<Item>);
   static constexpr bool kInline = sizeof(Item) <= sizeof(void*) && alignof(Item) <= alignof(void*);
@@ -99,12 +101,10 @@ class CompactVec {
       }
     }
     if (is_inline()) {
-      p = static_cast<Item*>(std::malloc(n * sizeof(Item)));
-      if (p == nullptr) throw std::bad_alloc();
+      p = static_cast<Item*>(Alloc::Allocate(n * sizeof(Item)));
       if (size_ > 0) std::memcpy(static_cast<void*>(p), data(), sizeof(Item));
     } else {
-      p = static_cast<Item*>(std::realloc(u_.ptr, n * sizeof(Item)));
-      if (p == nullptr) throw std::bad_alloc();
+      p = static_cast<Item*>(Alloc::Reallocate(u_.ptr, size_t{cap_} * sizeof(Item), n * sizeof(Item)));
     }
     u_.ptr = p;
     cap_ = static_cast<uint32_t>(n);
@@ -138,7 +138,7 @@ class CompactVec {
   static constexpr size_t kFirstCap = kInline ? 1 : sizeof(Item) <= 12 ? 2 : 4;
   bool is_inline() const { return kInline && cap_ == 1; }
   void Release() {
-    if (!is_inline()) std::free(u_.ptr);
+    if (!is_inline() && u_.ptr != nullptr) Alloc::Free(u_.ptr, size_t{cap_} * sizeof(Item));
   }
   void Take(CompactVec& o) {
     std::memcpy(static_cast<void*>(&u_), &o.u_, sizeof u_);
@@ -159,7 +159,7 @@ class CompactVec {
   uint32_t flag_ : 1 = 0;
 };
 
-template <typename T>
+template <typename T, typename Alloc = HeapAlloc>
 class BottomK {
  public:
   struct Item {
@@ -227,7 +227,7 @@ class BottomK {
   }
 
   void Merge(const BottomK& o, size_t cap) {
-    CompactVec<Item> out;
+    CompactVec<Item, Alloc> out;
     out.reserve(std::min(cap + 1, items_.size() + o.items_.size()));
     size_t i = 0, j = 0;
     while ((i < items_.size() || j < o.items_.size()) && out.size() <= cap) {
@@ -277,7 +277,7 @@ class BottomK {
     return std::min(n - 1, static_cast<size_t>(frac * static_cast<double>(n)));
   }
 
-  CompactVec<Item> items_;  // ascending hash; its flag: saturated (a sample beyond the cap)
+  CompactVec<Item, Alloc> items_;  // ascending hash; its flag: saturated (a sample beyond the cap)
 };
 
 }  // namespace fluxscore::dns
