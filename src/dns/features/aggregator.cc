@@ -241,7 +241,10 @@ struct Aggregator::Impl {
   void Advance();                // batches[filling] is full: one step of the pipeline
   void Flush();                  // all records in the pipeline aggregated
 
-  uint64_t Bytes() const { return keys.bytes() + heap_bytes; }
+  // The state's size for the memory budget: the key table and the sets' members; those are
+  // counted both ways, by their capacities (heap_bytes) and by what the arena has mapped (class
+  // rounding, free blocks and the last chunk's tail included), whichever is larger.
+  uint64_t Bytes() const { return keys.bytes() + std::max<uint64_t>(heap_bytes, arena.mapped()); }
   void Recount() {
     uint64_t b = 0;
     keys.states.ForEach([&](const KeyState& s) { b += s.bytes() - sizeof(KeyState); });

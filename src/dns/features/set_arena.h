@@ -124,10 +124,12 @@ class SetArena {
     bool huge;
   };
   void NewChunk() {
-    // The first chunks small (a small aggregation stays small), then kChunk each.
-    const size_t size = mappings_.size() < 4 ? kHugePage : kChunk;
-    void* p = MapHugePages(size);
-    bool huge = true;
+    // The first chunks small and on the ordinary heap (a small aggregation stays small), then
+    // a few of one huge page, then kChunk each.
+    const size_t n = mappings_.size();
+    const size_t size = n < 4 ? kMaxClass : n < 8 ? kHugePage : kChunk;
+    void* p = size >= kHugePage ? MapHugePages(size) : nullptr;
+    bool huge = p != nullptr;
     if (p == nullptr) {
       p = std::aligned_alloc(4096, size);
       if (p == nullptr) throw std::bad_alloc();
