@@ -160,15 +160,9 @@ class FieldScan {
     return len < 64 ? m & ((uint64_t{1} << len) - 1) : m;
   }
 
-  // The first set separator in [p, e), else e.
-  size_t NextSetSep(size_t p, size_t e) const {
-    size_t w = p / 64;
-    uint64_t m = set_bits_[w] >> (p % 64);
-    if (m != 0) return std::min(p + static_cast<size_t>(__builtin_ctzll(m)), e);
-    for (++w; w * 64 < e; ++w)
-      if (set_bits_[w] != 0) return std::min(w * 64 + static_cast<size_t>(__builtin_ctzll(set_bits_[w])), e);
-    return e;
-  }
+  // Word w of the set-separator bitmap (bit j for byte 64 * w + j; bits beyond the line are
+  // stale, callers mask them off).
+  uint64_t SetWord(size_t w) const { return set_bits_[w]; }
 
  private:
   std::vector<size_t> ends_;
@@ -192,6 +186,8 @@ class PieceCursor {
     } else {
       wide_ = true;
       count_ = scan.Pieces(at_, end_);
+      word_ = at_ / 64;
+      bits_ = scan.SetWord(word_) & (~uint64_t{0} << (at_ % 64));
     }
   }
 
@@ -202,7 +198,13 @@ class PieceCursor {
   std::string_view Next() {
     size_t e = end_;
     if (wide_) {
-      e = scan_.NextSetSep(at_, end_);
+      // The separators word by word from the one holding the piece's start; one at or beyond
+      // the end of the field (stale bits of the last word) ends the piece at the field's end.
+      while (bits_ == 0 && (word_ + 1) * 64 < end_) bits_ = scan_.SetWord(++word_);
+      if (bits_ != 0) {
+        e = std::min(word_ * 64 + static_cast<size_t>(__builtin_ctzll(bits_)), end_);
+        bits_ &= bits_ - 1;
+      }
     } else if (bits_ != 0) {
       e = start_ + static_cast<size_t>(__builtin_ctzll(bits_));
       bits_ &= bits_ - 1;
@@ -218,7 +220,38 @@ class PieceCursor {
   size_t start_ = 0, at_ = 0, end_ = 0;  // offsets in the line: the field, the next piece
   size_t count_ = 0;
   bool wide_ = false;  // more than 64 bytes: the pieces are looked up in the scan's bitmap
-  uint64_t bits_ = 0;  // the separators not yet passed, bit j for byte start_ + j
+  size_t word_ = 0;    // wide: the bitmap word bits_ came from
+  uint64_t bits_ = 0;  // the separators not yet passed: bit j for byte start_ + j (wide: for
+                       // byte 64 * word_ + j)
+};
+
+// ParseTtl with the last text of 8 to 16 bytes it accepted remembered (as two overlapping
+// eight-byte words and its length): the TTLs of one line, and of lines after it, mostly repeat
+// ("300.000000,300.000000,..."), and ParseTtl is a function of the text.
+class TtlMemo {
+ public:
+  bool Parse(std::string_view s, uint32_t& out) {
+    const size_t n = s.size();
+    if (n < 8 || n > 16) return ParseTtl(s, out);
+    uint64_t w0, w1;
+    std::memcpy(&w0, s.data(), 8);
+    std::memcpy(&w1, s.data() + n - 8, 8);
+    if (n == n_ && w0 == w0_ && w1 == w1_) {
+      out = value_;
+      return true;
+    }
+    if (!ParseTtl(s, out)) return false;
+    n_ = n;
+    w0_ = w0;
+    w1_ = w1;
+    value_ = out;
+    return true;
+  }
+
+ private:
+  size_t n_ = 0;  // 0: nothing remembered
+  uint64_t w0_ = 0, w1_ = 0;
+  uint32_t value_ = 0;
 };
 
 enum Field { kTs, kOrigH, kRespH, kQuery, kQtype, kRcode, kAnswers, kTtls, kNumFields };
@@ -281,6 +314,7 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
   h.index.fill(-1);
   FieldScan scan;
   AddrCache resolvers;
+  TtlMemo ttls;
   std::vector<std::string> spare;  // buffers of answers dropped from rec.answers, for reuse
   std::string ubuf, abuf;
   const bool want_data = sink.wants_answer_data();
@@ -407,7 +441,7 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
     for (size_t i = 0; i < na; ++i) {
       const std::string_view ans = ca.Next(), ttl_text = ct.Next();
       Answer& out = rec.answers[i];
-      if (!ParseTtl(ttl_text, out.ttl)) {
+      if (!ttls.Parse(ttl_text, out.ttl)) {
         FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad TTL", ttl_text));
         bad = true;
         break;
