@@ -254,6 +254,45 @@ class TtlMemo {
   uint32_t value_ = 0;
 };
 
+#if defined(__SSE2__)
+// NormalizeName for the usual query name, in place in its line: after one trailing dot is
+// removed, 1 to 32 bytes of printable ASCII (0x21-0x7e) without an empty label, where `avail`
+// (at least 32) bytes are readable from its start. Then no label can be too long, and the name is
+// its bytes lower-cased, as NormalizeName makes it. Returns false for anything else (without a
+// verdict: the caller asks NormalizeName).
+inline bool NormalizeShortName(std::string_view in, size_t avail, std::string& out) {
+  size_t n = in.size();
+  if (n != 0 && in[n - 1] == '.') --n;
+  if (n == 0 || n > 32 || avail < 32) return false;
+  const __m128i* p = reinterpret_cast<const __m128i*>(in.data());
+  const __m128i x0 = _mm_loadu_si128(p), x1 = _mm_loadu_si128(p + 1);
+  const uint32_t valid = n == 32 ? ~uint32_t{0} : (uint32_t{1} << n) - 1;
+  auto mask2 = [](__m128i a, __m128i b) {
+    return static_cast<uint32_t>(_mm_movemask_epi8(a)) | static_cast<uint32_t>(_mm_movemask_epi8(b)) << 16;
+  };
+  // Bytes 0x21..0x7e (signed compares: bytes >= 0x80 are negative and fail).
+  const __m128i lo = _mm_set1_epi8(0x20), hi = _mm_set1_epi8(0x7f);
+  const uint32_t ok = mask2(_mm_and_si128(_mm_cmpgt_epi8(x0, lo), _mm_cmplt_epi8(x0, hi)),
+                            _mm_and_si128(_mm_cmpgt_epi8(x1, lo), _mm_cmplt_epi8(x1, hi)));
+  if ((ok & valid) != valid) return false;
+  const __m128i dot = _mm_set1_epi8('.');
+  const uint32_t dots = mask2(_mm_cmpeq_epi8(x0, dot), _mm_cmpeq_epi8(x1, dot)) & valid;
+  // An empty label: a dot first, last or after another.
+  if (((dots & 1) | ((dots >> (n - 1)) & 1) | (dots & (dots >> 1))) != 0) return false;
+  const __m128i a1 = _mm_set1_epi8('A' - 1), z1 = _mm_set1_epi8('Z' + 1), bit = _mm_set1_epi8(0x20);
+  const __m128i l0 = _mm_add_epi8(x0, _mm_and_si128(_mm_and_si128(_mm_cmpgt_epi8(x0, a1), _mm_cmplt_epi8(x0, z1)), bit));
+  const __m128i l1 = _mm_add_epi8(x1, _mm_and_si128(_mm_and_si128(_mm_cmpgt_epi8(x1, a1), _mm_cmplt_epi8(x1, z1)), bit));
+  if (out.capacity() < 32) out.reserve(32);
+  if (out.size() != n) out.resize(n);
+  // (Within the string's buffer: capacity 32 or more, plus its terminator, which is rewritten.)
+  char* d = out.data();
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(d), l0);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 16), l1);
+  d[n] = '\0';
+  return true;
+}
+#endif
+
 enum Field { kTs, kOrigH, kRespH, kQuery, kQtype, kRcode, kAnswers, kTtls, kNumFields };
 constexpr std::array<std::string_view, kNumFields> kFieldNames = {
     "ts", "id.orig_h", "id.resp_h", "query", "qtype", "rcode", "answers", "TTLs"};
@@ -378,7 +417,15 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "no query name"));
       continue;
     }
-    if (!NormalizeName(unescape(q, ubuf), rec.qname)) {
+#if defined(__SSE2__)
+    // (A line without a backslash: the name is its text in the line, with the rest of the line
+    // after it.)
+    const bool short_name =
+        !backslash && NormalizeShortName(q, static_cast<size_t>(line.data() + line.size() - q.data()), rec.qname);
+#else
+    const bool short_name = false;
+#endif
+    if (!short_name && !NormalizeName(unescape(q, ubuf), rec.qname)) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad query name", q));
       continue;
     }
