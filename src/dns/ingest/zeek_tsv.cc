@@ -160,9 +160,6 @@ class FieldScan {
     return len < 64 ? m & ((uint64_t{1} << len) - 1) : m;
   }
 
-  // Word w of the set-separator bitmap (bit j for byte 64 * w + j; bits beyond the line are
-  // stale, callers mask them off).
-  uint64_t SetWord(size_t w) const { return set_bits_[w]; }
 
  private:
   std::vector<size_t> ends_;
@@ -170,8 +167,9 @@ class FieldScan {
   bool backslash_ = false;
 };
 
-// The pieces of one list field (answers, TTLs) in order, from a FieldScan of its line. A field of
-// up to 64 bytes (the usual) has its separator bits in one word, taken once.
+// The pieces of one list field (answers, TTLs) in order, from a FieldScan of its line: the
+// set-separator bits of a window of at most 64 bytes of the field at a time (the usual field
+// fits in one), the next window taken when one is used up.
 class PieceCursor {
  public:
   PieceCursor(const FieldScan& scan, std::string_view line, std::string_view field)
@@ -179,16 +177,8 @@ class PieceCursor {
     if (field.empty()) return;
     start_ = at_ = static_cast<size_t>(field.data() - line.data());
     end_ = at_ + field.size();
-    count_ = 1;
-    if (field.size() <= 64) {
-      bits_ = scan.SetBits(at_, end_);
-      for (uint64_t m = bits_; m != 0; m &= m - 1) ++count_;
-    } else {
-      wide_ = true;
-      count_ = scan.Pieces(at_, end_);
-      word_ = at_ / 64;
-      bits_ = scan.SetWord(word_) & (~uint64_t{0} << (at_ % 64));
-    }
+    bits_ = scan.SetBits(start_, std::min(end_, start_ + 64));
+    count_ = field.size() <= 64 ? 1 + Popcount(bits_) : scan.Pieces(start_, end_);
   }
 
   // The number of pieces: 0 for an empty field.
@@ -196,16 +186,12 @@ class PieceCursor {
 
   // The next piece (at most Count() times).
   std::string_view Next() {
+    while (bits_ == 0 && start_ + 64 < end_) {
+      start_ += 64;
+      bits_ = scan_.SetBits(start_, std::min(end_, start_ + 64));
+    }
     size_t e = end_;
-    if (wide_) {
-      // The separators word by word from the one holding the piece's start; one at or beyond
-      // the end of the field (stale bits of the last word) ends the piece at the field's end.
-      while (bits_ == 0 && (word_ + 1) * 64 < end_) bits_ = scan_.SetWord(++word_);
-      if (bits_ != 0) {
-        e = std::min(word_ * 64 + static_cast<size_t>(__builtin_ctzll(bits_)), end_);
-        bits_ &= bits_ - 1;
-      }
-    } else if (bits_ != 0) {
+    if (bits_ != 0) {
       e = start_ + static_cast<size_t>(__builtin_ctzll(bits_));
       bits_ &= bits_ - 1;
     }
@@ -215,14 +201,16 @@ class PieceCursor {
   }
 
  private:
+  static size_t Popcount(uint64_t m) {
+    size_t n = 0;
+    for (; m != 0; m &= m - 1) ++n;
+    return n;
+  }
   const FieldScan& scan_;
   const char* line_;
-  size_t start_ = 0, at_ = 0, end_ = 0;  // offsets in the line: the field, the next piece
+  size_t start_ = 0, at_ = 0, end_ = 0;  // offsets in the line: the window, the next piece, the field's end
   size_t count_ = 0;
-  bool wide_ = false;  // more than 64 bytes: the pieces are looked up in the scan's bitmap
-  size_t word_ = 0;    // wide: the bitmap word bits_ came from
-  uint64_t bits_ = 0;  // the separators not yet passed: bit j for byte start_ + j (wide: for
-                       // byte 64 * word_ + j)
+  uint64_t bits_ = 0;  // the separators in the window not yet passed, bit j for byte start_ + j
 };
 
 // ParseTtl with the last text of 8 to 16 bytes it accepted remembered (as two overlapping
