@@ -281,6 +281,70 @@ inline bool NormalizeShortName(std::string_view in, size_t avail, std::string& o
 }
 #endif
 
+// ParseV4 for the answers of a line, which often share their first three parts
+// ("110.71.185.175,110.71.185.176"): the text up to the third dot of the last dotted quad of 8 to
+// 15 bytes it accepted is remembered with the value of those parts. Text of 8 to 15 bytes that
+// starts with it needs only its last part read: when that is one to three digits to the end with
+// no leading zero and at most 255, ParseV4 would read the same parts to the same value (its
+// reading of each part depends only on the bytes up to the dot after it). Anything else is
+// ParseV4's.
+class QuadMemo {
+ public:
+  bool Parse(std::string_view t, uint32_t& out) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const size_t n = t.size();
+    if (n >= 8 && n <= 15) {
+      uint64_t lo, hi = 0;
+      std::memcpy(&lo, t.data(), 8);
+      if (n > 8) {
+        std::memcpy(&hi, t.data() + n - 8, 8);
+        hi >>= 8 * (16 - n);  // bytes 8 .. n-1 of the text, then zeros
+      }
+      if (n > plen_ && n - plen_ <= 3 && (lo & mlo_) == plo_ && (hi & mhi_) == phi_) {
+        unsigned char s[16];
+        std::memcpy(s, &lo, 8);
+        std::memcpy(s + 8, &hi, 8);
+        const unsigned char* q = s + plen_;
+        const size_t k = n - plen_;
+        uint32_t x = static_cast<uint32_t>(q[0]) - '0';
+        bool ok = x <= 9;
+        if (k >= 2) {
+          const uint32_t d1 = static_cast<uint32_t>(q[1]) - '0';
+          ok &= d1 <= 9 && x != 0;
+          x = x * 10 + d1;
+          if (k == 3) {
+            const uint32_t d2 = static_cast<uint32_t>(q[2]) - '0';
+            ok &= d2 <= 9;
+            x = x * 10 + d2;
+            ok &= x <= 255;
+          }
+        }
+        if (ok) {
+          out = top_ | x;
+          return true;
+        }
+      }
+      if (!ParseV4(t, out)) return false;
+      // (The last part has no leading zero: as many digits as its value has.)
+      const uint32_t last = out & 0xFF;
+      plen_ = n - (last >= 100 ? 3 : last >= 10 ? 2 : 1);  // 6 to 12
+      mlo_ = plen_ >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * plen_)) - 1;
+      mhi_ = plen_ > 8 ? (uint64_t{1} << (8 * (plen_ - 8))) - 1 : 0;
+      plo_ = lo & mlo_;
+      phi_ = hi & mhi_;
+      top_ = out & ~uint32_t{0xFF};
+      return true;
+    }
+#endif
+    return ParseV4(t, out);
+  }
+
+ private:
+  size_t plen_ = SIZE_MAX;  // the remembered text's length: none yet
+  uint64_t plo_ = 0, phi_ = 0, mlo_ = 0, mhi_ = 0;  // its bytes 0..7 and 8..15, and their masks
+  uint32_t top_ = 0;  // the value of its three parts (the low byte zero)
+};
+
 enum Field { kTs, kOrigH, kRespH, kQuery, kQtype, kRcode, kAnswers, kTtls, kNumFields };
 constexpr std::array<std::string_view, kNumFields> kFieldNames = {
     "ts", "id.orig_h", "id.resp_h", "query", "qtype", "rcode", "answers", "TTLs"};
@@ -342,6 +406,7 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
   FieldScan scan;
   AddrCache resolvers;
   TtlMemo ttls;
+  QuadMemo quads;
   std::vector<std::string> spare;  // buffers of answers dropped from rec.answers, for reuse
   std::string ubuf, abuf;
   const bool want_data = sink.wants_answer_data();
@@ -483,7 +548,13 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
       }
       const std::string_view data = unescape(ans, abuf);
       if (want_data) out.data.assign(data);
-      if (!ClassifyAnswer(data, rec.qtype, out)) {
+      // ClassifyAnswer, its dotted-quad case through the QuadMemo (which answers as ParseV4).
+      uint32_t v4;
+      if (!data.empty() && data[0] >= '0' && data[0] <= '9' && quads.Parse(data, v4)) {
+        out.is_address = true;
+        out.type = kTypeA;
+        out.addr = IpAddr::FromV4(v4);
+      } else if (!ClassifyAnswerGeneral(data, rec.qtype, out)) {
         FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad address answer", ans));
         bad = true;
         break;

@@ -381,6 +381,22 @@ struct Gen {
     return s;
   }
   std::string V4() {
+    // Often the one before it with another last part (the reader remembers the first three
+    // parts of the last dotted quad it accepted), good or bad.
+    if (!last_v4_.empty() && Chance(30)) {
+      const size_t dot = last_v4_.rfind('.');
+      if (dot != std::string::npos) {
+        const std::string last = Chance(70) ? std::to_string(Below(256))
+                                            : Pick(std::array{"0", "00", "01", "256", "999", "1234", "", "x",
+                                                              "1.", "25 ", "255", "9", "10", "2550"});
+        return last_v4_.substr(0, dot + 1) + last;
+      }
+    }
+    last_v4_ = NewV4();
+    return last_v4_;
+  }
+  std::string last_v4_;
+  std::string NewV4() {
     std::string s;
     for (int i = 0; i < 4; ++i) {
       if (i > 0) s += '.';
