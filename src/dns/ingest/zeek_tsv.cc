@@ -213,9 +213,10 @@ class PieceCursor {
   uint64_t bits_ = 0;  // the separators in the window not yet passed, bit j for byte start_ + j
 };
 
-// ParseTtl with the last text of 8 to 16 bytes it accepted remembered (as two overlapping
-// eight-byte words and its length): the TTLs of one line, and of lines after it, mostly repeat
-// ("300.000000,300.000000,..."), and ParseTtl is a function of the text.
+// ParseTtl with the last two distinct texts of 8 to 16 bytes it accepted remembered (as two
+// overlapping eight-byte words and the length) with their values: the TTLs of one line, and of
+// lines after it, mostly repeat ("3600.000000,300.000000,300.000000,..."), and ParseTtl is a
+// function of the text.
 class TtlMemo {
  public:
   bool Parse(std::string_view s, uint32_t& out) {
@@ -224,22 +225,25 @@ class TtlMemo {
     uint64_t w0, w1;
     std::memcpy(&w0, s.data(), 8);
     std::memcpy(&w1, s.data() + n - 8, 8);
-    if (n == n_ && w0 == w0_ && w1 == w1_) {
-      out = value_;
-      return true;
+    for (const Entry& e : e_) {
+      if (n == e.n && w0 == e.w0 && w1 == e.w1) {
+        out = e.value;
+        return true;
+      }
     }
     if (!ParseTtl(s, out)) return false;
-    n_ = n;
-    w0_ = w0;
-    w1_ = w1;
-    value_ = out;
+    e_[1] = e_[0];
+    e_[0] = Entry{n, w0, w1, out};
     return true;
   }
 
  private:
-  size_t n_ = 0;  // 0: nothing remembered
-  uint64_t w0_ = 0, w1_ = 0;
-  uint32_t value_ = 0;
+  struct Entry {
+    size_t n = 0;  // 0: nothing remembered
+    uint64_t w0 = 0, w1 = 0;
+    uint32_t value = 0;
+  };
+  Entry e_[2];  // the last one accepted first
 };
 
 #if defined(__SSE2__)
