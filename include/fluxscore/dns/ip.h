@@ -21,11 +21,17 @@ struct IpAddr {
   static std::optional<IpAddr> Parse(std::string_view text);
   static IpAddr FromV4(uint32_t host_order) {  // ::ffff:a.b.c.d (inline: per parsed address)
     IpAddr a;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    // Bytes 8..15 as one little-endian word: 0, 0, 0xff, 0xff, then the address big-endian.
+    const uint64_t hi = uint64_t{0xFFFF0000} | uint64_t{__builtin_bswap32(host_order)} << 32;
+    std::memcpy(a.bytes.data() + 8, &hi, 8);
+#else
     a.bytes[10] = a.bytes[11] = 0xff;
     a.bytes[12] = static_cast<uint8_t>(host_order >> 24);
     a.bytes[13] = static_cast<uint8_t>(host_order >> 16);
     a.bytes[14] = static_cast<uint8_t>(host_order >> 8);
     a.bytes[15] = static_cast<uint8_t>(host_order);
+#endif
     return a;
   }
   static IpAddr FromU128(U128 v);

@@ -291,8 +291,8 @@ inline bool ParseU32(std::string_view s, uint32_t& out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-// ParseU32(s, out) && out <= 65535 (qtype, rcode), with one to five plain digits inline.
-inline bool ParseU16(std::string_view s, uint32_t& out) {
+// ParseU16 past its inline case: one to five plain digits without from_chars, else ParseU32.
+[[gnu::noinline]] inline bool ParseU16General(std::string_view s, uint32_t& out) {
   const size_t n = s.size();
   if (n >= 1 && n <= 5) {
     uint32_t v = 0;
@@ -305,6 +305,16 @@ inline bool ParseU16(std::string_view s, uint32_t& out) {
     }
   }
   return ParseU32(s, out) && out <= 65535;
+}
+
+// ParseU32(s, out) && out <= 65535 (qtype, rcode), with one plain digit (the usual rcode and
+// many qtypes) inline.
+[[gnu::always_inline]] inline bool ParseU16(std::string_view s, uint32_t& out) {
+  if (s.size() == 1 && static_cast<unsigned>(static_cast<unsigned char>(s[0]) - '0') <= 9) {
+    out = static_cast<uint32_t>(s[0] - '0');
+    return true;
+  }
+  return ParseU16General(s, out);
 }
 
 // A TTL as logged: whole seconds, possibly written with a fraction of zeros ("60.000000"), at

@@ -381,6 +381,22 @@ struct Gen {
     return s;
   }
   std::string V4() {
+    // Often the one before it with another last part (the reader remembers the first three
+    // parts of the last dotted quad it accepted), good or bad.
+    if (!last_v4_.empty() && Chance(30)) {
+      const size_t dot = last_v4_.rfind('.');
+      if (dot != std::string::npos) {
+        const std::string last = Chance(70) ? std::to_string(Below(256))
+                                            : Pick(std::array{"0", "00", "01", "256", "999", "1234", "", "x",
+                                                              "1.", "25 ", "255", "9", "10", "2550"});
+        return last_v4_.substr(0, dot + 1) + last;
+      }
+    }
+    last_v4_ = NewV4();
+    return last_v4_;
+  }
+  std::string last_v4_;
+  std::string NewV4() {
     std::string s;
     for (int i = 0; i < 4; ++i) {
       if (i > 0) s += '.';
@@ -415,6 +431,17 @@ struct Gen {
     }
     if (Chance(10)) s += '.';
     if (Chance(3)) s.insert(Below(s.size() + 1), Pick(std::array{"\\x41", "\\x2c", "\\x09", "\\xZZ", "\\", "\xc3\xa9", "\xff", " ", "..", "\\x00"}));
+    if (Chance(5)) {
+      // Around 32 bytes (the reader's in-place path takes names of 1 to 32 bytes, after one
+      // trailing dot): letters of both cases, digits, dots (empty labels among them), and now
+      // and then a byte no name may hold.
+      static const std::string chars = "abcxyzABCXYZ019-_.";
+      s.clear();
+      const size_t len = 1 + Below(40);
+      for (size_t i = 0; i < len; ++i) s += chars[Below(chars.size())];
+      if (Chance(20)) s[Below(s.size())] = "\x7f\x80 \x21\x7e\xc3"[Below(6)];
+      if (Chance(20)) s += '.';
+    }
     if (Chance(1)) s = std::string(64 + Below(3), 'a') + ".com";
     if (Chance(1)) s = std::string(250 + Below(8), 'a');
     return s;
@@ -434,6 +461,14 @@ struct Gen {
     }
   }
   std::string Ttl() {
+    // Often the TTL before it again (the reader remembers the last TTL text it accepted), good
+    // or bad.
+    if (!last_ttl_.empty() && Chance(30)) return last_ttl_;
+    last_ttl_ = NewTtl();
+    return last_ttl_;
+  }
+  std::string last_ttl_;
+  std::string NewTtl() {
     switch (Chance(90) ? 0 : Below(10)) {
       case 0: case 1: case 2: return std::to_string(Below(100000)) + ".000000";
       case 3: return std::to_string(Below(100000));
@@ -449,6 +484,7 @@ struct Gen {
   std::pair<std::string, std::string> AnswersAndTtls(const std::string& sep) {
     size_t n = Chance(10) ? 0 : 1 + Below(5);
     if (Chance(1)) n = 100 + Below(300);  // a long list
+    if (Chance(5)) n = 8 + Below(30);     // a list over several 64-byte windows
     size_t nt = n;
     if (Chance(5)) nt = Below(6);
     std::string a, t;
