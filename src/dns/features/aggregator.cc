@@ -68,6 +68,7 @@ struct alignas(64) KeyState {
   uint64_t last_ip_sum = 0;
   uint64_t last_ttl = UINT64_MAX;
   BasicIpSketch<ArenaAlloc> ips;  // IPv4 members are 8-byte hashes (see ip_sketch.h)
+  // Lazy (BottomK::Append): most records bring a new client; Impl::NormalizeClients before reads.
   BottomK<NoValue, ArenaAlloc> clients;
   BottomK<NoValue, ArenaAlloc> ttls;  // a TTL is recovered from its hash (TtlOfHash): 8 bytes a member
 
@@ -239,6 +240,11 @@ struct Aggregator::Impl {
   void PrefetchSets(Batch& b);   // stage 2
   void UpdateStates(Batch& b);   // stage 3 (and empties the batch)
   void Advance();                // batches[filling] is full: one step of the pipeline
+  void NormalizeClients() {      // every key's client set sorted and deduplicated (reads need it)
+    const ArenaScope scope(&arena);
+    const size_t cap = opts.sample_cap;
+    for (size_t i = 0; i < keys.states.size(); ++i) keys.states[i].clients.Normalize(cap);
+  }
   void Flush();                  // all records in the pipeline aggregated
 
   // The state's size for the memory budget: the key table and the sets' members; those are
@@ -331,7 +337,10 @@ void Aggregator::Impl::PrefetchSets(Batch& b) {
   // the key bytes.
   for (size_t i = 0; i < b.n; ++i) {
     const KeyState& s = keys.states[b.pending[i].state];
-    if (!s.clients.items().empty()) __builtin_prefetch(s.clients.items().data() + s.clients.items().size() / 2);
+    // The client set takes the record's client at its end (lazy; a saturated set: its middle).
+    if (!s.clients.items().empty())
+      __builtin_prefetch(s.clients.items().data() + (s.clients.saturated() ? s.clients.items().size() / 2
+                                                                            : s.clients.items().size() - 1));
     if (!s.ips.empty()) __builtin_prefetch(s.ips.middle());
     if (!s.ttl_events.empty()) __builtin_prefetch(&s.ttl_events.back());
   }
@@ -362,7 +371,7 @@ void Aggregator::Impl::UpdateStates(Batch& b) {
 void Aggregator::Impl::Update(KeyState& s, const Pending& r, const std::vector<PendingAnswer>& pending_answers) {
   const size_t cap = opts.sample_cap;
   ++s.queries;
-  if (r.has_client) s.clients.Insert(r.client_hash, NoValue(), cap);
+  if (r.has_client) s.clients.Append(r.client_hash, cap);
   uint32_t n_addr = 0, n_cname = 0, rec_ttl = UINT32_MAX;
   // The same address answers as the key's previous record (equal sums of 64-bit hashes — the
   // sets already take equal 64-bit hashes for equal values): nothing new for the IP set.
@@ -413,6 +422,8 @@ Status Aggregator::Merge(const Aggregator& other) {
   Impl& m = *impl_;
   m.Flush();
   other.impl_->Flush();
+  m.NormalizeClients();
+  other.impl_->NormalizeClients();
   const Impl& x = *other.impl_;
   if (m.opts.window_seconds != x.opts.window_seconds || m.opts.key != x.opts.key ||
       m.opts.sample_cap != x.opts.sample_cap)
@@ -539,6 +550,7 @@ bool GetIps(ByteReader& r, Sketch& ips, size_t cap) {
 
 std::string Aggregator::Serialize(uint32_t part, uint32_t parts) const {
   impl_->Flush();
+  impl_->NormalizeClients();
   const Impl& m = *impl_;
   if (parts == 0) parts = 1;
   ByteWriter w;
@@ -744,6 +756,7 @@ std::vector<FeatureRow> Aggregator::Finish(const Enricher* enricher, const WordL
 void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishStats* stats,
                         const std::function<void(const FeatureRow&)>& fn) const {
   impl_->Flush();
+  impl_->NormalizeClients();
   const Impl& m = *impl_;
   FinishStats st;
   // The keys that pass the prefilter, sorted by window then domain.

@@ -181,6 +181,46 @@ class BottomK {
     return 1;
   }
 
+  // The lazy form, for sets that take a new member on most inserts (a busy name's clients):
+  // Append puts h at the end, unsorted and maybe repeated — one write, no search, no memmove —
+  // and a full vector is sorted and deduplicated (Normalize) before it grows, so it holds at
+  // most twice its distinct members. Before any other use (Count, items, Insert, LowerBound,
+  // Merge, a copy that is read) the set must be Normalize()d; it then equals the set the same
+  // hashes would have made through Insert, in any order. A saturated set is kept normalized:
+  // its inserts are Insert's (the threshold needs the greatest member).
+  void Append(uint64_t h, size_t cap) {
+    if (saturated()) {
+      Insert(h, T(), cap);
+      return;
+    }
+    if (items_.size() == items_.capacity() && items_.size() > 1) {  // full: compact first
+      Normalize(cap);
+      if (saturated()) {
+        Insert(h, T(), cap);
+        return;
+      }
+    }
+    items_.push_back(Item{h, T()});
+  }
+  // Sorts and deduplicates the members (equal hashes: the first appended stays), keeping the cap
+  // smallest (then saturated). A set made by Insert only is left as it is.
+  void Normalize(size_t cap) {
+    Item* d = items_.data();
+    const size_t n = items_.size();
+    size_t i = 1;
+    while (i < n && d[i - 1].hash < d[i].hash) ++i;
+    if (i < n) {
+      std::stable_sort(d, d + n, [](const Item& a, const Item& b) { return a.hash < b.hash; });
+      const size_t m = static_cast<size_t>(
+          std::unique(d, d + n, [](const Item& a, const Item& b) { return a.hash == b.hash; }) - d);
+      items_.truncate(m);
+    }
+    if (items_.size() > cap) {
+      items_.truncate(cap);
+      items_.set_flag(true);
+    }
+  }
+
   // Position of the first member whose hash is >= h. Member hashes are uniform over the 64-bit
   // range (mixes), and over [0, last member] once the set is a bottom-k sample, so h's rank is
   // guessed by interpolation (off by ~sqrt(n)/2 on average), then bracketed by galloping from

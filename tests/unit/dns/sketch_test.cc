@@ -320,3 +320,52 @@ TEST(IpSketchTest, MatchesBottomKOfAddresses) {
 
 }  // namespace
 }  // namespace fluxscore::dns
+
+namespace fluxscore::dns {
+namespace {
+
+// The lazy form: Append in any order (repeats included), Normalize at any point — the same
+// members and saturation as Insert of the same hashes; inserts after a Normalize continue it.
+TEST(BottomKTest, AppendThenNormalizeEqualsInsert) {
+  std::mt19937_64 rng(31);
+  for (size_t cap : {2u, 3u, 7u, 64u, 300u}) {
+    for (uint64_t universe : {1ull, 3ull, 50ull, 400ull, 1ull << 40}) {
+      for (int trial = 0; trial < 10; ++trial) {
+        BottomK<NoValue> lazy, eager;
+        const int n = static_cast<int>(rng() % 1500);
+        for (int i = 0; i < n; ++i) {
+          const uint64_t h = Mix64(rng() % universe + 1);
+          lazy.Append(h, cap);
+          eager.Insert(h, NoValue(), cap);
+          if (rng() % 200 == 0) {  // a read in between: normalize, compare, go on appending
+            lazy.Normalize(cap);
+            ASSERT_EQ(NoValueHashes(lazy), NoValueHashes(eager));
+            ASSERT_EQ(lazy.saturated(), eager.saturated());
+          }
+        }
+        lazy.Normalize(cap);
+        ASSERT_EQ(NoValueHashes(lazy), NoValueHashes(eager)) << "cap " << cap << " universe " << universe;
+        ASSERT_EQ(lazy.saturated(), eager.saturated());
+        ASSERT_EQ(lazy.Count(), eager.Count());
+        ASSERT_LE(lazy.items().size(), cap);
+        // Normalize again: no change; Merge of normalized lazy sets as of eager ones.
+        lazy.Normalize(cap);
+        ASSERT_EQ(NoValueHashes(lazy), NoValueHashes(eager));
+        BottomK<NoValue> other_lazy, other_eager;
+        for (int i = 0; i < 100; ++i) {
+          const uint64_t h = Mix64(rng() % universe + 1);
+          other_lazy.Append(h, cap);
+          other_eager.Insert(h, NoValue(), cap);
+        }
+        other_lazy.Normalize(cap);
+        lazy.Merge(other_lazy, cap);
+        eager.Merge(other_eager, cap);
+        ASSERT_EQ(NoValueHashes(lazy), NoValueHashes(eager));
+        ASSERT_EQ(lazy.saturated(), eager.saturated());
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace fluxscore::dns
