@@ -21,6 +21,7 @@
 
 #include "dns/ingest/common.h"
 #include "dns/ingest/readers.h"
+#include "reader_diff.h"
 
 namespace fluxscore::dns {
 namespace {
@@ -352,17 +353,8 @@ Status RefReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, cons
 
 // ---- END_OF_REFERENCE ----
 
-struct Collect : RecordSink {
-  bool want = true;
-  std::vector<DnsRecord> recs;
-  void Add(const DnsRecord& r) override { recs.push_back(r); }
-  bool wants_answer_data() const override { return want; }
-};
-
-// Per-process names: ctest runs tests of this binary in parallel processes.
-std::string TempPath(const std::string& name) {
-  return ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name;
-}
+using reader_diff::Collect;
+using reader_diff::TempPath;
 
 struct Gen {
   std::mt19937_64 rng;
@@ -612,54 +604,10 @@ std::string LineText(Gen& g, const Layout& l) {
 
 // Whether the two runs gave the same records, counts, messages and status.
 void ExpectSame(const std::string& path, bool strict, bool want_data) {
-  Collect ref_sink, new_sink;
-  ref_sink.want = new_sink.want = want_data;
-  IngestStats ref_stats(strict, 1000), new_stats(strict, 1000);
-  ByteStream ref_in, new_in;
-  ASSERT_TRUE(ref_in.Open(path).ok());
-  ASSERT_TRUE(new_in.Open(path).ok());
-  const Status ref_st = RefReadZeekTsv(ref_in, ref_sink, ref_stats, nullptr);
-  const Status new_st = ReadZeekTsv(new_in, new_sink, new_stats, nullptr);
-  ASSERT_EQ(ref_st.ok(), new_st.ok());
-  ASSERT_EQ(ref_st.ToString(), new_st.ToString());
-  ASSERT_EQ(ref_stats.read, new_stats.read);
-  ASSERT_EQ(ref_stats.used, new_stats.used);
-  ASSERT_EQ(ref_stats.skipped, new_stats.skipped);
-  ASSERT_EQ(ref_stats.rejected(), new_stats.rejected());
-  ASSERT_EQ(ref_stats.first_rejections(), new_stats.first_rejections());
-  ASSERT_EQ(ref_sink.recs.size(), new_sink.recs.size());
-  if (std::getenv("FLUXSCORE_TSV_DIFF_VERBOSE") != nullptr) {
-    std::string counts = fmt::format("read {} used {}", new_stats.read, new_stats.used);
-    for (const auto& [reason, n] : new_stats.rejected()) counts += fmt::format(", {} {}", reason, n);
-    fmt::print("{}{}\n", counts, new_st.ok() ? "" : " / " + new_st.ToString());
-  }
-  for (size_t i = 0; i < ref_sink.recs.size(); ++i) {
-    const DnsRecord& a = ref_sink.recs[i];
-    const DnsRecord& b = new_sink.recs[i];
-    // (Every field, also those a flag says are not set: they must hold the same leftovers.)
-    ASSERT_EQ(std::memcmp(&a.ts, &b.ts, sizeof a.ts), 0) << i;
-    ASSERT_EQ(a.has_client, b.has_client) << i;
-    ASSERT_EQ(a.client, b.client) << i;
-    ASSERT_EQ(a.has_resolver, b.has_resolver) << i;
-    ASSERT_EQ(a.resolver, b.resolver) << i;
-    ASSERT_EQ(a.qname, b.qname) << i;
-    ASSERT_EQ(a.qtype, b.qtype) << i;
-    ASSERT_EQ(a.rcode, b.rcode) << i;
-    ASSERT_EQ(a.answers.size(), b.answers.size()) << i;
-    for (size_t k = 0; k < a.answers.size(); ++k) {
-      const Answer& x = a.answers[k];
-      const Answer& y = b.answers[k];
-      ASSERT_EQ(x.type, y.type) << i << " " << k;
-      ASSERT_EQ(x.ttl, y.ttl) << i << " " << k;
-      ASSERT_EQ(x.is_address, y.is_address) << i << " " << k;
-      ASSERT_EQ(x.addr, y.addr) << i << " " << k;
-      if (want_data) {
-        ASSERT_EQ(x.data, y.data) << i << " " << k;
-      } else {
-        ASSERT_TRUE(y.data.empty()) << i << " " << k;
-      }
-    }
-  }
+  reader_diff::ExpectSameRun(
+      [](ByteStream& in, RecordSink& sink, IngestStats& stats) { return RefReadZeekTsv(in, sink, stats, nullptr); },
+      [](ByteStream& in, RecordSink& sink, IngestStats& stats) { return ReadZeekTsv(in, sink, stats, nullptr); },
+      path, strict, want_data, 1000, "FLUXSCORE_TSV_DIFF_VERBOSE");
 }
 
 int Rounds(int quick) {
