@@ -50,14 +50,12 @@ struct IpMember {
 
 template <typename Alloc = HeapAlloc>
 class BasicIpSketch {
-  using IpSketch = BasicIpSketch;
-
  public:
   using V6 = IpMember;
 
   BasicIpSketch() = default;
   BasicIpSketch(const BasicIpSketch& o) : hashes_(o.hashes_) { CopyV6(o); }
-  IpSketch& operator=(const IpSketch& o) {
+  BasicIpSketch& operator=(const BasicIpSketch& o) {
     if (this != &o) {
       hashes_ = o.hashes_;
       FreeV6();
@@ -66,7 +64,7 @@ class BasicIpSketch {
     return *this;
   }
   BasicIpSketch(BasicIpSketch&& o) noexcept : hashes_(std::move(o.hashes_)), v6_(o.v6_) { o.v6_ = nullptr; }
-  IpSketch& operator=(IpSketch&& o) noexcept {
+  BasicIpSketch& operator=(BasicIpSketch&& o) noexcept {
     if (this != &o) {
       hashes_ = std::move(o.hashes_);
       FreeV6();
@@ -107,7 +105,7 @@ class BasicIpSketch {
     }
   }
 
-  void Merge(const IpSketch& o, size_t cap) {
+  void Merge(const BasicIpSketch& o, size_t cap) {
     std::vector<V6> a = Members(), b = o.Members(), out;
     out.reserve(std::min(cap + 1, a.size() + b.size()));
     size_t i = 0, j = 0;
@@ -175,9 +173,10 @@ class BasicIpSketch {
     if (pos < members.size() && members[pos].hash == h) return 0;  // a member already
     const int added = hashes_.Insert(h, NoValue(), cap);
     if (v6_ != nullptr && hashes_.saturated()) TrimV6();
+    // It stayed in unless a full sample dropped it (or never took it): then it is above the
+    // greatest member, as a sample only ever loses its greatest.
     const auto now = hashes_.items();
-    const size_t at = hashes_.LowerBound(h);
-    if (at < now.size() && now[at].hash == h) {  // it stayed in (a sample may drop it at once)
+    if (!now.empty() && h <= now.back().hash) {
       V6* v = v6_items();
       const size_t n = v6_size();
       const size_t k = static_cast<size_t>(
@@ -212,7 +211,7 @@ class BasicIpSketch {
     if (v6_ != nullptr) Alloc::Free(v6_, v6_bytes());
     v6_ = nullptr;
   }
-  void CopyV6(const IpSketch& o) {
+  void CopyV6(const BasicIpSketch& o) {
     const V6* v = o.v6_items();
     for (size_t i = 0; i < o.v6_size(); ++i) AppendV6(v[i]);
   }
