@@ -197,31 +197,56 @@ struct Aggregator::Impl {
   uint32_t since_check = 0;
   bool over_budget = false;
 
-  // Records are aggregated in batches of kBatch, in a three-stage pipeline: the key of each
-  // record is hashed and its slot prefetched when it arrives; when a batch is full, (1) it finds
+  // Records are not aggregated as they arrive: Add encodes each one (key, time, client hash,
+  // CNAME count, address answers) into the buffer of its shard — the top bits of its key's
+  // hash — and when a shard's buffer is full, Drain aggregates all buffers, shard after shard.
+  // A shard's keys are 1/kShards of all keys, so while its records are aggregated their states
+  // and sets stay in the cache: a busy name's lines are fetched once per drain instead of once
+  // per record. (Measured on the 10M-line benchmark log, its lines reordered by hand into 64
+  // hash shards per 1M / 3M lines / whole file: user time 12.5 s → 10.5 / 9.6 / 9.4 s.) Each
+  // key's records stay in arrival order, so every result is that of one-at-a-time aggregation;
+  // only the order in which keys are created changes. Every public method drains first (Flush).
+  static constexpr unsigned kShardBits = 6;
+  static constexpr size_t kShards = size_t{1} << kShardBits;
+  std::unique_ptr<char[]> shard_mem;  // kShards regions of region_bytes (allocated on first use)
+  size_t region_bytes = 0;
+  std::array<size_t, kShards> shard_used{};
+  uint64_t buffered = 0;  // records in the shard buffers
+  uint64_t buffer_touched = 0;  // bytes of the regions ever used (their pages are resident)
+  std::array<size_t, kShards> shard_high{};  // per region
+  static size_t EncodedSize(const DnsRecord& r, size_t key_len);
+  static char* Encode(char* out, uint64_t hash, int64_t window, std::string_view name, double ts,
+                      const DnsRecord& r);
+  void Buffer(uint64_t hash, int64_t window, std::string_view name, double ts, const DnsRecord& r);
+  void DrainRegion(const char* p, const char* end);  // into the pipeline
+  void Drain();  // every buffered record aggregated, the buffers empty
+
+  // The buffered records are aggregated in batches of kBatch, in a three-stage pipeline: the key
+  // of each record is hashed and its slot prefetched when it is decoded; when a batch is full, (1) it finds
   // its keys and prefetches their states, (2) the batch before it reads its states and
   // prefetches their sets, (3) the batch before that one updates its states, in arrival order.
   // A batch's memory accesses are issued a batch of parsing (tens of microseconds) before they
   // are needed, and the cache misses of up to 3 * kBatch records overlap. Results are those of
   // one-at-a-time aggregation: keys are found (and created) in record order, and updates happen
   // in record order. Every public method drains the pipeline first (Flush).
+  // A record's address answers (the only answers the state keeps anything of but a count of
+  // CNAMEs), in answer order.
   struct PendingAnswer {
     IpAddr addr;
-    uint64_t hash;  // IpHash(addr) for address answers (used twice: the answer-set sum, the set)
+    uint64_t hash;  // IpHash(addr) (used twice: the answer-set sum, the set)
     uint32_t ttl;
-    bool is_address;
-    bool is_cname;
   };
   struct Pending {
     double ts;
     bool has_client;
     uint64_t client_hash;  // IpHash of the client address
+    uint32_t n_cname;      // CNAME answers of the record
     uint32_t ans_begin, ans_end;
     uint64_t hash;
     uint32_t state;
     bool confirmed;       // state is the key's (else its bytes are still to be compared)
     uint64_t key_offset;  // of the entry's bytes in the key arena, when not confirmed
-    std::string key;
+    std::string_view key;  // in the shard buffer being drained
   };
   static constexpr size_t kBatch = 32;
   struct Batch {
@@ -244,12 +269,15 @@ struct Aggregator::Impl {
     const size_t cap = opts.sample_cap;
     for (size_t i = 0; i < keys.states.size(); ++i) keys.states[i].clients.Normalize(cap);
   }
-  void Flush();                  // all records in the pipeline aggregated
+  void FlushPipeline();          // all records in the pipeline aggregated
+  void Flush() { Drain(); }      // all records aggregated
 
   // The state's size for the memory budget: the key table and the sets' members; those are
   // counted both ways, by their capacities (heap_bytes) and by what the arena has mapped (class
   // rounding, free blocks and the last chunk's tail included), whichever is larger.
-  uint64_t Bytes() const { return keys.bytes() + std::max<uint64_t>(heap_bytes, arena.mapped()); }
+  uint64_t Bytes() const {
+    return keys.bytes() + std::max<uint64_t>(heap_bytes, arena.mapped()) + buffer_touched;
+  }
   void Recount() {
     uint64_t b = 0;
     keys.states.ForEach([&](const KeyState& s) { b += s.bytes() - sizeof(KeyState); });
@@ -279,19 +307,159 @@ void Aggregator::Add(const DnsRecord& r) {
   const int64_t window = static_cast<int64_t>(wd) * w;
   std::string_view name = r.qname;
   if (o.key == KeyMode::kRegistered && o.psl != nullptr) name = o.psl->Registered(name);
-  Impl::Batch& b = m.batches[m.filling];
-  Impl::Pending& p = b.pending[b.n];
-  MakeKey(p.key, window, name);
-  p.hash = HashKey(p.key);
-  m.keys.PrefetchSlot(p.hash);
-  p.ts = ts;
-  p.has_client = r.has_client;
-  p.client_hash = r.has_client ? IpHash(r.client) : 0;
-  p.ans_begin = static_cast<uint32_t>(b.answers.size());
+  // HashKey of the key bytes (window big-endian, then the name) without building them.
+  uint64_t wbe = static_cast<uint64_t>(window);
+  wbe = __builtin_bswap64(wbe);
+  const uint64_t hash = features_internal::HashKeyParts(wbe, name);
+  m.Buffer(hash, window, name, ts, r);
+}
+
+// The encoded record: hash u64 | key length u32 | key bytes (window big-endian, name) | ts f64 |
+// has_client u8 | client hash u64 | CNAME answers u32 | address answers u32 | per address
+// answer: TTL u32, family u8 (4 or 6), 4 or 16 address bytes.
+size_t Aggregator::Impl::EncodedSize(const DnsRecord& r, size_t key_len) {
+  size_t n = 8 + 4 + key_len + 8 + 1 + 8 + 4 + 4;
   for (const Answer& a : r.answers)
-    b.answers.push_back({a.addr, a.is_address ? IpHash(a.addr) : 0, a.ttl, a.is_address, a.type == kTypeCNAME});
-  p.ans_end = static_cast<uint32_t>(b.answers.size());
-  if (++b.n == Impl::kBatch) m.Advance();
+    if (a.is_address) n += 5 + (a.addr.is_v4() ? 4 : 16);
+  return n;
+}
+
+namespace {
+template <typename T>
+char* Put(char* out, T v) {
+  std::memcpy(out, &v, sizeof v);
+  return out + sizeof v;
+}
+template <typename T>
+const char* Get(const char* in, T* v) {
+  std::memcpy(v, in, sizeof *v);
+  return in + sizeof *v;
+}
+}  // namespace
+
+char* Aggregator::Impl::Encode(char* out, uint64_t hash, int64_t window, std::string_view name, double ts,
+                               const DnsRecord& r) {
+  out = Put(out, hash);
+  out = Put(out, static_cast<uint32_t>(8 + name.size()));
+  out = Put(out, __builtin_bswap64(static_cast<uint64_t>(window)));
+  std::memcpy(out, name.data(), name.size());
+  out += name.size();
+  out = Put(out, ts);
+  out = Put(out, static_cast<uint8_t>(r.has_client));
+  out = Put(out, r.has_client ? IpHash(r.client) : uint64_t{0});
+  uint32_t n_cname = 0, n_addr = 0;
+  for (const Answer& a : r.answers) {
+    n_cname += a.type == kTypeCNAME;
+    n_addr += a.is_address;
+  }
+  out = Put(out, n_cname);
+  out = Put(out, n_addr);
+  for (const Answer& a : r.answers) {
+    if (!a.is_address) continue;
+    out = Put(out, a.ttl);
+    if (a.addr.is_v4()) {
+      out = Put(out, uint8_t{4});
+      out = Put(out, a.addr.v4());
+    } else {
+      out = Put(out, uint8_t{6});
+      std::memcpy(out, a.addr.bytes.data(), 16);
+      out += 16;
+    }
+  }
+  return out;
+}
+
+void Aggregator::Impl::Buffer(uint64_t hash, int64_t window, std::string_view name, double ts,
+                              const DnsRecord& r) {
+  const size_t need = EncodedSize(r, 8 + name.size());
+  if (shard_mem == nullptr) {
+    // A sixteenth of the budget, at most 128 MiB, at least 64 KiB a shard. The regions' pages
+    // are touched as they fill: a small log costs a few pages per shard.
+    region_bytes = std::clamp<uint64_t>(opts.memory_budget / 16 / kShards, 64u << 10, 2u << 20);
+    shard_mem.reset(new char[kShards * region_bytes]);
+  }
+  const size_t sh = hash >> (64 - kShardBits);
+  if (shard_used[sh] + need > region_bytes) {
+    Drain();
+    if (need > region_bytes) {  // a record larger than a region: aggregated on its own
+      std::unique_ptr<char[]> one(new char[need]);
+      const char* end = Encode(one.get(), hash, window, name, ts, r);
+      const ArenaScope scope(&arena);
+      DrainRegion(one.get(), end);
+      FlushPipeline();
+      return;
+    }
+  }
+  char* out = shard_mem.get() + sh * region_bytes + shard_used[sh];
+  shard_used[sh] = static_cast<size_t>(Encode(out, hash, window, name, ts, r) - shard_mem.get()) -
+                   sh * region_bytes;
+  ++buffered;
+}
+
+void Aggregator::Impl::DrainRegion(const char* p, const char* end) {
+  while (p < end) {
+    if (over_budget) {  // the state reached the budget: the rest is counted, not aggregated
+      ++dropped;
+      uint32_t len, n_addr;
+      p = Get(p + 8, &len);
+      p += len + 8 + 1 + 8 + 4;
+      p = Get(p, &n_addr);
+      for (uint32_t k = 0; k < n_addr; ++k) p += 5 + (static_cast<uint8_t>(p[4]) == 4 ? 4 : 16);
+      continue;
+    }
+    Batch& b = batches[filling];
+    Pending& q = b.pending[b.n];
+    uint32_t len, n_addr;
+    uint8_t has_client;
+    p = Get(p, &q.hash);
+    keys.PrefetchSlot(q.hash);
+    p = Get(p, &len);
+    q.key = std::string_view(p, len);
+    p += len;
+    p = Get(p, &q.ts);
+    p = Get(p, &has_client);
+    q.has_client = has_client != 0;
+    p = Get(p, &q.client_hash);
+    p = Get(p, &q.n_cname);
+    p = Get(p, &n_addr);
+    q.ans_begin = static_cast<uint32_t>(b.answers.size());
+    for (uint32_t k = 0; k < n_addr; ++k) {
+      PendingAnswer a;
+      uint8_t family;
+      p = Get(p, &a.ttl);
+      p = Get(p, &family);
+      if (family == 4) {
+        uint32_t v4;
+        p = Get(p, &v4);
+        a.addr = IpAddr::FromV4(v4);
+      } else {
+        std::memcpy(a.addr.bytes.data(), p, 16);
+        p += 16;
+      }
+      a.hash = IpHash(a.addr);
+      b.answers.push_back(a);
+    }
+    q.ans_end = static_cast<uint32_t>(b.answers.size());
+    if (++b.n == kBatch) Advance();
+  }
+}
+
+void Aggregator::Impl::Drain() {
+  if (buffered == 0) return;
+  {
+    const ArenaScope scope(&arena);
+    for (size_t sh = 0; sh < kShards; ++sh) {
+      if (shard_used[sh] > shard_high[sh]) {
+        buffer_touched += shard_used[sh] - shard_high[sh];
+        shard_high[sh] = shard_used[sh];
+      }
+      const char* region = shard_mem.get() + sh * region_bytes;
+      DrainRegion(region, region + shard_used[sh]);
+    }
+  }
+  FlushPipeline();  // (the pipeline's keys point into the regions: emptied after it)
+  shard_used.fill(0);
+  buffered = 0;
 }
 
 void Aggregator::Impl::Advance() {
@@ -306,7 +474,7 @@ void Aggregator::Impl::Advance() {
   filling = (filling + 1) % kStages;  // the oldest, now empty
 }
 
-void Aggregator::Impl::Flush() {
+void Aggregator::Impl::FlushPipeline() {
   const ArenaScope scope(&arena);
   for (size_t k = 1; k <= kStages; ++k) {  // oldest first; the filling batch last
     Batch& b = batches[(filling + k) % kStages];
@@ -371,16 +539,15 @@ void Aggregator::Impl::Update(KeyState& s, const Pending& r, const std::vector<P
   const size_t cap = opts.sample_cap;
   ++s.queries;
   if (r.has_client) s.clients.Append(r.client_hash, cap);
-  uint32_t n_cname = 0, rec_ttl = UINT32_MAX;
+  uint32_t rec_ttl = UINT32_MAX;
   // The same address answers as the key's previous record (equal sums of 64-bit hashes — the
   // sets already take equal 64-bit hashes for equal values): nothing new for the IP set.
   uint64_t ip_sum = 0;
   uint32_t addresses = 0;
-  for (uint32_t k = r.ans_begin; k < r.ans_end; ++k)
-    if (pending_answers[k].is_address) {
-      ip_sum += pending_answers[k].hash;
-      ++addresses;
-    }
+  for (uint32_t k = r.ans_begin; k < r.ans_end; ++k) {
+    ip_sum += pending_answers[k].hash;
+    ++addresses;
+  }
   // A key's first addresses size its IP set exactly: most keys of a big log are seen once.
   if (addresses > 0 && s.ips.empty()) s.ips.Reserve(std::min<size_t>(addresses, cap));
   const bool same_ips = ip_sum != 0 && ip_sum == s.last_ip_sum;
@@ -388,8 +555,6 @@ void Aggregator::Impl::Update(KeyState& s, const Pending& r, const std::vector<P
   uint64_t rec_ttl_last = s.last_ttl;  // TTL last inserted for this key
   for (uint32_t k = r.ans_begin; k < r.ans_end; ++k) {
     const PendingAnswer& a = pending_answers[k];
-    if (a.is_cname) ++n_cname;
-    if (!a.is_address) continue;
     if (!same_ips) {
       size_t v6_growth = 0;
       s.ips.Insert(a.hash, a.addr, cap, &v6_growth);
@@ -406,7 +571,7 @@ void Aggregator::Impl::Update(KeyState& s, const Pending& r, const std::vector<P
     if (const size_t tr = TtlRange(a.ttl); tr + 1 < kTtlRanges) ++s.ttl_range[tr];
     rec_ttl = std::min(rec_ttl, a.ttl);
   }
-  s.cname_depth = std::max(s.cname_depth, n_cname);
+  s.cname_depth = std::max(s.cname_depth, r.n_cname);
   if (addresses > 0) {
     ++s.addr_records;
     s.addr_answers += addresses;

@@ -116,6 +116,25 @@ inline uint64_t HashKey(std::string_view k) {
   return Mix64(h);
 }
 
+// HashKey of the key whose first 8 bytes, loaded as a little-endian word, are `first` and whose
+// other bytes are `rest` (the aggregator's window + domain, without building the key).
+inline uint64_t HashKeyParts(uint64_t first, std::string_view rest) {
+  uint64_t h = 0xcbf29ce484222325ULL ^ (8 + rest.size());
+  h = (h ^ first) * 0x100000001b3ULL;
+  h ^= h >> 29;
+  size_t i = 0;
+  for (; i + 8 <= rest.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, rest.data() + i, 8);
+    h = (h ^ w) * 0x100000001b3ULL;
+    h ^= h >> 29;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, rest.data() + i, rest.size() - i);
+  h = (h ^ w) * 0x100000001b3ULL;
+  return Mix64(h);
+}
+
 template <typename State>
 class KeyTable {
  public:

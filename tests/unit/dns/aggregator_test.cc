@@ -406,6 +406,45 @@ TEST(AggregatorTest, EvidenceOnDemandEqualsFinishEvidence) {
   }
 }
 
+// Add buffers records per key-hash shard and aggregates them shard after shard when a buffer is
+// full (or before any read). Whatever the buffer size — one drain, many drains, a drain after
+// every record (keys() drains) — and with a record larger than a whole shard buffer (aggregated
+// on its own), the rows are those of one-at-a-time aggregation in record order.
+TEST(AggregatorTest, ShardBuffersGiveTheOneAtATimeResult) {
+  Enricher e = GoldenEnricher();
+  for (uint32_t cap : {4096u, 16u}) {
+    std::vector<DnsRecord> traffic = RandomTraffic(cap, 20000);
+    // 4000 IPv6 answers: ~84 KB encoded, more than a 64 KiB shard buffer.
+    DnsRecord big = traffic[100];
+    for (uint32_t k = 0; k < 4000; ++k) {
+      Answer a;
+      a.type = kTypeAAAA;
+      a.is_address = true;
+      a.addr = *IpAddr::Parse(fmt::format("2001:db8::{:x}:{:x}", k / 7, k));
+      a.ttl = 30 + k % 3;
+      big.answers.push_back(a);
+    }
+    traffic.insert(traffic.begin() + 10000, big);
+    FeatureOptions o = Opts();
+    o.sample_cap = cap;
+    o.min_ips = 1;
+    FeatureOptions small = o;
+    small.memory_budget = 16u << 20;  // 64 KiB shard buffers: many drains
+    Aggregator one_drain(o), many(small), each(o);
+    for (const DnsRecord& r : traffic) {
+      one_drain.Add(r);
+      many.Add(r);
+      each.Add(r);
+      ASSERT_GT(each.keys(), 0u);  // drains: this one aggregates record by record
+    }
+    const std::string want = Csv(each.Finish(&e, &Words(), nullptr));
+    EXPECT_EQ(Csv(one_drain.Finish(&e, &Words(), nullptr)), want) << cap;
+    EXPECT_EQ(Csv(many.Finish(&e, &Words(), nullptr)), want) << cap;
+    EXPECT_NE(want.find(big.qname), std::string::npos);
+    EXPECT_EQ(one_drain.Serialize().size(), each.Serialize().size());
+  }
+}
+
 TEST(AggregatorTest, MergeOfRandomSplitsEqualsOnePass) {
   Enricher e = GoldenEnricher();
   for (uint32_t cap : {4096u, 16u}) {  // exact sets, and sampled sets beyond 16 members
@@ -618,6 +657,9 @@ TEST(AggregatorTest, StateWhoseTtlDisagreesWithItsHashIsRefused) {
 TEST(AggregatorTest, SampledDistinctCountIsCloseAndMemoryStaysBounded) {
   FeatureOptions o = Opts();
   o.sample_cap = 1024;
+  // (A small budget keeps the record buffers small — their size is a sixteenth of it, at least
+  // 64 KiB a shard: what is measured below is the state.)
+  o.memory_budget = 16u << 20;
   Aggregator agg(o);
   DnsRecord r = OneA("many.example.com", 0);
   for (uint32_t i = 0; i < 200000; ++i) {

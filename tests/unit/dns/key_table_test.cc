@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <map>
 #include <random>
 #include <string>
@@ -95,3 +96,23 @@ TEST(KeyTableTest, FindSeesInsertedKeysOnly) {
 
 }  // namespace
 }  // namespace fluxscore::dns::features_internal
+
+// The aggregator hashes (window, domain) without building the key: HashKeyParts(first word, rest)
+// must be HashKey of the 8 window bytes followed by the rest, for every rest length around the
+// 8-byte word boundaries.
+namespace fluxscore::dns {
+TEST(KeyTableTest, HashKeyPartsIsHashKeyOfTheJoinedBytes) {
+  std::string rest;
+  for (size_t n = 0; n < 40; ++n) {
+    for (uint64_t window : {uint64_t{0}, uint64_t{1795996800}, ~uint64_t{0} - 86399}) {
+      std::string key(8, '\0');
+      for (int i = 0; i < 8; ++i) key[static_cast<size_t>(i)] = static_cast<char>(window >> (56 - 8 * i));
+      key += rest;
+      uint64_t first;
+      std::memcpy(&first, key.data(), 8);
+      EXPECT_EQ(features_internal::HashKeyParts(first, rest), features_internal::HashKey(key)) << n;
+    }
+    rest.push_back(static_cast<char>('a' + n % 26));
+  }
+}
+}  // namespace fluxscore::dns
