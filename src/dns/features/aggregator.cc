@@ -963,7 +963,27 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
   const auto& cols = FeatureColumns();
   st.keys = m.keys.size();
   FeatureRow row;
-  for (uint32_t ki : order) {
+  // Rows go in name order, states were created in record order: every row's state, sets and
+  // key bytes are cache misses. They are prefetched a few rows ahead (the state and the key's
+  // offset 8 rows ahead, the sets and key bytes 4 rows ahead, once the state has arrived).
+  constexpr size_t kAheadState = 8, kAheadSets = 4;
+  for (size_t j = 0; j < order.size(); ++j) {
+    if (j + kAheadState < order.size()) {
+      const uint32_t ahead = order[j + kAheadState];
+      const char* st = reinterpret_cast<const char*>(&m.keys.states[ahead]);
+      __builtin_prefetch(st);
+      __builtin_prefetch(st + 64);
+      __builtin_prefetch(st + 128);
+      m.keys.PrefetchKeyOffset(ahead);
+    }
+    if (j + kAheadSets < order.size()) {
+      const uint32_t ahead = order[j + kAheadSets];
+      const KeyState& a = m.keys.states[ahead];
+      if (!a.ips.empty()) __builtin_prefetch(a.ips.middle());
+      if (!a.ttl_events.empty()) __builtin_prefetch(a.ttl_events.data());
+      m.keys.PrefetchKeyBytes(ahead);
+    }
+    const uint32_t ki = order[j];
     const KeyState& s = m.keys.states[ki];
     const std::string_view key = m.keys.Key(ki);
     const double distinct_ips = s.ips.Count();

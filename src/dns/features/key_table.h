@@ -5,6 +5,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "common/huge_pages.h"
@@ -135,6 +137,46 @@ inline uint64_t HashKeyParts(uint64_t first, std::string_view rest) {
   return Mix64(h);
 }
 
+// An array of trivially copyable T that grows without copying or touching its old pages again:
+// its own anonymous mapping, grown with mremap (the key bytes and their offsets reach tens of
+// MiB in a big run; a vector's doubling would copy them and fault in fresh pages each time).
+template <typename T>
+class GrowArray {
+  static_assert(std::is_trivially_copyable_v<T>);
+
+ public:
+  GrowArray() = default;
+  GrowArray(const GrowArray&) = delete;
+  GrowArray& operator=(const GrowArray&) = delete;
+  ~GrowArray() {
+    if (p_ != nullptr) munmap(p_, cap_bytes_);
+  }
+  void append(const T* v, size_t n) {
+    if ((size_ + n) * sizeof(T) > cap_bytes_) Grow((size_ + n) * sizeof(T));
+    std::memcpy(p_ + size_, v, n * sizeof(T));
+    size_ += n;
+  }
+  void push_back(const T& v) { append(&v, 1); }
+  const T* data() const { return p_; }
+  size_t size() const { return size_; }
+  size_t capacity_bytes() const { return cap_bytes_; }
+  const T& operator[](size_t i) const { return p_[i]; }
+
+ private:
+  void Grow(size_t need) {
+    size_t cap = std::max<size_t>({need, cap_bytes_ * 2, 4096});
+    cap = (cap + 4095) & ~size_t{4095};
+    void* p = p_ == nullptr ? mmap(nullptr, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                            : mremap(p_, cap_bytes_, cap, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    p_ = static_cast<T*>(p);
+    cap_bytes_ = cap;
+  }
+  T* p_ = nullptr;
+  size_t size_ = 0;
+  size_t cap_bytes_ = 0;
+};
+
 template <typename State>
 class KeyTable {
  public:
@@ -155,7 +197,7 @@ class KeyTable {
         s.offset = arena_.size();
         s.len = static_cast<uint32_t>(key.size());
         offsets_.push_back(arena_.size());
-        arena_.append(key);
+        arena_.append(key.data(), key.size());
         states.emplace_back();
         ++count_;
         *created = true;
@@ -204,14 +246,16 @@ class KeyTable {
   void PrefetchSlot(uint64_t h) const {
     if (!slots_.empty()) __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
   }
+  void PrefetchKeyOffset(uint32_t i) const { __builtin_prefetch(&offsets_[i]); }
+  void PrefetchKeyBytes(uint32_t i) const { __builtin_prefetch(arena_.data() + offsets_[i]); }
   std::string_view Key(uint32_t i) const {
     const size_t b = offsets_[i];
     const size_t e = i + 1 < offsets_.size() ? offsets_[i + 1] : arena_.size();
-    return std::string_view(arena_).substr(b, e - b);
+    return std::string_view(arena_.data() + b, e - b);
   }
   size_t size() const { return count_; }
   size_t bytes() const {
-    return slots_.capacity() * sizeof(Slot) + offsets_.capacity() * 8 + arena_.capacity() +
+    return slots_.capacity() * sizeof(Slot) + offsets_.capacity_bytes() + arena_.capacity_bytes() +
            states.size() * sizeof(State);
   }
 
@@ -237,8 +281,8 @@ class KeyTable {
     }
   }
   std::vector<Slot, HugeAllocator<Slot>> slots_;
-  std::vector<size_t> offsets_;
-  std::string arena_;
+  GrowArray<uint64_t> offsets_;
+  GrowArray<char> arena_;
   size_t count_ = 0;
 };
 
