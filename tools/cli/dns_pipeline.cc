@@ -151,9 +151,10 @@ void PrintDnsSummary(const FeaturesArgs& a, const DnsPipeline& p, const dns::Agg
   } else {
     std::fprintf(stderr, "no --asn-db / --country-db: ASN and country columns are empty\n");
   }
-  std::fprintf(stderr, "%.2f s, %s records/s, state ~%llu MiB, peak memory %llu MiB\n", s,
+  std::fprintf(stderr, "%.2f s, %s records/s, state and record buffers ~%llu MiB (--memory %llu MiB), peak memory %llu MiB\n", s,
                Human(static_cast<double>(stats.read) / s).c_str(),
                static_cast<unsigned long long>(agg.approx_bytes() >> 20),
+               static_cast<unsigned long long>(p.options.memory_budget >> 20),
                static_cast<unsigned long long>(PeakMemoryBytes() >> 20));
 }
 

@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
                                               "distinct answer IPs")
         ->capture_default_str();
     fc->add_flag("--strict", feat.strict, "stop at the first bad record (exit 2)");
-    fc->add_option("--memory", feat.memory, "budget for the aggregation state (e.g. 512M, 4G)")
+    fc->add_option("--memory", feat.memory, "budget for the aggregation state and its record buffers (e.g. 512M, 4G)")
         ->capture_default_str();
     fc->add_option("--sample-cap", feat.sample_cap,
                    "distinct sets exact up to this size, sampled beyond")

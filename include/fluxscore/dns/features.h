@@ -145,6 +145,9 @@ class Aggregator : public RecordSink {
   // (dropped_records) but not aggregated, and this says so.
   Status budget_status() const;
   uint64_t dropped_records() const;
+  // What the budget is checked against: the state (key table, states, the sets' memory) and the
+  // bytes of the record buffers in use so far (records wait there before they are aggregated
+  // shard by shard; together at most a sixteenth of the budget, at most 128 MiB, at least 4 MiB).
   uint64_t approx_bytes() const;
   size_t keys() const;
 
