@@ -317,11 +317,9 @@ void Aggregator::Add(const DnsRecord& r) {
 // The encoded record: hash u64 | key length u32 | key bytes (window big-endian, name) | ts f64 |
 // has_client u8 | client hash u64 | CNAME answers u32 | address answers u32 | per address
 // answer: TTL u32, family u8 (4 or 6), 4 or 16 address bytes.
+// At most this many bytes (every answer taken as an IPv6 address): Encode writes this much or less.
 size_t Aggregator::Impl::EncodedSize(const DnsRecord& r, size_t key_len) {
-  size_t n = 8 + 4 + key_len + 8 + 1 + 8 + 4 + 4;
-  for (const Answer& a : r.answers)
-    if (a.is_address) n += 5 + (a.addr.is_v4() ? 4 : 16);
-  return n;
+  return 8 + 4 + key_len + 8 + 1 + 8 + 4 + 4 + r.answers.size() * (5 + 16);
 }
 
 namespace {
@@ -347,15 +345,13 @@ char* Aggregator::Impl::Encode(char* out, uint64_t hash, int64_t window, std::st
   out = Put(out, ts);
   out = Put(out, static_cast<uint8_t>(r.has_client));
   out = Put(out, r.has_client ? IpHash(r.client) : uint64_t{0});
+  char* const counts = out;  // (written once known)
+  out += 8;
   uint32_t n_cname = 0, n_addr = 0;
   for (const Answer& a : r.answers) {
     n_cname += a.type == kTypeCNAME;
-    n_addr += a.is_address;
-  }
-  out = Put(out, n_cname);
-  out = Put(out, n_addr);
-  for (const Answer& a : r.answers) {
     if (!a.is_address) continue;
+    ++n_addr;
     out = Put(out, a.ttl);
     if (a.addr.is_v4()) {
       out = Put(out, uint8_t{4});
@@ -366,6 +362,7 @@ char* Aggregator::Impl::Encode(char* out, uint64_t hash, int64_t window, std::st
       out += 16;
     }
   }
+  Put(Put(counts, n_cname), n_addr);
   return out;
 }
 
