@@ -227,8 +227,9 @@ struct Aggregator::Impl {
   // prefetches their sets, (3) the batch before that one updates its states, in arrival order.
   // A batch's memory accesses are issued a batch of parsing (tens of microseconds) before they
   // are needed, and the cache misses of up to 3 * kBatch records overlap. Results are those of
-  // one-at-a-time aggregation: keys are found (and created) in record order, and updates happen
-  // in record order. Every public method drains the pipeline first (Flush).
+  // one-at-a-time aggregation: keys are found (and created) and updated in the order the
+  // records enter the pipeline.
+  //
   // A record's address answers (the only answers the state keeps anything of but a count of
   // CNAMEs), in answer order.
   struct PendingAnswer {
@@ -308,9 +309,8 @@ void Aggregator::Add(const DnsRecord& r) {
   std::string_view name = r.qname;
   if (o.key == KeyMode::kRegistered && o.psl != nullptr) name = o.psl->Registered(name);
   // HashKey of the key bytes (window big-endian, then the name) without building them.
-  uint64_t wbe = static_cast<uint64_t>(window);
-  wbe = __builtin_bswap64(wbe);
-  const uint64_t hash = features_internal::HashKeyParts(wbe, name);
+  const uint64_t hash =
+      features_internal::HashKeyParts(__builtin_bswap64(static_cast<uint64_t>(window)), name);
   m.Buffer(hash, window, name, ts, r);
 }
 
