@@ -225,7 +225,7 @@ struct Aggregator::Impl {
   // of each record is hashed and its slot prefetched when it is decoded; when a batch is full, (1) it finds
   // its keys and prefetches their states, (2) the batch before it reads its states and
   // prefetches their sets, (3) the batch before that one updates its states, in arrival order.
-  // A batch's memory accesses are issued a batch of parsing (tens of microseconds) before they
+  // A batch's memory accesses are issued a batch of decoding (microseconds) before they
   // are needed, and the cache misses of up to 3 * kBatch records overlap. Results are those of
   // one-at-a-time aggregation: keys are found (and created) and updated in the order the
   // records enter the pipeline.
