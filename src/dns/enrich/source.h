@@ -60,15 +60,15 @@ class SegmentTable {
     const uint32_t h = x >> 16;
     uint32_t lo = v4_index_[h];
     const uint32_t hi = v4_index_[h + 1];
-    if (lo > 0) --lo;  // the segment that began before this /16 (v4_start_[0] == 0 always)
-    const uint32_t* base = v4_start_.data() + lo;
+    if (lo > 0) --lo;  // the segment that began before this /16 (v4_[0].start == 0 always)
+    const V4Segment* base = v4_.data() + lo;
     uint32_t n = hi - lo;
     while (n > 1) {
       const uint32_t half = n / 2;
-      base = base[half] <= x ? base + half : base;
+      base = base[half].start <= x ? base + half : base;
       n -= half;
     }
-    return v4_value_[static_cast<size_t>(base - v4_start_.data())];
+    return base->value;  // (on the line the search read last)
   }
   uint32_t FindV6(U128 x) const {
     const U128* base = v6_start_.data();
@@ -80,11 +80,17 @@ class SegmentTable {
     }
     return v6_value_[static_cast<size_t>(base - v6_start_.data())];
   }
-  size_t segments() const { return v4_start_.size() + v6_start_.size(); }
+  size_t segments() const { return v4_.size() + v6_start_.size(); }
 
  private:
-  std::vector<uint32_t> v4_start_;  // offsets within ::ffff:0:0/96; [0] == 0
-  std::vector<uint32_t> v4_value_;
+  // Start (offset within ::ffff:0:0/96; [0] starts at 0) and value side by side: the value of the
+  // segment found is on the cache line its start was compared on — one miss less per lookup
+  // than parallel arrays, which was most of an ASN lookup's cost in Finish.
+  struct V4Segment {
+    uint32_t start;
+    uint32_t value;
+  };
+  std::vector<V4Segment> v4_;
   std::vector<uint32_t> v4_index_;  // 65537 entries: first segment starting at or after h << 16
   std::vector<U128> v6_start_;      // [0] == 0; the IPv4 block is one kNone segment here
   std::vector<uint32_t> v6_value_;

@@ -356,7 +356,7 @@ Status TableSource::ParsePrefixLine(std::string_view line, uint32_t line_no) {
   const U128 start = addr->ToU128();
   if ((start & host) != 0)
     return Error(line_no, fmt::format("prefix {} has host bits set", tok[0]));
-  uint32_t value;
+  uint32_t value = 0;  // (set by AddValue when it succeeds; GCC cannot see that)
   FLUXSCORE_RETURN_IF_ERROR(AddValue(Trim(tok[1]), line_no, &value));
   ranges_.push_back({start, start | host, value, line_no});
   int_rows_.push_back(0);

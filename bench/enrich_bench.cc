@@ -1,0 +1,52 @@
+// Google Benchmark: IP -> ASN and IP -> country lookups as Finish does them (one per distinct
+// answer address of each row), on the real ip-location-db data of scripts/fetch-ipdata.sh
+// (skipped when data/ipdb/ is absent). 1M random IPv4 addresses from a fixed seed: lookups
+// spread over the whole table, as a day's answer addresses do.
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fluxscore/dns/enrich.h"
+
+namespace {
+
+using fluxscore::dns::Enricher;
+using fluxscore::dns::IpAddr;
+
+const std::string kIpdb = FLUXSCORE_SOURCE_DIR "/data/ipdb/";
+
+std::vector<IpAddr> RandomV4(size_t n) {
+  std::mt19937 rng(7);
+  std::vector<IpAddr> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) out.push_back(IpAddr::FromV4(static_cast<uint32_t>(rng())));
+  return out;
+}
+
+void Lookups(benchmark::State& state, const std::string& file, bool asn) {
+  Enricher e;
+  const auto st = asn ? e.AddAsnSource(kIpdb + file) : e.AddCountrySource(kIpdb + file);
+  if (!st.ok()) {
+    std::string msg = "no ";
+    msg.append(kIpdb).append(file).append(" (scripts/fetch-ipdata.sh): ").append(st.message());
+    state.SkipWithError(msg.c_str());
+    return;
+  }
+  const std::vector<IpAddr> ips = RandomV4(1 << 20);
+  for (auto _ : state) {
+    size_t found = 0;
+    for (const IpAddr& ip : ips) found += asn ? e.Asn(ip).has_value() : e.Country(ip).has_value();
+    benchmark::DoNotOptimize(found);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * ips.size()));
+}
+
+void BM_AsnRangeCsvV4(benchmark::State& state) { Lookups(state, "asn-ipv4.csv", true); }
+void BM_CountryMmdbV4(benchmark::State& state) { Lookups(state, "iptoasn-country.mmdb", false); }
+
+}  // namespace
+
+BENCHMARK(BM_AsnRangeCsvV4)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CountryMmdbV4)->Unit(benchmark::kMillisecond);
