@@ -50,8 +50,8 @@ class FieldScan {
     const size_t n = line.size();
     if (ends_.size() < max + 65) ends_.resize(max + 65);
     if (set_bits_.size() < n / 64 + 2) set_bits_.resize(n / 64 + 2);
-    ends_[0] = SIZE_MAX;  // "field -1 ends at -1": field 0 begins at 0 like the others
-    size_t* const ends = ends_.data() + 1;
+    ends_[0] = UINT32_MAX;  // "field -1 ends at -1": field 0 begins at 0 like the others
+    uint32_t* const ends = ends_.data() + 1;
     uint64_t* const bits = set_bits_.data();
     size_t k = 0;  // separators seen; k < max before each block, so at most max + 63 ends written
 #if defined(__SSE2__)
@@ -74,13 +74,13 @@ class FieldScan {
       mset = mask(_mm_cmpeq_epi8(x0, vset), _mm_cmpeq_epi8(x1, vset), _mm_cmpeq_epi8(x2, vset),
                   _mm_cmpeq_epi8(x3, vset));
     };
-    size_t i = 0;
+    uint32_t i = 0;
     for (; i + 64 <= n; i += 64) {
       uint64_t m, mset;
       masks(b + i, m, mset);
       bits[i / 64] = mset;
       while (m != 0) {
-        ends[k++] = i + static_cast<unsigned>(__builtin_ctzll(m));
+        ends[k++] = i + static_cast<uint32_t>(__builtin_ctzll(m));
         m &= m - 1;
       }
       if (k >= max) return max + 1;
@@ -104,7 +104,7 @@ class FieldScan {
       }
       bits[i / 64] = mset;
       while (m != 0) {
-        ends[k++] = i + static_cast<unsigned>(__builtin_ctzll(m));
+        ends[k++] = i + static_cast<uint32_t>(__builtin_ctzll(m));
         m &= m - 1;
       }
     }
@@ -118,18 +118,18 @@ class FieldScan {
       if (c == set_sep) bits[i / 64] |= uint64_t{1} << (i % 64);
       if (c == sep) {
         if (k >= max) return max + 1;
-        ends[k++] = i;
+        ends[k++] = static_cast<uint32_t>(i);
       }
     }
     backslash_ = bs;
 #endif
     if (k >= max) return max + 1;
-    ends[k] = n;
+    ends[k] = static_cast<uint32_t>(n);
     return k + 1;
   }
 
   // Field k of the line last scanned, as offsets [begin, end).
-  size_t begin(size_t k) const { return ends_[k] + 1; }
+  size_t begin(size_t k) const { return static_cast<uint32_t>(ends_[k] + 1); }
   size_t end(size_t k) const { return ends_[k + 1]; }
   bool backslash() const { return backslash_; }
 
@@ -162,7 +162,7 @@ class FieldScan {
 
 
  private:
-  std::vector<size_t> ends_;
+  std::vector<uint32_t> ends_;  // (lines are at most 1 MiB: LineReader)
   std::vector<uint64_t> set_bits_;
   bool backslash_ = false;
 };
