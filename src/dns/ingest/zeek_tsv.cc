@@ -44,8 +44,8 @@ std::string_view Unescape(std::string_view s, std::string& buf) {
 class FieldScan {
  public:
   // Returns the number of fields, or max + 1 when there are more than max (then nothing else
-  // is valid).
-  size_t Scan(std::string_view line, char sep, char set_sep, size_t max) {
+  // is valid). Inlined into its one caller: a call saved and restored six registers per line.
+  __attribute__((always_inline)) size_t Scan(std::string_view line, char sep, char set_sep, size_t max) {
     const char* const b = line.data();
     const size_t n = line.size();
     if (ends_.size() < max + 65) ends_.resize(max + 65);
