@@ -49,7 +49,7 @@ class FieldScan {
     const char* const b = line.data();
     const size_t n = line.size();
     if (ends_.size() < max + 65) ends_.resize(max + 65);
-    if (sets_.size() < n + 1) sets_.resize(n + 1);
+    if (sets_.size() < n + 2) sets_.resize(n + 2);
     ends_[0] = UINT32_MAX;  // "field -1 ends at -1": field 0 begins at 0 like the others
     uint32_t* const ends = ends_.data() + 1;
     uint32_t* const sets = sets_.data();
@@ -125,6 +125,7 @@ class FieldScan {
     if (k >= max) return max + 1;
     ends[k] = static_cast<uint32_t>(n);
     num_sets_ = ns;
+    sets[ns] = UINT32_MAX;  // (beyond any offset: searches stop at it without a bounds check)
     return k + 1;
   }
 
@@ -133,7 +134,8 @@ class FieldScan {
   size_t end(size_t k) const { return ends_[k + 1]; }
   bool backslash() const { return backslash_; }
 
-  // The offsets of the set separators of the line last scanned, in order: [sets(), sets_end()).
+  // The offsets of the set separators of the line last scanned, in order: [sets(), sets_end()),
+  // then UINT32_MAX.
   const uint32_t* sets() const { return sets_.data(); }
   const uint32_t* sets_end() const { return sets_.data() + num_sets_; }
 
@@ -148,23 +150,28 @@ class FieldScan {
 // piece ends at the next set separator inside the field, the last at the field's end.
 class PieceCursor {
  public:
-  PieceCursor(const FieldScan& scan, std::string_view line, std::string_view field) : line_(line.data()) {
+  // `from`: the scan's separators before it lie before the field (the end of a cursor on a
+  // field before this one), or null.
+  PieceCursor(const FieldScan& scan, std::string_view line, std::string_view field, const uint32_t* from = nullptr)
+      : line_(line.data()) {
     if (field.empty()) return;
     at_ = static_cast<size_t>(field.data() - line.data());
     end_ = at_ + field.size();
     // (The separators before the field are passed one by one: there are few, the usual line has
-    // none outside its answers and TTLs.)
-    const uint32_t* p = scan.sets();
-    const uint32_t* const e = scan.sets_end();
-    while (p != e && *p < at_) ++p;
+    // none outside its answers and TTLs. The UINT32_MAX after the last stops both searches.)
+    const uint32_t* p = from != nullptr ? from : scan.sets();
+    while (*p < at_) ++p;
     next_ = p;
-    while (p != e && *p < end_) ++p;
+    while (*p < end_) ++p;
     left_ = static_cast<size_t>(p - next_);
     count_ = left_ + 1;
   }
 
   // The number of pieces: 0 for an empty field.
   size_t Count() const { return count_; }
+
+  // The first of the scan's separators after the field (null for an empty field).
+  const uint32_t* after() const { return next_ + left_; }
 
   // The next piece (at most Count() times).
   std::string_view Next() {
@@ -496,7 +503,9 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
     if (t == h.empty) t = {};
     // The two fields as lists, their pieces found from the scan's set-separator bitmap.
     // Pieces beyond 2^20 are dropped (a 1 MiB line cannot have that many).
-    PieceCursor ca(scan, line, a), ct(scan, line, t);
+    // (The TTLs after the answers, as Zeek writes them: their search starts after the answers'.)
+    PieceCursor ca(scan, line, a);
+    PieceCursor ct(scan, line, t, !a.empty() && t.data() >= a.data() + a.size() ? ca.after() : nullptr);
     const size_t na = std::min<size_t>(ca.Count(), 1 << 20);
     const size_t nt = std::min<size_t>(ct.Count(), 1 << 20);
     if (na != nt) {
