@@ -53,7 +53,9 @@ class FieldScan {
     ends_[0] = UINT32_MAX;  // "field -1 ends at -1": field 0 begins at 0 like the others
     uint32_t* const ends = ends_.data() + 1;
     uint32_t* const sets = sets_.data();
-    size_t k = 0, ns = 0;  // separators seen; k < max before each block, so at most max + 63 ends written
+    // Separators and set separators seen; k < max before each block, so at most max + 63 ends
+    // written; at most n set separators, then the UINT32_MAX.
+    size_t k = 0, ns = 0;
 #if defined(__SSE2__)
     const __m128i vsep = _mm_set1_epi8(sep), vset = _mm_set1_epi8(set_sep), vbs = _mm_set1_epi8('\\');
     __m128i acc = _mm_setzero_si128();  // backslashes (only whether there is one matters)
@@ -124,7 +126,6 @@ class FieldScan {
 #endif
     if (k >= max) return max + 1;
     ends[k] = static_cast<uint32_t>(n);
-    num_sets_ = ns;
     sets[ns] = UINT32_MAX;  // (beyond any offset: searches stop at it without a bounds check)
     return k + 1;
   }
@@ -134,15 +135,14 @@ class FieldScan {
   size_t end(size_t k) const { return ends_[k + 1]; }
   bool backslash() const { return backslash_; }
 
-  // The offsets of the set separators of the line last scanned, in order: [sets(), sets_end()),
-  // then UINT32_MAX.
+  // The offsets of the set separators of the line last scanned, in order, then UINT32_MAX.
   const uint32_t* sets() const { return sets_.data(); }
-  const uint32_t* sets_end() const { return sets_.data() + num_sets_; }
 
  private:
-  std::vector<uint32_t> ends_;  // (lines are at most 1 MiB: LineReader)
+  // Offsets in the line (at most 1 MiB: LineReader). sets_ holds one per byte of the longest line
+  // so far (4 MiB at worst, for a line of set separators).
+  std::vector<uint32_t> ends_;
   std::vector<uint32_t> sets_;
-  size_t num_sets_ = 0;
   bool backslash_ = false;
 };
 
@@ -501,7 +501,7 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
     std::string_view a = get(kAnswers), t = get(kTtls);
     if (a == h.empty) a = {};
     if (t == h.empty) t = {};
-    // The two fields as lists, their pieces found from the scan's set-separator bitmap.
+    // The two fields as lists, their pieces found from the scan's set-separator offsets.
     // Pieces beyond 2^20 are dropped (a 1 MiB line cannot have that many).
     // (The TTLs after the answers, as Zeek writes them: their search starts after the answers'.)
     PieceCursor ca(scan, line, a);
