@@ -666,5 +666,56 @@ TEST(ZeekTsvDiffTest, EveryLineLengthAndSeparatorPosition) {
   for (const bool want : {true, false}) ExpectSame(path, false, want);
 }
 
+// The lists' pieces end at the set separators the scan found inside their fields: lines with set
+// separators in the other fields too (before, between and after the lists, at a field's first
+// and last byte), the lists in either order, empty pieces, long lists, and a set separator that
+// is the field separator itself, against the former reader.
+TEST(ZeekTsvDiffTest, SetSeparatorsInsideAndOutsideTheLists) {
+  Gen g(11);
+  std::string log;
+  for (const char* ss : {",", "|", "\\x09"}) {
+    for (const bool ttls_first : {false, true}) {
+      // (A tab: the lists of a line with the right field count hold one piece each, and the
+      // scan's set separators are the field ends.)
+      const bool tab = std::string(ss) == "\\x09";
+      const std::string set_sep = tab ? "\t" : ss;
+      const int odd = tab ? 0 : 10;  // percent of lines with separators in odd places
+      log += "#separator \\x09\n#set_separator\t" + std::string(ss) + "\n#empty_field\t(empty)\n#unset_field\t-\n";
+      log += ttls_first ? "#fields\tuid\tts\tTTLs\tquery\tanswers\trejected\n"
+                        : "#fields\tuid\tts\tanswers\tquery\tTTLs\trejected\n";
+      for (int i = 0; i < 400; ++i) {
+        size_t n = g.Below(tab ? 2 : 6);
+        if (!tab && g.Chance(10)) n = 8 + g.Below(40);
+        std::string a, t;
+        for (size_t k = 0; k < n; ++k) {
+          a += (k ? set_sep : "") + (g.Chance(90) ? g.V4() : g.Answer());
+          t += (k ? set_sep : "") + g.Ttl();
+        }
+        if (g.Chance(odd)) a = set_sep + a;  // a separator first: an empty first piece
+        if (g.Chance(odd)) t += set_sep;     // one last: an empty last piece
+        if (g.Chance(odd / 2)) a = set_sep;
+        auto other = [&] {
+          std::string o = g.Chance(50) ? "C1x" : g.Bytes(5);
+          if (g.Chance(3 * odd)) o = set_sep + o;
+          if (g.Chance(3 * odd)) o += set_sep;
+          if (g.Chance(2 * odd)) o.insert(g.Below(o.size() + 1), set_sep + set_sep);
+          return o;
+        };
+        const std::string ts = g.Ts(), q = g.Name();
+        std::vector<std::string> cols =
+            ttls_first ? std::vector<std::string>{other(), ts, t, q + (g.Chance(2 * odd) ? set_sep : ""), a, other()}
+                       : std::vector<std::string>{other(), ts, a, q + (g.Chance(2 * odd) ? set_sep : ""), t, other()};
+        std::string line;
+        for (size_t c = 0; c < cols.size(); ++c) line += (c ? "\t" : "") + cols[c];
+        log += line + "\n";
+      }
+    }
+  }
+  const std::string path = TempPath("tsvsets.log");
+  std::ofstream(path, std::ios::binary) << log;
+  for (const bool want : {true, false}) ExpectSame(path, false, want);
+  ExpectSame(path, true, true);
+}
+
 }  // namespace
 }  // namespace fluxscore::dns
