@@ -650,8 +650,10 @@ TEST(ZeekTsvDiffTest, EveryLineLengthAndSeparatorPosition) {
     for (int v = 0; v < 12; ++v) {
       std::string ans, ttl;
       while (ans.size() + 30 < len) {
-        ans += (ans.empty() ? "" : ",") + g.V4();
-        ttl += (ttl.empty() ? "" : ",") + g.Ttl();
+        if (!ans.empty()) ans += ',';
+        ans += g.V4();
+        if (!ttl.empty()) ttl += ',';
+        ttl += g.Ttl();
       }
       std::string line = "1.5\tq.example\t" + ans + "\t" + ttl;
       while (line.size() < len) line += g.Chance(20) ? "," : "0";
