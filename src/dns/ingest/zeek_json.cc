@@ -97,6 +97,14 @@ struct NumberChars {
 };
 constexpr NumberChars kNumberChars;
 
+#if defined(FLUXSCORE_SWAR_DIGITS)
+// Eight bytes as loaded (little-endian): the top bit of each byte that is not a digit, exact up
+// to and including the lowest such byte (see AllDigits8: nothing carries or borrows past it).
+inline uint64_t NonDigits8(uint64_t x) {
+  return ((x + 0x4646464646464646ULL) | (x - 0x3030303030303030ULL)) & 0x8080808080808080ULL;
+}
+#endif
+
 // JSON number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? (checked without
 // converting: the fields that are used are converted, and range-checked, later).
 bool JsonNumber(std::string_view t) {
@@ -234,6 +242,16 @@ class JsonLine {
     uint64_t v = 0;
     if (q < e_ && *q == '0') {
       ++q;
+#if defined(FLUXSCORE_SWAR_DIGITS)
+    } else if (uint64_t x; e_ - p >= 8 && (std::memcpy(&x, p, 8), NonDigits8(x) != 0)) {
+      // One to seven digits (the usual TTL) in one eight-byte step: the lowest byte with its top
+      // bit set in NonDigits8 is the first that is not a digit (see Digits).
+      const unsigned n = static_cast<unsigned>(__builtin_ctzll(NonDigits8(x)) >> 3);
+      if (n == 0) return nullptr;
+      const unsigned sh = 8 * (8 - n);  // 8..56: right-align the digits after '0's
+      v = Digits8Value((x << sh) | (0x3030303030303030ULL >> (64 - sh)));
+      q += n;
+#endif
     } else {
       while (q < e_ && q - p < 11 && static_cast<unsigned>(static_cast<unsigned char>(*q) - '0') <= 9)
         v = v * 10 + static_cast<unsigned>(static_cast<unsigned char>(*q++) - '0');
@@ -617,11 +635,11 @@ class JsonLine {
   [[gnu::always_inline]] const char* Digits(const char* p) const {
 #if defined(FLUXSCORE_SWAR_DIGITS)
     // Eight bytes at a time: the lowest byte that is not a digit is the lowest one with its top
-    // bit set in m (see AllDigits8: nothing carries or borrows past it).
+    // bit set in m.
     while (e_ - p >= 8) {
       uint64_t x;
       std::memcpy(&x, p, 8);
-      const uint64_t m = ((x + 0x4646464646464646ULL) | (x - 0x3030303030303030ULL)) & 0x8080808080808080ULL;
+      const uint64_t m = NonDigits8(x);
       if (m != 0) return p + (__builtin_ctzll(m) >> 3);
       p += 8;
     }
