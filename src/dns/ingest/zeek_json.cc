@@ -12,6 +12,7 @@
 #include <ctime>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -343,40 +344,8 @@ class JsonLine {
       return true;
     };
     auto is_number_start = [](char c) { return (c >= '0' && c <= '9') || c == '-'; };
-    const char* p = b_ + 1;
-    size_t next = 0;  // the kZeekOrder entry expected next
-    for (;;) {
-      // The member's name, up to and including the ':' after it.
-      Member m = kOther;
-      bool known = false;
-      if (e_ - p >= 16) {
-        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        auto same = [&](const ZeekName& z) __attribute__((always_inline)) {
-          const unsigned eq = static_cast<unsigned>(
-              _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_load_si128(reinterpret_cast<const __m128i*>(z.text)))));
-          return (eq & z.mask) == z.mask;
-        };
-        // The expected name first (the usual case), then the three after it.
-        size_t k = next;
-        if (k < kZeekOrderSize && !same(kZeekOrder[k])) {
-          for (++k; k < next + 4 && k < kZeekOrderSize && !same(kZeekOrder[k]);) ++k;
-          if (k == next + 4) k = kZeekOrderSize;
-        }
-        if (k < kZeekOrderSize) {
-          const ZeekName& z = kZeekOrder[k];
-          m = z.member;
-          p += z.len;
-          next = k + 1;
-          known = true;
-        }
-      }
-      if (!known) {
-        std::string_view key;
-        if (*p != '"' || !string(p, key)) return false;
-        if (p >= e_ || *p != ':') return false;
-        ++p;
-        m = MemberOf(key);
-      }
+    // The value of member m at p (after its name and ':'), handled as described above; p after it.
+    auto value = [&](Member m, const char*& p) __attribute__((always_inline)) {
       if (p >= e_) return false;
       const char c = *p;
       if (m == kOther) {
@@ -446,7 +415,65 @@ class JsonLine {
         }
         on_scalar(m, v);
       }
-      if (p >= e_) return false;
+      return true;
+    };
+    auto same = [](__m128i x, const ZeekName& z) __attribute__((always_inline)) {
+      const unsigned eq = static_cast<unsigned>(
+          _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_load_si128(reinterpret_cast<const __m128i*>(z.text)))));
+      return (eq & z.mask) == z.mask;
+    };
+    const char* p = b_ + 1;
+    size_t next = 0;  // the kZeekOrder entry expected next
+    // First Zeek's members in Zeek's order, unrolled: for each entry of kZeekOrder, its name is
+    // compared with the bytes at p and, when it is there, its value read, with the name, its mask
+    // and its member constants (no table, no dispatch on the member); a missing member costs one
+    // compare. A member that is none of them (p is left at it) goes to the loop below.
+    enum Step { kNextMember, kEnd, kGiveUp };
+    auto zeek_member = [&]<size_t I>(std::integral_constant<size_t, I>) __attribute__((always_inline)) {
+      constexpr const ZeekName& z = kZeekOrder[I];
+      if (e_ - p < 16 || !same(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), z)) return kNextMember;
+      p += z.len;
+      next = I + 1;
+      if (!value(z.member, p) || p >= e_) return kGiveUp;
+      if (*p == ',') {
+        ++p;
+        return kNextMember;
+      }
+      return *p == '}' && p + 1 == e_ ? kEnd : kGiveUp;
+    };
+    Step step = kNextMember;
+    [&]<size_t... I>(std::index_sequence<I...>) __attribute__((always_inline)) {
+      (((step = zeek_member(std::integral_constant<size_t, I>{})) == kNextMember) && ...);
+    }(std::make_index_sequence<kZeekOrderSize>{});
+    if (step != kNextMember) return step == kEnd;
+    for (;;) {
+      // The member's name, up to and including the ':' after it.
+      Member m = kOther;
+      bool known = false;
+      if (e_ - p >= 16) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        // The expected name first (the usual case), then the three after it.
+        size_t k = next;
+        if (k < kZeekOrderSize && !same(x, kZeekOrder[k])) {
+          for (++k; k < next + 4 && k < kZeekOrderSize && !same(x, kZeekOrder[k]);) ++k;
+          if (k == next + 4) k = kZeekOrderSize;
+        }
+        if (k < kZeekOrderSize) {
+          const ZeekName& z = kZeekOrder[k];
+          m = z.member;
+          p += z.len;
+          next = k + 1;
+          known = true;
+        }
+      }
+      if (!known) {
+        std::string_view key;
+        if (p >= e_ || *p != '"' || !string(p, key)) return false;
+        if (p >= e_ || *p != ':') return false;
+        ++p;
+        m = MemberOf(key);
+      }
+      if (!value(m, p) || p >= e_) return false;
       if (*p == ',') {
         ++p;
         continue;
