@@ -98,6 +98,14 @@ struct NumberChars {
 };
 constexpr NumberChars kNumberChars;
 
+// Whether the four bytes at p are those of lit, in one compare (memcmp is not always inlined).
+[[gnu::always_inline]] inline bool Same4(const char* p, const char* lit) {
+  uint32_t a, b;
+  std::memcpy(&a, p, 4);
+  std::memcpy(&b, lit, 4);
+  return a == b;
+}
+
 #if defined(FLUXSCORE_SWAR_DIGITS)
 // Eight bytes as loaded (little-endian): the top bit of each byte that is not a digit, exact up
 // to and including the lowest such byte (see AllDigits8: nothing carries or borrows past it).
@@ -356,11 +364,11 @@ class JsonLine {
           JsonValue v;
           p = Number(p, v);
           if (p == nullptr) return false;
-        } else if (c == 'f' && e_ - p >= 5 && std::memcmp(p, "false", 5) == 0) {
+        } else if (c == 'f' && e_ - p >= 5 && Same4(p, "fals") && p[4] == 'e') {
           p += 5;
-        } else if (c == 't' && e_ - p >= 4 && std::memcmp(p, "true", 4) == 0) {
+        } else if (c == 't' && e_ - p >= 4 && Same4(p, "true")) {
           p += 4;
-        } else if (c == 'n' && e_ - p >= 4 && std::memcmp(p, "null", 4) == 0) {
+        } else if (c == 'n' && e_ - p >= 4 && Same4(p, "null")) {
           p += 4;
         } else {
           return false;
@@ -525,7 +533,7 @@ class JsonLine {
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i backslash = _mm_set1_epi8('\\');
     const __m128i c1f = _mm_set1_epi8(0x1F);
-    auto special = [&](const char* at) {
+    auto special = [&](const char* at) __attribute__((always_inline)) {
       const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
       const __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
                                      _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x));  // x <= 0x1F
