@@ -276,6 +276,24 @@ class JsonLine {
     return q;
   }
 
+  // The usual number of a member the reader skips (ports, trans_id, qclass, Z): one to seven
+  // digits without a leading zero, then ',', in one eight-byte step: the position of that ','.
+  // nullptr for anything else (Number then decides).
+  [[gnu::always_inline]] const char* ShortInt(const char* p) const {
+#if defined(FLUXSCORE_SWAR_DIGITS)
+    if (e_ - p >= 8) {
+      uint64_t x;
+      std::memcpy(&x, p, 8);
+      const uint64_t nd = NonDigits8(x);
+      if (nd == 0) return nullptr;
+      const unsigned n = static_cast<unsigned>(__builtin_ctzll(nd) >> 3);  // 0..7 digits
+      if (n >= 1 && (n == 1 || *p != '0') && p[n] == ',') return p + n;
+    }
+#endif
+    (void)p;
+    return nullptr;
+  }
+
   // An array that is a member's value, at '[': on_item(value) for each item (strings decoded
   // into *buf when buf is not null; nested objects and arrays skipped, with only their kind).
   // fast(p), when given, is tried first on each item: the position after an item it has taken
@@ -360,6 +378,8 @@ class JsonLine {
         std::string_view text;
         if (c == '"') {
           if (!string(p, text)) return false;
+        } else if (const char* const q = ShortInt(p); q != nullptr) {
+          p = q;
         } else if (is_number_start(c)) {
           JsonValue v;
           p = Number(p, v);
@@ -761,9 +781,8 @@ bool ParseIsoTime(std::string_view s, double& out) {
   return true;
 }
 
-// qtype and rcode: a number that is a whole value in [0, 65535]. Plain digits (the usual "1",
-// "28") directly; anything else as a double, as before.
-bool ParseCode(std::string_view s, int32_t& out) {
+// ParseCode past its inline case: plain digits directly; anything else as a double, as before.
+[[gnu::noinline]] bool ParseCodeGeneral(std::string_view s, int32_t& out) {
   if (!s.empty() && s.size() <= 5) {
     uint32_t v = 0;
     size_t i = 0;
@@ -778,6 +797,20 @@ bool ParseCode(std::string_view s, int32_t& out) {
   if (!ParseDouble(s, d) || d < 0 || d > 65535 || d != static_cast<double>(static_cast<int>(d))) return false;
   out = static_cast<int32_t>(d);
   return true;
+}
+
+// qtype and rcode: a number that is a whole value in [0, 65535]. One or two plain digits (the
+// usual "0", "3", "1", "28") inline; the rest by ParseCodeGeneral.
+[[gnu::always_inline]] inline bool ParseCode(std::string_view s, int32_t& out) {
+  if (s.size() == 1 || s.size() == 2) {
+    const unsigned d0 = static_cast<unsigned>(static_cast<unsigned char>(s[0]) - '0');
+    const unsigned d1 = s.size() == 2 ? static_cast<unsigned>(static_cast<unsigned char>(s[1]) - '0') : 0;
+    if (d0 <= 9 && d1 <= 9) {
+      out = static_cast<int32_t>(s.size() == 2 ? d0 * 10 + d1 : d0);
+      return true;
+    }
+  }
+  return ParseCodeGeneral(s, out);
 }
 
 // A TTL item: the JSON writer's "3600.0" (and "60", "60.000") read directly; anything else by
