@@ -65,6 +65,7 @@ struct ZeekName {
   unsigned mask;  // (1 << len) - 1
   uint8_t len;    // the length of `"name":`
   Member member;
+  bool flag;  // Zeek writes true or false there
 };
 constexpr ZeekName MakeZeekName(std::string_view name) {
   ZeekName z{};
@@ -75,6 +76,7 @@ constexpr ZeekName MakeZeekName(std::string_view name) {
   z.len = static_cast<uint8_t>(name.size() + 3);
   z.mask = (1u << z.len) - 1;
   z.member = MemberOf(name);
+  z.flag = name == "AA" || name == "TC" || name == "RD" || name == "RA" || name == "rejected";
   return z;
 }
 constexpr ZeekName kZeekOrder[] = {
@@ -370,12 +372,27 @@ class JsonLine {
       return true;
     };
     auto is_number_start = [](char c) { return (c >= '0' && c <= '9') || c == '-'; };
+    // true, false or null at p: p after it.
+    auto literal = [&](char c, const char*& p) __attribute__((always_inline)) {
+      if (c == 'f' && e_ - p >= 5 && Same4(p, "fals") && p[4] == 'e') {
+        p += 5;
+      } else if (c == 't' && e_ - p >= 4 && Same4(p, "true")) {
+        p += 4;
+      } else if (c == 'n' && e_ - p >= 4 && Same4(p, "null")) {
+        p += 4;
+      } else {
+        return false;
+      }
+      return true;
+    };
     // The value of member m at p (after its name and ':'), handled as described above; p after it.
-    auto value = [&](Member m, const char*& p) __attribute__((always_inline)) {
+    // flag: the member is one where Zeek writes true or false (tried first).
+    auto value = [&](Member m, bool flag, const char*& p) __attribute__((always_inline)) {
       if (p >= e_) return false;
       const char c = *p;
       if (m == kOther) {
         std::string_view text;
+        if (flag && literal(c, p)) return true;
         if (c == '"') {
           if (!string(p, text)) return false;
         } else if (const char* const q = ShortInt(p); q != nullptr) {
@@ -384,13 +401,7 @@ class JsonLine {
           JsonValue v;
           p = Number(p, v);
           if (p == nullptr) return false;
-        } else if (c == 'f' && e_ - p >= 5 && Same4(p, "fals") && p[4] == 'e') {
-          p += 5;
-        } else if (c == 't' && e_ - p >= 4 && Same4(p, "true")) {
-          p += 4;
-        } else if (c == 'n' && e_ - p >= 4 && Same4(p, "null")) {
-          p += 4;
-        } else {
+        } else if (!literal(c, p)) {
           return false;
         }
       } else if (m == kAnswers || m == kTtls) {
@@ -462,7 +473,7 @@ class JsonLine {
       if (e_ - p < 16 || !same(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), z)) return kNextMember;
       p += z.len;
       next = I + 1;
-      if (!value(z.member, p) || p >= e_) return kGiveUp;
+      if (!value(z.member, z.flag, p) || p >= e_) return kGiveUp;
       if (*p == ',') {
         ++p;
         return kNextMember;
@@ -501,7 +512,7 @@ class JsonLine {
         ++p;
         m = MemberOf(key);
       }
-      if (!value(m, p) || p >= e_) return false;
+      if (!value(m, false, p) || p >= e_) return false;
       if (*p == ',') {
         ++p;
         continue;
