@@ -91,6 +91,31 @@ constexpr ZeekName kZeekOrder[] = {
 };
 constexpr size_t kZeekOrderSize = sizeof(kZeekOrder) / sizeof(kZeekOrder[0]);
 
+// The same names each with the byte before it in a usual line, '{' before the first and ','
+// before the others (`,"name":`): ParseFlat's unrolled pass compares them at that byte, so the
+// separator is checked with the name.
+struct LedZeekNames {
+  ZeekName z[kZeekOrderSize];
+};
+constexpr LedZeekNames kLedZeekOrder = [] {
+  LedZeekNames l{};
+  for (size_t i = 0; i < kZeekOrderSize; ++i) {
+    const ZeekName& z = kZeekOrder[i];
+    ZeekName& led = l.z[i];
+    led = z;
+    led.text[0] = i == 0 ? '{' : ',';
+    for (size_t k = 0; k < z.len; ++k) led.text[k + 1] = z.text[k];
+    led.len = static_cast<uint8_t>(z.len + 1);
+    led.mask = (1u << led.len) - 1;
+  }
+  return l;
+}();
+static_assert([] {
+  for (const ZeekName& z : kZeekOrder)
+    if (z.len + 1 > 16) return false;
+  return true;
+}());
+
 // The bytes a number token is made of (JSON's grammar is checked on the token afterwards).
 struct NumberChars {
   bool is[256] = {};
@@ -461,30 +486,29 @@ class JsonLine {
           _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_load_si128(reinterpret_cast<const __m128i*>(z.text)))));
       return (eq & z.mask) == z.mask;
     };
-    const char* p = b_ + 1;
+    const char* p = b_;
     size_t next = 0;  // the kZeekOrder entry expected next
-    // First Zeek's members in Zeek's order, unrolled: for each entry of kZeekOrder, its name is
-    // compared with the bytes at p and, when it is there, its value read, with the name, its mask
-    // and its member constants (no table, no dispatch on the member); a missing member costs one
-    // compare. A member that is none of them (p is left at it) goes to the loop below.
-    enum Step { kNextMember, kEnd, kGiveUp };
+    // First Zeek's members in Zeek's order, unrolled: for each entry of kLedZeekOrder, the
+    // separator and name are compared with the bytes at p and, when they are there, the value
+    // read, with the name, its mask and its member constants (no table, no dispatch on the
+    // member); a missing member costs one compare. Then p is at the byte after the last value
+    // read (at the '{' when there was none).
     auto zeek_member = [&]<size_t I>(std::integral_constant<size_t, I>) __attribute__((always_inline)) {
-      constexpr const ZeekName& z = kZeekOrder[I];
-      if (e_ - p < 16 || !same(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), z)) return kNextMember;
+      constexpr const ZeekName& z = kLedZeekOrder.z[I];
+      if (e_ - p < 16 || !same(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), z)) return true;
       p += z.len;
       next = I + 1;
-      if (!value(z.member, z.flag, p) || p >= e_) return kGiveUp;
-      if (*p == ',') {
-        ++p;
-        return kNextMember;
-      }
-      return *p == '}' && p + 1 == e_ ? kEnd : kGiveUp;
+      return value(z.member, z.flag, p);
     };
-    Step step = kNextMember;
+    bool read = true;
     [&]<size_t... I>(std::index_sequence<I...>) __attribute__((always_inline)) {
-      (((step = zeek_member(std::integral_constant<size_t, I>{})) == kNextMember) && ...);
+      ((read = zeek_member(std::integral_constant<size_t, I>{})) && ...);
     }(std::make_index_sequence<kZeekOrderSize>{});
-    if (step != kNextMember) return step == kEnd;
+    if (!read || p >= e_) return false;
+    if (*p == '}') return p + 1 == e_;
+    // A member that is none of them, or is out of their order, after the separator: the loop.
+    if (*p != ',' && p != b_) return false;
+    ++p;
     for (;;) {
       // The member's name, up to and including the ':' after it.
       Member m = kOther;
