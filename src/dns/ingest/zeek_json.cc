@@ -375,8 +375,9 @@ class JsonLine {
   // value is plain (no escapes, no control characters), each value is a string, a number or
   // (for members the reader does not use) true, false or null, and answers and TTLs are arrays
   // of strings and of numbers. Member names are recognised by comparing the bytes at the
-  // member with Zeek's names in Zeek's order (kZeekOrder: the next few, as members may be
-  // missing), other names as Parse finds them. For each member the reader uses,
+  // member with Zeek's names: first with all of them in Zeek's order (kLedZeekOrder, members may
+  // be missing); from a member that is none of them on, with the next few of kZeekOrder, and
+  // other names as Parse finds them. For each member the reader uses,
   // on_scalar(member, value) (or on_answer / ttl_fast + on_ttl for each array item) is called
   // with what Parse would have given it. Returns false, possibly after some of those calls, on
   // anything else: the caller then undoes them and reads the line with Parse, which decides
@@ -411,9 +412,10 @@ class JsonLine {
       return true;
     };
     // The value of member m at p (after its name and ':'), handled as described above; p after it.
-    // flag: the member is one where Zeek writes true or false (tried first).
-    auto value = [&](Member m, bool flag, const char*& p) __attribute__((always_inline)) {
-      if (p >= e_) return false;
+    // flag: the member is one where Zeek writes true or false (tried first); inside: p < e_ is
+    // known (after a name compared with sixteen bytes of the line).
+    auto value = [&](Member m, bool flag, bool inside, const char*& p) __attribute__((always_inline)) {
+      if (!inside && p >= e_) return false;
       const char c = *p;
       if (m == kOther) {
         std::string_view text;
@@ -498,7 +500,7 @@ class JsonLine {
       if (e_ - p < 16 || !same(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), z)) return true;
       p += z.len;
       next = I + 1;
-      return value(z.member, z.flag, p);
+      return value(z.member, z.flag, true, p);
     };
     bool read = true;
     [&]<size_t... I>(std::index_sequence<I...>) __attribute__((always_inline)) {
@@ -536,7 +538,7 @@ class JsonLine {
         ++p;
         m = MemberOf(key);
       }
-      if (!value(m, false, p) || p >= e_) return false;
+      if (!value(m, false, false, p) || p >= e_) return false;
       if (*p == ',') {
         ++p;
         continue;
