@@ -12,6 +12,7 @@
 #include <ctime>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -64,6 +65,7 @@ struct ZeekName {
   unsigned mask;  // (1 << len) - 1
   uint8_t len;    // the length of `"name":`
   Member member;
+  bool flag;  // Zeek writes true or false there
 };
 constexpr ZeekName MakeZeekName(std::string_view name) {
   ZeekName z{};
@@ -74,6 +76,7 @@ constexpr ZeekName MakeZeekName(std::string_view name) {
   z.len = static_cast<uint8_t>(name.size() + 3);
   z.mask = (1u << z.len) - 1;
   z.member = MemberOf(name);
+  z.flag = name == "AA" || name == "TC" || name == "RD" || name == "RA" || name == "rejected";
   return z;
 }
 constexpr ZeekName kZeekOrder[] = {
@@ -88,6 +91,31 @@ constexpr ZeekName kZeekOrder[] = {
 };
 constexpr size_t kZeekOrderSize = sizeof(kZeekOrder) / sizeof(kZeekOrder[0]);
 
+// The same names each with the byte before it in a usual line, '{' before the first and ','
+// before the others (`,"name":`): ParseFlat's unrolled pass compares them at that byte, so the
+// separator is checked with the name.
+struct LedZeekNames {
+  ZeekName z[kZeekOrderSize];
+};
+constexpr LedZeekNames kLedZeekOrder = [] {
+  LedZeekNames l{};
+  for (size_t i = 0; i < kZeekOrderSize; ++i) {
+    const ZeekName& z = kZeekOrder[i];
+    ZeekName& led = l.z[i];
+    led = z;
+    led.text[0] = i == 0 ? '{' : ',';
+    for (size_t k = 0; k < z.len; ++k) led.text[k + 1] = z.text[k];
+    led.len = static_cast<uint8_t>(z.len + 1);
+    led.mask = (1u << led.len) - 1;
+  }
+  return l;
+}();
+static_assert([] {
+  for (const ZeekName& z : kZeekOrder)
+    if (z.len + 1 > 16) return false;
+  return true;
+}());
+
 // The bytes a number token is made of (JSON's grammar is checked on the token afterwards).
 struct NumberChars {
   bool is[256] = {};
@@ -96,6 +124,22 @@ struct NumberChars {
   }
 };
 constexpr NumberChars kNumberChars;
+
+// Whether the four bytes at p are those of lit, in one compare (memcmp is not always inlined).
+[[gnu::always_inline]] inline bool Same4(const char* p, const char* lit) {
+  uint32_t a, b;
+  std::memcpy(&a, p, 4);
+  std::memcpy(&b, lit, 4);
+  return a == b;
+}
+
+#if defined(FLUXSCORE_SWAR_DIGITS)
+// Eight bytes as loaded (little-endian): the top bit of each byte that is not a digit, exact up
+// to and including the lowest such byte (see AllDigits8: nothing carries or borrows past it).
+inline uint64_t NonDigits8(uint64_t x) {
+  return ((x + 0x4646464646464646ULL) | (x - 0x3030303030303030ULL)) & 0x8080808080808080ULL;
+}
+#endif
 
 // JSON number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? (checked without
 // converting: the fields that are used are converted, and range-checked, later).
@@ -234,6 +278,16 @@ class JsonLine {
     uint64_t v = 0;
     if (q < e_ && *q == '0') {
       ++q;
+#if defined(FLUXSCORE_SWAR_DIGITS)
+    } else if (uint64_t x; e_ - p >= 8 && (std::memcpy(&x, p, 8), NonDigits8(x) != 0)) {
+      // One to seven digits (the usual TTL) in one eight-byte step: the lowest byte with its top
+      // bit set in NonDigits8 is the first that is not a digit (see Digits).
+      const unsigned n = static_cast<unsigned>(__builtin_ctzll(NonDigits8(x)) >> 3);
+      if (n == 0) return nullptr;
+      const unsigned sh = 8 * (8 - n);  // 8..56: right-align the digits after '0's
+      v = Digits8Value((x << sh) | (0x3030303030303030ULL >> (64 - sh)));
+      q += n;
+#endif
     } else {
       while (q < e_ && q - p < 11 && static_cast<unsigned>(static_cast<unsigned char>(*q) - '0') <= 9)
         v = v * 10 + static_cast<unsigned>(static_cast<unsigned char>(*q++) - '0');
@@ -247,6 +301,24 @@ class JsonLine {
     if (q < e_ && kNumberChars.is[static_cast<unsigned char>(*q)]) return nullptr;
     value = v;
     return q;
+  }
+
+  // The usual number of a member the reader skips (ports, trans_id, qclass, Z): one to seven
+  // digits without a leading zero, then ',', in one eight-byte step: the position of that ','.
+  // nullptr for anything else (Number then decides).
+  [[gnu::always_inline]] const char* ShortInt(const char* p) const {
+#if defined(FLUXSCORE_SWAR_DIGITS)
+    if (e_ - p >= 8) {
+      uint64_t x;
+      std::memcpy(&x, p, 8);
+      const uint64_t nd = NonDigits8(x);
+      if (nd == 0) return nullptr;
+      const unsigned n = static_cast<unsigned>(__builtin_ctzll(nd) >> 3);  // 0..7 digits
+      if (n >= 1 && (n == 1 || *p != '0') && p[n] == ',') return p + n;
+    }
+#endif
+    (void)p;
+    return nullptr;
   }
 
   // An array that is a member's value, at '[': on_item(value) for each item (strings decoded
@@ -303,8 +375,9 @@ class JsonLine {
   // value is plain (no escapes, no control characters), each value is a string, a number or
   // (for members the reader does not use) true, false or null, and answers and TTLs are arrays
   // of strings and of numbers. Member names are recognised by comparing the bytes at the
-  // member with Zeek's names in Zeek's order (kZeekOrder: the next few, as members may be
-  // missing), other names as Parse finds them. For each member the reader uses,
+  // member with Zeek's names: first with all of them in Zeek's order (kLedZeekOrder, members may
+  // be missing); from a member that is none of them on, with the next few of kZeekOrder, and
+  // other names as Parse finds them. For each member the reader uses,
   // on_scalar(member, value) (or on_answer / ttl_fast + on_ttl for each array item) is called
   // with what Parse would have given it. Returns false, possibly after some of those calls, on
   // anything else: the caller then undoes them and reads the line with Parse, which decides
@@ -325,57 +398,37 @@ class JsonLine {
       return true;
     };
     auto is_number_start = [](char c) { return (c >= '0' && c <= '9') || c == '-'; };
-    const char* p = b_ + 1;
-    size_t next = 0;  // the kZeekOrder entry expected next
-    for (;;) {
-      // The member's name, up to and including the ':' after it.
-      Member m = kOther;
-      bool known = false;
-      if (e_ - p >= 16) {
-        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        auto same = [&](const ZeekName& z) __attribute__((always_inline)) {
-          const unsigned eq = static_cast<unsigned>(
-              _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_load_si128(reinterpret_cast<const __m128i*>(z.text)))));
-          return (eq & z.mask) == z.mask;
-        };
-        // The expected name first (the usual case), then the three after it.
-        size_t k = next;
-        if (k < kZeekOrderSize && !same(kZeekOrder[k])) {
-          for (++k; k < next + 4 && k < kZeekOrderSize && !same(kZeekOrder[k]);) ++k;
-          if (k == next + 4) k = kZeekOrderSize;
-        }
-        if (k < kZeekOrderSize) {
-          const ZeekName& z = kZeekOrder[k];
-          m = z.member;
-          p += z.len;
-          next = k + 1;
-          known = true;
-        }
+    // true, false or null at p: p after it.
+    auto literal = [&](char c, const char*& p) __attribute__((always_inline)) {
+      if (c == 'f' && e_ - p >= 5 && Same4(p, "fals") && p[4] == 'e') {
+        p += 5;
+      } else if (c == 't' && e_ - p >= 4 && Same4(p, "true")) {
+        p += 4;
+      } else if (c == 'n' && e_ - p >= 4 && Same4(p, "null")) {
+        p += 4;
+      } else {
+        return false;
       }
-      if (!known) {
-        std::string_view key;
-        if (*p != '"' || !string(p, key)) return false;
-        if (p >= e_ || *p != ':') return false;
-        ++p;
-        m = MemberOf(key);
-      }
-      if (p >= e_) return false;
+      return true;
+    };
+    // The value of member m at p (after its name and ':'), handled as described above; p after it.
+    // flag: the member is one where Zeek writes true or false (tried first); inside: p < e_ is
+    // known (after a name compared with sixteen bytes of the line).
+    auto value = [&](Member m, bool flag, bool inside, const char*& p) __attribute__((always_inline)) {
+      if (!inside && p >= e_) return false;
       const char c = *p;
       if (m == kOther) {
         std::string_view text;
+        if (flag && literal(c, p)) return true;
         if (c == '"') {
           if (!string(p, text)) return false;
+        } else if (const char* const q = ShortInt(p); q != nullptr) {
+          p = q;
         } else if (is_number_start(c)) {
           JsonValue v;
           p = Number(p, v);
           if (p == nullptr) return false;
-        } else if (c == 'f' && e_ - p >= 5 && std::memcmp(p, "false", 5) == 0) {
-          p += 5;
-        } else if (c == 't' && e_ - p >= 4 && std::memcmp(p, "true", 4) == 0) {
-          p += 4;
-        } else if (c == 'n' && e_ - p >= 4 && std::memcmp(p, "null", 4) == 0) {
-          p += 4;
-        } else {
+        } else if (!literal(c, p)) {
           return false;
         }
       } else if (m == kAnswers || m == kTtls) {
@@ -428,7 +481,64 @@ class JsonLine {
         }
         on_scalar(m, v);
       }
-      if (p >= e_) return false;
+      return true;
+    };
+    auto same = [](__m128i x, const ZeekName& z) __attribute__((always_inline)) {
+      const unsigned eq = static_cast<unsigned>(
+          _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_load_si128(reinterpret_cast<const __m128i*>(z.text)))));
+      return (eq & z.mask) == z.mask;
+    };
+    const char* p = b_;
+    size_t next = 0;  // the kZeekOrder entry expected next
+    // First Zeek's members in Zeek's order, unrolled: for each entry of kLedZeekOrder, the
+    // separator and name are compared with the bytes at p and, when they are there, the value
+    // read, with the name, its mask and its member constants (no table, no dispatch on the
+    // member); a missing member costs one compare. Then p is at the byte after the last value
+    // read (at the '{' when there was none).
+    auto zeek_member = [&]<size_t I>(std::integral_constant<size_t, I>) __attribute__((always_inline)) {
+      constexpr const ZeekName& z = kLedZeekOrder.z[I];
+      if (e_ - p < 16 || !same(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), z)) return true;
+      p += z.len;
+      next = I + 1;
+      return value(z.member, z.flag, true, p);
+    };
+    bool read = true;
+    [&]<size_t... I>(std::index_sequence<I...>) __attribute__((always_inline)) {
+      ((read = zeek_member(std::integral_constant<size_t, I>{})) && ...);
+    }(std::make_index_sequence<kZeekOrderSize>{});
+    if (!read || p >= e_) return false;
+    if (*p == '}') return p + 1 == e_;
+    // A member that is none of them, or is out of their order, after the separator: the loop.
+    if (*p != ',' && p != b_) return false;
+    ++p;
+    for (;;) {
+      // The member's name, up to and including the ':' after it.
+      Member m = kOther;
+      bool known = false;
+      if (e_ - p >= 16) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        // The expected name first (the usual case), then the three after it.
+        size_t k = next;
+        if (k < kZeekOrderSize && !same(x, kZeekOrder[k])) {
+          for (++k; k < next + 4 && k < kZeekOrderSize && !same(x, kZeekOrder[k]);) ++k;
+          if (k == next + 4) k = kZeekOrderSize;
+        }
+        if (k < kZeekOrderSize) {
+          const ZeekName& z = kZeekOrder[k];
+          m = z.member;
+          p += z.len;
+          next = k + 1;
+          known = true;
+        }
+      }
+      if (!known) {
+        std::string_view key;
+        if (p >= e_ || *p != '"' || !string(p, key)) return false;
+        if (p >= e_ || *p != ':') return false;
+        ++p;
+        m = MemberOf(key);
+      }
+      if (!value(m, false, false, p) || p >= e_) return false;
       if (*p == ',') {
         ++p;
         continue;
@@ -480,7 +590,7 @@ class JsonLine {
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i backslash = _mm_set1_epi8('\\');
     const __m128i c1f = _mm_set1_epi8(0x1F);
-    auto special = [&](const char* at) {
+    auto special = [&](const char* at) __attribute__((always_inline)) {
       const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
       const __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
                                      _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x));  // x <= 0x1F
@@ -617,11 +727,11 @@ class JsonLine {
   [[gnu::always_inline]] const char* Digits(const char* p) const {
 #if defined(FLUXSCORE_SWAR_DIGITS)
     // Eight bytes at a time: the lowest byte that is not a digit is the lowest one with its top
-    // bit set in m (see AllDigits8: nothing carries or borrows past it).
+    // bit set in m.
     while (e_ - p >= 8) {
       uint64_t x;
       std::memcpy(&x, p, 8);
-      const uint64_t m = ((x + 0x4646464646464646ULL) | (x - 0x3030303030303030ULL)) & 0x8080808080808080ULL;
+      const uint64_t m = NonDigits8(x);
       if (m != 0) return p + (__builtin_ctzll(m) >> 3);
       p += 8;
     }
@@ -708,9 +818,8 @@ bool ParseIsoTime(std::string_view s, double& out) {
   return true;
 }
 
-// qtype and rcode: a number that is a whole value in [0, 65535]. Plain digits (the usual "1",
-// "28") directly; anything else as a double, as before.
-bool ParseCode(std::string_view s, int32_t& out) {
+// ParseCode past its inline case: plain digits directly; anything else as a double, as before.
+[[gnu::noinline]] bool ParseCodeGeneral(std::string_view s, int32_t& out) {
   if (!s.empty() && s.size() <= 5) {
     uint32_t v = 0;
     size_t i = 0;
@@ -725,6 +834,20 @@ bool ParseCode(std::string_view s, int32_t& out) {
   if (!ParseDouble(s, d) || d < 0 || d > 65535 || d != static_cast<double>(static_cast<int>(d))) return false;
   out = static_cast<int32_t>(d);
   return true;
+}
+
+// qtype and rcode: a number that is a whole value in [0, 65535]. One or two plain digits (the
+// usual "0", "3", "1", "28") inline; the rest by ParseCodeGeneral.
+[[gnu::always_inline]] inline bool ParseCode(std::string_view s, int32_t& out) {
+  if (s.size() == 1 || s.size() == 2) {
+    const unsigned d0 = static_cast<unsigned>(static_cast<unsigned char>(s[0]) - '0');
+    const unsigned d1 = s.size() == 2 ? static_cast<unsigned>(static_cast<unsigned char>(s[1]) - '0') : 0;
+    if (d0 <= 9 && d1 <= 9) {
+      out = static_cast<int32_t>(s.size() == 2 ? d0 * 10 + d1 : d0);
+      return true;
+    }
+  }
+  return ParseCodeGeneral(s, out);
 }
 
 // A TTL item: the JSON writer's "3600.0" (and "60", "60.000") read directly; anything else by

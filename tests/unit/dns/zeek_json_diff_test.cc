@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -843,7 +845,11 @@ struct Gen {
     return s;
   }
   std::string Number() {
-    switch (Chance(70) ? 0 : Below(14)) {
+    switch (Chance(70) ? 0 : Below(18)) {
+      case 14: return std::to_string(1000000 + Below(9000000));    // seven digits (one eight-byte step)
+      case 15: return std::to_string(10000000 + Below(90000000));  // eight digits
+      case 16: return "0" + std::to_string(Below(1000000));        // leading zero
+      case 17: return std::to_string(Below(100)) + ".0";
       case 0: return std::to_string(Below(100000));
       case 1: return "-" + std::to_string(Below(100));
       case 2: return "0";
@@ -876,7 +882,12 @@ struct Gen {
     }
   }
   std::string Ttl() {
-    switch (Chance(75) ? 0 : Below(9)) {
+    switch (Chance(75) ? 0 : Below(14)) {
+      case 9: return std::to_string(Below(10000000)) + ".0";  // up to seven digits
+      case 10: return std::to_string(10000000 + Below(90000000)) + ".0";
+      case 11: return "0" + std::to_string(Below(1000)) + ".0";
+      case 12: return Pick(std::array{"0.0", "0", "0.00", "7.", "7.01", "60.0e0", "1234567.000000"});
+      case 13: return std::to_string(Below(10000000));
       case 0: return std::to_string(Below(100000)) + ".0";
       case 1: return std::to_string(Below(100000));
       case 2: return "3600.000";
@@ -909,7 +920,8 @@ struct Gen {
 // One line of Zeek's shape (members in Zeek's order, unset ones left out), often damaged.
 std::string LineText(Gen& g) {
   std::vector<std::pair<std::string, std::string>> m;
-  const size_t n_ans = g.Chance(30) ? 0 : 1 + g.Below(6);
+  // (Sometimes hundreds of answers: a very long line.)
+  const size_t n_ans = g.Chance(1) ? 100 + g.Below(200) : g.Chance(30) ? 0 : 1 + g.Below(6);
   std::string answers, ttls;
   for (size_t i = 0; i < n_ans; ++i) {
     answers += (i ? "," : "") + g.Str(g.Chance(60) ? g.Addr() : g.Chance(90) ? g.Name() : g.Bytes(8));
@@ -919,16 +931,18 @@ std::string LineText(Gen& g) {
   m.push_back({"ts", g.Ts()});
   m.push_back({"uid", g.Str("C566a5199")});
   m.push_back({"id.orig_h", g.Chance(95) ? g.Str(g.Addr()) : g.Any()});
-  m.push_back({"id.orig_p", std::to_string(g.Below(65536))});
+  m.push_back({"id.orig_p", g.Chance(95) ? std::to_string(g.Below(65536)) : g.Number()});
   m.push_back({"id.resp_h", g.Chance(97) ? g.Str(g.Chance(80) ? "10.53.0.1" : g.Addr()) : g.Any()});
   m.push_back({"id.resp_p", "53"});
   m.push_back({"proto", g.Str("udp")});
-  m.push_back({"trans_id", std::to_string(g.Below(65536))});
+  m.push_back({"trans_id", g.Chance(95) ? std::to_string(g.Below(65536)) : g.Number()});
   if (g.Chance(80)) m.push_back({"rtt", g.Chance(90) ? "0.001" : g.Number()});
   if (g.Chance(97)) m.push_back({"query", g.Chance(97) ? g.Str(g.Name()) : g.Any()});
   m.push_back({"qclass", "1"});
   m.push_back({"qclass_name", g.Str("C_INTERNET")});
-  m.push_back({"qtype", g.Chance(95) ? g.Pick(std::array{"1", "28", "5", "16", "255"}) : g.Any()});
+  m.push_back({"qtype", g.Chance(95)   ? g.Pick(std::array{"1", "28", "5", "16", "255"})
+                        : g.Chance(50) ? g.Pick(std::array{"01", "99", "0", "65535", "65536", "1.0", "2.5", "-1"})
+                                       : g.Any()});
   m.push_back({"qtype_name", g.Str("A")});
   m.push_back({"rcode", g.Chance(95) ? g.Pick(std::array{"0", "3", "2"}) : g.Any()});
   m.push_back({"rcode_name", g.Str("NOERROR")});
@@ -938,7 +952,7 @@ std::string LineText(Gen& g) {
     m.push_back({"answers", g.Chance(97) ? "[" + answers + "]" : g.Any()});
     m.push_back({"TTLs", g.Chance(97) ? "[" + ttls + "]" : g.Any()});
   }
-  m.push_back({"rejected", "false"});
+  if (g.Chance(90)) m.push_back({"rejected", "false"});  // else the line ends in Z, answers or TTLs
   if (g.Chance(10)) {  // member damage
     for (int k = 1 + static_cast<int>(g.Below(3)); k > 0; --k) {
       const size_t at = g.Below(m.size());
@@ -1037,6 +1051,85 @@ TEST(ZeekJsonDiffTest, EveryPrefixAndEveryBytePosition) {
     }
   }
   const std::string path = TempPath("jsonprefix.log");
+  std::ofstream(path, std::ios::binary) << log;
+  for (const bool want : {true, false}) ExpectSame(path, false, want);
+}
+
+// Lines at the edges of the reader's fast path (Zeek's members in Zeek's order, numbers and TTLs
+// read eight bytes at a time, literals compared as words, one- and two-digit codes), each next
+// to the shapes just past them, against the former reader.
+TEST(ZeekJsonDiffTest, FastPathEdges) {
+  // A usual line's members; a line is "{" + its members joined by "," + tail.
+  auto members = [](const std::string& orig_p, const std::string& qtype, const std::string& aa,
+                    const std::string& ttl) {
+    return std::vector<std::string>{
+        R"("ts":1795996800.009082)", R"("uid":"C566a5199")",       R"("id.orig_h":"10.0.99.101")",
+        R"("id.orig_p":)" + orig_p,  R"("id.resp_h":"10.53.0.1")", R"("id.resp_p":53)",
+        R"("proto":"udp")",          R"("trans_id":61184)",        R"("rtt":0.001)",
+        R"("query":"api.site17958.info")", R"("qclass":1)",        R"("qclass_name":"C_INTERNET")",
+        R"("qtype":)" + qtype,       R"("qtype_name":"A")",        R"("rcode":0)",
+        R"("rcode_name":"NOERROR")", R"("AA":)" + aa,              R"("TC":false)",
+        R"("RD":true)",              R"("RA":true)",               R"("Z":0)",
+        R"("answers":["188.225.171.1","edge665.cdn-example.net"])", R"("TTLs":[)" + ttl + ",3600.0]",
+        R"("rejected":false)"};
+  };
+  auto line = [](const std::vector<std::string>& m, const std::string& tail = "}") {
+    std::string l = "{";
+    for (size_t i = 0; i < m.size(); ++i) l += (i ? "," : "") + m[i];
+    return l + tail;
+  };
+  std::string log;
+  for (const char* n : {"0", "7", "1234567", "12345678", "123456789012", "01", "00", "0000001", "-1", "-0", "1.5",
+                        "1e5", "1E+5", "1.", ".5", "+1", "1a", "1-", "9999999", "1234567e1", "1234567.0", "1 "})
+    log += line(members(n, "1", "true", "60.0")) + "\n";
+  for (const char* q : {"0", "1", "9", "10", "28", "99", "01", "00", "100", "255", "65535", "65536", "1.0", "28.5",
+                        "-1", "1e1", "\"1\"", "true", "null"})
+    log += line(members("1", q, "true", "60.0")) + "\n";
+  for (const char* a : {"true", "false", "null", "tru", "fals", "nul", "truE", "falsE", "nulL", "trueX", "falsey",
+                        "True", "\"true\"", "[]", "{}", "0"})
+    log += line(members("1", "1", a, "60.0")) + "\n";
+  for (const char* t : {"0", "0.0", "00.0", "01.0", "7", "7.", "7.0", "7.000", "7.01", "1234567.0", "9999999.0",
+                        "12345678.0", "2147483647.0", "2147483648.0", "99999999999.0", "1e3", "60.0e0", "-60.0",
+                        "\"60\"", "60.0 ", " 60.0", "3600.000000", "1234567"})
+    log += line(members("1", "1", "true", t)) + "\n";
+  const std::vector<std::string> usual = members("1", "1", "true", "60.0");
+  // Ends of the line: a short tail (fewer than sixteen bytes after a name), the last member a
+  // number or an array, cut short, or followed by more.
+  for (const char* tail : {"} ", "}}", ",\"Z\":0}", ",\"Z\":01}", ",\"Z\":1234567}", ",\"Z\":12345678}", "",
+                           ",\"rejected\":fals", ",\"x\":1}", ",\"TTLs\":[1]}", ",}", ","})
+    log += line(usual, tail) + "\n";
+  for (size_t n = 0; n <= usual.size(); ++n) {
+    log += line({usual.begin(), usual.begin() + static_cast<long>(n)}) + "\n";  // the first n members
+    log += line({usual.end() - static_cast<long>(n), usual.end()}) + "\n";      // the last n members
+  }
+  // Each member moved to the front and to the back, left out, repeated, or given another name.
+  for (size_t i = 0; i < usual.size(); ++i) {
+    std::vector<std::string> m = usual;
+    m.erase(m.begin() + static_cast<long>(i));
+    log += line(m) + "\n";
+    m.insert(m.begin(), usual[i]);
+    log += line(m) + "\n";
+    std::rotate(m.begin(), m.begin() + 1, m.end());
+    log += line(m) + "\n";
+    m = usual;
+    m.insert(m.begin() + static_cast<long>(i), usual[i].substr(0, usual[i].find(':') + 1) + "\"x\"");
+    log += line(m) + "\n";
+    for (const char* name : {"\"x\"", "\"ts\"", "\"query\"", "\"qtype\"", "\"TTLs\"", "\"q\\u0075ery\""}) {
+      m = usual;
+      m[i] = name + m[i].substr(m[i].find(':'));
+      log += line(m) + "\n";
+    }
+  }
+  // Odd strings and values among the usual members.
+  for (const auto& [i, value] : std::vector<std::pair<size_t, std::string>>{
+           {6, R"("proto":"u\"dp")"}, {6, "\"proto\":\"\xff\xfe\""}, {6, "\"proto\":\"u\x01p\""},
+           {9, "\"query\":\"\xc3\xa9.example\""}, {9, R"("query":"a\u0041.example")"}, {1, R"("uid":[1,{"a":[]}])"},
+           {1, R"("uid":{})"}, {8, R"("rtt":1e-3)"}, {21, R"("answers":[])"}, {21, R"("answers":["a\/b"])"}}) {
+    std::vector<std::string> m = usual;
+    m[i] = value;
+    log += line(m) + "\n";
+  }
+  const std::string path = TempPath("jsonedges.log");
   std::ofstream(path, std::ios::binary) << log;
   for (const bool want : {true, false}) ExpectSame(path, false, want);
 }
