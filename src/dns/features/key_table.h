@@ -99,42 +99,29 @@ class ChunkedStore {
   size_t size_ = 0;
 };
 
-// Keys (window start + domain) in one arena, found through an open-addressing table of
-// (hash, index) slots; states in a vector parallel to the keys. No allocation per lookup and one
-// per new key at most (amortised arena/vector growth).
-inline uint64_t HashKey(std::string_view k) {
-  // FNV-1a over 8-byte words, then a finaliser: fast for short keys, good enough spread.
-  uint64_t h = 0xcbf29ce484222325ULL ^ k.size();
+// FNV-1a over 8-byte words, then a finaliser: fast for short keys, good enough spread.
+inline uint64_t HashWord(uint64_t h, uint64_t w) {
+  h = (h ^ w) * 0x100000001b3ULL;
+  return h ^ (h >> 29);
+}
+// The words of `bytes` into h, the last (partial or empty) one zero-padded, then the finaliser.
+inline uint64_t HashTail(uint64_t h, std::string_view bytes) {
   size_t i = 0;
-  for (; i + 8 <= k.size(); i += 8) {
+  for (; i + 8 <= bytes.size(); i += 8) {
     uint64_t w;
-    std::memcpy(&w, k.data() + i, 8);
-    h = (h ^ w) * 0x100000001b3ULL;
-    h ^= h >> 29;
+    std::memcpy(&w, bytes.data() + i, 8);
+    h = HashWord(h, w);
   }
   uint64_t w = 0;
-  std::memcpy(&w, k.data() + i, k.size() - i);
-  h = (h ^ w) * 0x100000001b3ULL;
-  return Mix64(h);
+  std::memcpy(&w, bytes.data() + i, bytes.size() - i);
+  return Mix64((h ^ w) * 0x100000001b3ULL);
 }
+inline uint64_t HashKey(std::string_view k) { return HashTail(0xcbf29ce484222325ULL ^ k.size(), k); }
 
 // HashKey of the key whose first 8 bytes, loaded as a little-endian word, are `first` and whose
 // other bytes are `rest` (the aggregator's window + domain, without building the key).
 inline uint64_t HashKeyParts(uint64_t first, std::string_view rest) {
-  uint64_t h = 0xcbf29ce484222325ULL ^ (8 + rest.size());
-  h = (h ^ first) * 0x100000001b3ULL;
-  h ^= h >> 29;
-  size_t i = 0;
-  for (; i + 8 <= rest.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, rest.data() + i, 8);
-    h = (h ^ w) * 0x100000001b3ULL;
-    h ^= h >> 29;
-  }
-  uint64_t w = 0;
-  std::memcpy(&w, rest.data() + i, rest.size() - i);
-  h = (h ^ w) * 0x100000001b3ULL;
-  return Mix64(h);
+  return HashTail(HashWord(0xcbf29ce484222325ULL ^ (8 + rest.size()), first), rest);
 }
 
 // An array of trivially copyable T that grows without copying or touching its old pages again:
@@ -177,6 +164,9 @@ class GrowArray {
   size_t cap_bytes_ = 0;
 };
 
+// Keys (window start + domain) in one arena, found through an open-addressing table of
+// (hash, index) slots; states in a vector parallel to the keys. No allocation per lookup and one
+// per new key at most (amortised arena/vector growth).
 template <typename State>
 class KeyTable {
  public:
