@@ -212,8 +212,7 @@ struct Aggregator::Impl {
   size_t region_bytes = 0;
   std::array<size_t, kShards> shard_used{};
   uint64_t buffered = 0;  // records in the shard buffers
-  uint64_t buffer_touched = 0;  // bytes of the regions ever used (their pages are resident)
-  std::array<size_t, kShards> shard_high{};  // per region
+  std::array<size_t, kShards> shard_high{};  // bytes of each region ever used (resident pages)
   static size_t EncodedSize(const DnsRecord& r, size_t key_len);
   static char* Encode(char* out, uint64_t hash, int64_t window, std::string_view name, double ts,
                       const DnsRecord& r);
@@ -277,7 +276,9 @@ struct Aggregator::Impl {
   // counted both ways, by their capacities (heap_bytes) and by what the arena has mapped (class
   // rounding, free blocks and the last chunk's tail included), whichever is larger.
   uint64_t Bytes() const {
-    return keys.bytes() + std::max<uint64_t>(heap_bytes, arena.mapped()) + buffer_touched;
+    uint64_t buffers = 0;
+    for (size_t b : shard_high) buffers += b;
+    return keys.bytes() + std::max<uint64_t>(heap_bytes, arena.mapped()) + buffers;
   }
   void Recount() {
     uint64_t b = 0;
@@ -395,21 +396,12 @@ void Aggregator::Impl::Buffer(uint64_t hash, int64_t window, std::string_view na
 
 void Aggregator::Impl::DrainRegion(const char* p, const char* end) {
   while (p < end) {
-    if (over_budget) {  // the state reached the budget: the rest is counted, not aggregated
-      ++dropped;
-      uint32_t len, n_addr;
-      p = Get(p + 8, &len);
-      p += len + 8 + 1 + 8 + 4;
-      p = Get(p, &n_addr);
-      for (uint32_t k = 0; k < n_addr; ++k) p += 5 + (static_cast<uint8_t>(p[4]) == 4 ? 4 : 16);
-      continue;
-    }
+    // Decoded into the filling batch's next entry, which it only joins while within budget.
     Batch& b = batches[filling];
     Pending& q = b.pending[b.n];
     uint32_t len, n_addr;
     uint8_t has_client;
     p = Get(p, &q.hash);
-    keys.PrefetchSlot(q.hash);
     p = Get(p, &len);
     q.key = std::string_view(p, len);
     p += len;
@@ -437,6 +429,12 @@ void Aggregator::Impl::DrainRegion(const char* p, const char* end) {
       b.answers.push_back(a);
     }
     q.ans_end = static_cast<uint32_t>(b.answers.size());
+    if (over_budget) {  // the state reached the budget: the rest is counted, not aggregated
+      ++dropped;
+      b.answers.resize(q.ans_begin);
+      continue;
+    }
+    keys.PrefetchSlot(q.hash);
     if (++b.n == kBatch) Advance();
   }
 }
@@ -446,10 +444,7 @@ void Aggregator::Impl::Drain() {
   {
     const ArenaScope scope(&arena);
     for (size_t sh = 0; sh < kShards; ++sh) {
-      if (shard_used[sh] > shard_high[sh]) {
-        buffer_touched += shard_used[sh] - shard_high[sh];
-        shard_high[sh] = shard_used[sh];
-      }
+      shard_high[sh] = std::max(shard_high[sh], shard_used[sh]);
       const char* region = shard_mem.get() + sh * region_bytes;
       DrainRegion(region, region + shard_used[sh]);
     }
@@ -540,11 +535,8 @@ void Aggregator::Impl::Update(KeyState& s, const Pending& r, const std::vector<P
   // The same address answers as the key's previous record (equal sums of 64-bit hashes — the
   // sets already take equal 64-bit hashes for equal values): nothing new for the IP set.
   uint64_t ip_sum = 0;
-  uint32_t addresses = 0;
-  for (uint32_t k = r.ans_begin; k < r.ans_end; ++k) {
-    ip_sum += pending_answers[k].hash;
-    ++addresses;
-  }
+  for (uint32_t k = r.ans_begin; k < r.ans_end; ++k) ip_sum += pending_answers[k].hash;
+  const uint32_t addresses = r.ans_end - r.ans_begin;  // (pending answers are address answers)
   // A key's first addresses size its IP set exactly: most keys of a big log are seen once.
   if (addresses > 0 && s.ips.empty()) s.ips.Reserve(std::min<size_t>(addresses, cap));
   const bool same_ips = ip_sum != 0 && ip_sum == s.last_ip_sum;

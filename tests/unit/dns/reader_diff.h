@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -23,6 +26,22 @@ struct Collect : RecordSink {
   void Add(const DnsRecord& r) override { recs.push_back(r); }
   bool wants_answer_data() const override { return want; }
 };
+
+// Random choices for the log generators (each test's Gen adds its format's pieces).
+struct Rng {
+  std::mt19937_64 rng;
+  explicit Rng(uint64_t seed) : rng(seed) {}
+  size_t Below(size_t n) { return static_cast<size_t>(rng() % n); }
+  bool Chance(int percent) { return Below(100) < static_cast<size_t>(percent); }
+  template <size_t N>
+  std::string Pick(const std::array<const char*, N>& a) { return a[Below(N)]; }
+};
+
+// Rounds of a generated-log test: `quick` unless the variable `env` says how many.
+inline int Rounds(const char* env, int quick) {
+  const char* v = std::getenv(env);
+  return v != nullptr ? std::atoi(v) : quick;
+}
 
 // Per-process names: ctest runs tests of this binary in parallel processes.
 inline std::string TempPath(const std::string& name) {

@@ -794,13 +794,8 @@ using json_ref::RefReadZeekJson;
 using reader_diff::Collect;
 using reader_diff::TempPath;
 
-struct Gen {
-  std::mt19937_64 rng;
-  explicit Gen(uint64_t seed) : rng(seed) {}
-  size_t Below(size_t n) { return static_cast<size_t>(rng() % n); }
-  bool Chance(int percent) { return Below(100) < static_cast<size_t>(percent); }
-  template <size_t N>
-  std::string Pick(const std::array<const char*, N>& a) { return a[Below(N)]; }
+struct Gen : reader_diff::Rng {
+  using Rng::Rng;
 
   std::string Bytes(size_t max) {
     static const std::string alphabet = std::string("\"\\/{}[]:, \t\n\r0123456789.eE+-aeflnrstu:xAF") + '\0' +
@@ -1000,10 +995,7 @@ void ExpectSame(const std::string& path, bool strict, bool want_data) {
       path, strict, want_data, 100000, "FLUXSCORE_JSON_DIFF_VERBOSE");
 }
 
-int Rounds(int quick) {
-  const char* env = std::getenv("FLUXSCORE_JSON_DIFF_ROUNDS");
-  return env != nullptr ? std::atoi(env) : quick;
-}
+int Rounds(int quick) { return reader_diff::Rounds("FLUXSCORE_JSON_DIFF_ROUNDS", quick); }
 
 TEST(ZeekJsonDiffTest, GeneratedLogsMatchTheFormerReader) {
   const int rounds = Rounds(16);
