@@ -33,6 +33,11 @@
 // Several sources: consulted in the order added; the first that knows the address wins. An ASN
 // of 0 in the data (iptoasn's "not routed") is returned as is.
 //
+// Lookup() answers both questions at once (the ASN without its organisation): for IPv4
+// addresses from one table merged at load from every source's IPv4 answers (one search instead
+// of one per source and question; MaxMind DBs are read off their search tree), else from the
+// sources themselves. Its answers are those of Asn() and Country().
+//
 // Thread safety: Add*Source must not run concurrently with anything else on the same Enricher.
 // After loading, the const lookups are thread-safe (no locks, no mutation). Returned string_views
 // (organisation, country code) stay valid for the Enricher's lifetime (they point into tables it
@@ -56,8 +61,17 @@ struct AsnHit {
   std::string_view org;  // may be empty (prefix tables, sources without organisation)
 };
 
+// Lookup()'s answer.
+struct IpInfo {
+  bool has_asn = false;
+  bool has_country = false;
+  uint32_t asn = 0;
+  std::string_view country;  // ISO 3166-1 alpha-2, upper case (when has_country)
+};
+
 namespace enrich_internal {
 class Source;
+class V4Table;
 }
 
 class Enricher {
@@ -78,16 +92,21 @@ class Enricher {
   std::optional<AsnHit> Asn(const IpAddr& a) const;
   // ISO 3166-1 alpha-2 code, upper case.
   std::optional<std::string_view> Country(const IpAddr& a) const;
+  // Both (see above).
+  IpInfo Lookup(const IpAddr& a) const;
 
   bool has_asn() const { return !asn_.empty(); }
   bool has_country() const { return !country_.empty(); }
 
-  // One line per source ("asn: path: format, N entries, ..."), '\n'-terminated.
+  // One line per source ("asn: path: format, N entries, ..."), then the merged IPv4 table's size;
+  // each line '\n'-terminated.
   std::string Describe() const;
 
  private:
   std::vector<std::unique_ptr<enrich_internal::Source>> asn_;
   std::vector<std::unique_ptr<enrich_internal::Source>> country_;
+  std::unique_ptr<enrich_internal::V4Table> v4_;  // null when a source cannot export its answers
+  void MergeV4();  // rebuilds v4_ after a source is added
 };
 
 }  // namespace fluxscore::dns

@@ -96,6 +96,42 @@ std::string_view CountryCode(uint32_t index) {
   return std::string_view(kCodes.data() + 2 * index, 2);
 }
 
+V4Table V4Table::Merge(const std::vector<std::vector<V4Run>>& asn,
+                       const std::vector<std::vector<V4Run>>& country) {
+  // A sweep over the union of the runs' starts; at each, the first source with a value wins.
+  std::vector<size_t> pa(asn.size(), 0), pc(country.size(), 0);  // each list's run in force
+  auto first_known = [](const std::vector<std::vector<V4Run>>& lists, std::vector<size_t>& pos,
+                        uint64_t x) {
+    uint64_t v = kNoValue;
+    for (size_t i = 0; i < lists.size(); ++i) {
+      const std::vector<V4Run>& l = lists[i];
+      while (pos[i] + 1 < l.size() && l[pos[i] + 1].start <= x) ++pos[i];
+      if (v == kNoValue) v = l[pos[i]].value;
+    }
+    return v;
+  };
+  auto next_start = [](const std::vector<std::vector<V4Run>>& lists, const std::vector<size_t>& pos,
+                       uint64_t next) {
+    for (size_t i = 0; i < lists.size(); ++i)
+      if (pos[i] + 1 < lists[i].size()) next = std::min<uint64_t>(next, lists[i][pos[i] + 1].start);
+    return next;
+  };
+  std::vector<Segment> out;
+  for (uint64_t x = 0; x <= UINT32_MAX;) {
+    const uint64_t a = first_known(asn, pa, x), c = first_known(country, pc, x);
+    const Segment s{static_cast<uint32_t>(x), a == kNoValue ? 0 : static_cast<uint32_t>(a),
+                    c == kNoValue ? kNoCountry : static_cast<uint16_t>(c),
+                    static_cast<uint16_t>(a != kNoValue)};
+    if (out.empty() || out.back().asn != s.asn || out.back().country != s.country ||
+        out.back().has_asn != s.has_asn)
+      out.push_back(s);
+    x = next_start(country, pc, next_start(asn, pa, uint64_t{1} << 32));
+  }
+  V4Table t;
+  t.segs_.Assign(std::move(out));
+  return t;
+}
+
 }  // namespace enrich_internal
 
 Enricher::Enricher() = default;
@@ -106,6 +142,7 @@ Enricher& Enricher::operator=(Enricher&&) noexcept = default;
 Status Enricher::AddAsnSource(const std::string& path) {
   FLUXSCORE_ASSIGN_OR_RETURN(auto src, enrich_internal::Load(path, enrich_internal::Kind::kAsn));
   asn_.push_back(std::move(src));
+  MergeV4();
   return Status::Ok();
 }
 
@@ -113,7 +150,42 @@ Status Enricher::AddCountrySource(const std::string& path) {
   FLUXSCORE_ASSIGN_OR_RETURN(auto src,
                              enrich_internal::Load(path, enrich_internal::Kind::kCountry));
   country_.push_back(std::move(src));
+  MergeV4();
   return Status::Ok();
+}
+
+void Enricher::MergeV4() {
+  using enrich_internal::V4Run;
+  v4_.reset();
+  std::vector<std::vector<V4Run>> asn(asn_.size()), country(country_.size());
+  for (size_t i = 0; i < asn_.size(); ++i)
+    if (!asn_[i]->ExportV4(&asn[i])) return;
+  for (size_t i = 0; i < country_.size(); ++i)
+    if (!country_[i]->ExportV4(&country[i])) return;
+  v4_ = std::make_unique<enrich_internal::V4Table>(enrich_internal::V4Table::Merge(asn, country));
+}
+
+IpInfo Enricher::Lookup(const IpAddr& a) const {
+  IpInfo info;
+  if (v4_ != nullptr && a.is_v4()) {
+    const enrich_internal::V4Table::Segment& s = v4_->Find(a.v4());
+    info.has_asn = s.has_asn != 0;
+    info.asn = s.asn;
+    if (s.country != enrich_internal::V4Table::kNoCountry) {
+      info.has_country = true;
+      info.country = enrich_internal::CountryCode(s.country);
+    }
+    return info;
+  }
+  if (auto h = Asn(a)) {
+    info.has_asn = true;
+    info.asn = h->asn;
+  }
+  if (auto c = Country(a)) {
+    info.has_country = true;
+    info.country = *c;
+  }
+  return info;
 }
 
 std::optional<AsnHit> Enricher::Asn(const IpAddr& a) const {
@@ -134,6 +206,7 @@ std::string Enricher::Describe() const {
   std::string out;
   for (const auto& s : asn_) out += "asn: " + s->Describe() + "\n";
   for (const auto& s : country_) out += "country: " + s->Describe() + "\n";
+  if (v4_ != nullptr) out += fmt::format("IPv4 answers of all sources merged: {} segments\n", v4_->size());
   return out;
 }
 

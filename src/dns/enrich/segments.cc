@@ -78,21 +78,16 @@ SegmentTable SegmentTable::Build(std::vector<RangeInput>& r) {
 
   SegmentTable t;
   // IPv4 block: the segment in force at ::ffff:0.0.0.0, then those starting inside the block.
-  t.v4_.push_back({0, ValueAt(segs, kV4Base)});
+  std::vector<V4Segment> v4;
+  v4.push_back({0, ValueAt(segs, kV4Base)});
   auto first_in = std::upper_bound(segs.begin(), segs.end(), kV4Base,
                                    [](U128 v, const Segment& s) { return v < s.first; });
   auto after = std::upper_bound(segs.begin(), segs.end(), kV4Last,
                                 [](U128 v, const Segment& s) { return v < s.first; });
   for (auto it = first_in; it != after; ++it) {
-    t.v4_.push_back({static_cast<uint32_t>(it->first - kV4Base), it->second});
+    v4.push_back({static_cast<uint32_t>(it->first - kV4Base), it->second});
   }
-  t.v4_index_.resize(65537);
-  size_t k = 0;
-  for (uint32_t h = 0; h <= 65536; ++h) {
-    const uint64_t lim = uint64_t{h} << 16;
-    while (k < t.v4_.size() && t.v4_[k].start < lim) ++k;
-    t.v4_index_[h] = static_cast<uint32_t>(k);
-  }
+  t.v4_.Assign(std::move(v4));
 
   // The rest: everything outside the block, with the block itself as one kNone segment (IPv4
   // addresses never search this half).

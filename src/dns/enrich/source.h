@@ -17,14 +17,70 @@ namespace fluxscore::dns::enrich_internal {
 
 enum class Kind { kAsn, kCountry };
 
+// A source's answers for IPv4 addresses as runs: starts ascending, the first at 0, each value in
+// force up to the next start. The value is the ASN (ASN sources) or the country index (country
+// sources), kNoValue where the source knows nothing.
+struct V4Run {
+  uint32_t start;
+  uint64_t value;
+};
+inline constexpr uint64_t kNoValue = UINT64_MAX;
+
+// Appends a run unless it continues the last one's value.
+inline void AppendRun(std::vector<V4Run>& runs, uint32_t start, uint64_t value) {
+  if (!runs.empty() && runs.back().value == value) return;
+  runs.push_back({start, value});
+}
+
 // One loaded source. Lookups are const and touch no mutable state.
 class Source {
  public:
   virtual ~Source() = default;
   virtual bool FindAsn(const IpAddr& a, AsnHit* hit) const = 0;
   virtual bool FindCountry(const IpAddr& a, std::string_view* code) const = 0;
+  // The source's IPv4 answers as runs (FindAsn's ASN or FindCountry's country for every IPv4
+  // address); false when it cannot tell them cheaply (then lookups ask the source itself).
+  virtual bool ExportV4(std::vector<V4Run>* runs) const = 0;
   // "path: format, details" (no newline).
   virtual std::string Describe() const = 0;
+};
+
+// IPv4 segments (starts ascending, the first at 0, each in force up to the next start) with the
+// index of the first segment starting in each /16: a lookup reads one index entry and searches
+// the few segments of its /16 (and the one in force at the /16's start).
+template <typename Segment>
+class V4Segments {
+ public:
+  void Assign(std::vector<Segment> segs) {
+    segs_ = std::move(segs);
+    index_.resize(65537);
+    size_t k = 0;
+    for (uint32_t h = 0; h <= 65536; ++h) {
+      const uint64_t lim = uint64_t{h} << 16;
+      while (k < segs_.size() && segs_[k].start < lim) ++k;
+      index_[h] = static_cast<uint32_t>(k);
+    }
+  }
+  const Segment& Find(uint32_t x) const {
+    const uint32_t h = x >> 16;
+    uint32_t lo = index_[h];
+    const uint32_t hi = index_[h + 1];
+    if (lo > 0) --lo;  // the segment that began before this /16 (segs_[0].start == 0 always)
+    const Segment* base = segs_.data() + lo;
+    uint32_t n = hi - lo;
+    while (n > 1) {
+      const uint32_t half = n / 2;
+      base = base[half].start <= x ? base + half : base;
+      n -= half;
+    }
+    return *base;
+  }
+  const std::vector<Segment>& segments() const { return segs_; }
+  size_t size() const { return segs_.size(); }
+
+ private:
+  std::vector<Segment> segs_;
+  std::vector<uint32_t> index_;  // 65537 entries: first segment starting at or after h << 16
 };
 
 // Country codes: index = (first - 'A') * 26 + (second - 'A'); the views point into a static table.
@@ -56,20 +112,7 @@ class SegmentTable {
     if (a.is_v4()) return FindV4(a.v4());
     return FindV6(a.ToU128());
   }
-  uint32_t FindV4(uint32_t x) const {
-    const uint32_t h = x >> 16;
-    uint32_t lo = v4_index_[h];
-    const uint32_t hi = v4_index_[h + 1];
-    if (lo > 0) --lo;  // the segment that began before this /16 (v4_[0].start == 0 always)
-    const V4Segment* base = v4_.data() + lo;
-    uint32_t n = hi - lo;
-    while (n > 1) {
-      const uint32_t half = n / 2;
-      base = base[half].start <= x ? base + half : base;
-      n -= half;
-    }
-    return base->value;  // (on the line the search read last)
-  }
+  uint32_t FindV4(uint32_t x) const { return v4_.Find(x).value; }  // (on the line searched last)
   uint32_t FindV6(U128 x) const {
     const U128* base = v6_start_.data();
     size_t n = v6_start_.size();
@@ -81,6 +124,11 @@ class SegmentTable {
     return v6_value_[static_cast<size_t>(base - v6_start_.data())];
   }
   size_t segments() const { return v4_.size() + v6_start_.size(); }
+  // f(start, value) for each IPv4 segment, ascending (the first starts at 0).
+  template <typename F>
+  void ForEachV4(F&& f) const {
+    for (const V4Segment& s : v4_.segments()) f(s.start, s.value);
+  }
 
  private:
   // Start (offset within ::ffff:0:0/96; [0] starts at 0) and value side by side: the value of the
@@ -90,10 +138,30 @@ class SegmentTable {
     uint32_t start;
     uint32_t value;
   };
-  std::vector<V4Segment> v4_;
-  std::vector<uint32_t> v4_index_;  // 65537 entries: first segment starting at or after h << 16
+  V4Segments<V4Segment> v4_;
   std::vector<U128> v6_start_;      // [0] == 0; the IPv4 block is one kNone segment here
   std::vector<uint32_t> v6_value_;
+};
+
+// Every source's IPv4 answers merged (Enricher::Lookup): per segment the ASN of the first ASN
+// source that knows the address and the country of the first country source that does.
+class V4Table {
+ public:
+  static constexpr uint16_t kNoCountry = 0xFFFF;
+  struct Segment {
+    uint32_t start;
+    uint32_t asn;
+    uint16_t country;  // index (CountryCode), kNoCountry: unknown
+    uint16_t has_asn;
+  };
+  // From each source's runs (ExportV4), in source order.
+  static V4Table Merge(const std::vector<std::vector<V4Run>>& asn,
+                       const std::vector<std::vector<V4Run>>& country);
+  const Segment& Find(uint32_t x) const { return segs_.Find(x); }
+  size_t size() const { return segs_.size(); }
+
+ private:
+  V4Segments<Segment> segs_;
 };
 
 // Loaders. `path` is used in messages.

@@ -223,6 +223,14 @@ class TableSource final : public Source {
     *code = CountryCode(v);
     return true;
   }
+  bool ExportV4(std::vector<V4Run>* runs) const override {
+    table_.ForEachV4([&](uint32_t start, uint32_t v) {
+      uint64_t value = kNoValue;
+      if (v != SegmentTable::kNone) value = kind_ == Kind::kAsn ? values_.Get(v).asn : v;
+      AppendRun(*runs, start, value);  // (neighbouring ASNs differ only in organisation at most)
+    });
+    return true;
+  }
   std::string Describe() const override {
     std::string s = fmt::format("{}: {}{}, {} entries (IPv4 {}, IPv6 {}), {} segments", path_,
                                 format_, compressed_ ? " (gzip)" : "", entries_, v4_entries_,

@@ -998,14 +998,15 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
       }
       if (enricher != nullptr) {
         ++st.address_ips;
-        if (auto a = enricher->Asn(ip)) {
-          asns.push_back(a->asn);
+        const IpInfo info = enricher->Lookup(ip);
+        if (info.has_asn) {
+          asns.push_back(info.asn);
         } else {
           ++st.unknown_asn;
         }
-        if (auto cc = enricher->Country(ip)) {
+        if (info.has_country) {
           uint32_t code = 0;
-          for (char ch : cc->substr(0, 4)) code = (code << 8) | static_cast<unsigned char>(ch);
+          for (char ch : info.country.substr(0, 4)) code = (code << 8) | static_cast<unsigned char>(ch);
           countries.push_back(code);
         } else {
           ++st.unknown_country;

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -520,10 +521,10 @@ TEST(EnrichMmdb, CountryCacheGivesTheFirstAnswers) {
   }
 }
 
-// IPv4 countries are also remembered per /16 and per /24 when one network covers the whole block
-// (CountryOfV4). Nested networks of every size around and inside those blocks: each answer from
-// one long-lived Enricher, in any order, equals the answer of a fresh one (cold caches).
-TEST(EnrichMmdb, Ipv4NetworkCacheMatchesColdLookups) {
+// Nested networks of every size around and inside /16 and /24 blocks: each answer from one
+// long-lived Enricher (its country cache per data record warm), in any order, equals the answer of
+// a fresh one, and the merged table's (Lookup).
+TEST(EnrichMmdb, NestedNetworksWarmColdAndMerged) {
   const std::string db = Fixture("country-nested.mmdb");
   std::vector<std::string> ips;
   for (int i = 0; i < 256; ++i) ips.push_back(fmt::format("10.2.4.{}", i));   // /25, /32, rest
@@ -566,7 +567,11 @@ TEST(EnrichMmdb, Ipv4NetworkCacheMatchesColdLookups) {
     Enricher warm = MustCountry(db);  // each round fills its caches in another order
     std::shuffle(order.begin(), order.end(), rng);
     for (int pass = 0; pass < 2; ++pass)
-      for (size_t i : order) ASSERT_EQ(CountryOf(warm, ips[i].c_str()), cold[i]) << ips[i];
+      for (size_t i : order) {
+        ASSERT_EQ(CountryOf(warm, ips[i].c_str()), cold[i]) << ips[i];
+        const IpInfo info = warm.Lookup(Ip(ips[i].c_str()));
+        ASSERT_EQ(info.has_country ? std::string(info.country) : "-", cold[i]) << ips[i];
+      }
   }
 }
 
@@ -622,8 +627,68 @@ TEST(Enrich, SourcesInOrderFirstMatchWins) {
   EXPECT_EQ(AsnOf(b, "1.1.1.1"), 1);
   EXPECT_EQ(AsnOf(b, "8.8.8.8"), 15169);
   const std::string desc = b.Describe();
-  EXPECT_EQ(std::count(desc.begin(), desc.end(), '\n'), 2) << desc;
+  EXPECT_EQ(std::count(desc.begin(), desc.end(), '\n'), 3) << desc;  // two sources, the merged table
   EXPECT_LT(desc.find("range CSV"), desc.find("MaxMind DB")) << desc;
+  EXPECT_NE(desc.find("IPv4 answers of all sources merged: "), std::string::npos) << desc;
+}
+
+// Lookup's merged IPv4 table against the sources themselves (Asn, Country): every network edge
+// of the fixtures (from their texts: ranges, prefixes, MaxMind DB specs) and its neighbours, and
+// random addresses, for several mixes and orders of sources, MaxMind DBs of both IP versions.
+TEST(Enrich, LookupMatchesAsnAndCountry) {
+  std::vector<uint32_t> probes = {0, 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff};
+  const std::regex v4(R"((\d+)\.(\d+)\.(\d+)\.(\d+)(/(\d+))?)");
+  for (const char* f : {"asn.csv", "asn.mmdb.tsv", "country.csv", "country.mmdb.tsv",
+                        "country-nested.mmdb.tsv", "country-v4.mmdb.tsv", "prefix.tsv"}) {
+    const std::string text = ReadFile(Fixture(f));
+    for (std::sregex_iterator it(text.begin(), text.end(), v4), end; it != end; ++it) {
+      const std::smatch& m = *it;
+      uint32_t a = 0;
+      for (int i = 1; i <= 4; ++i) a = (a << 8) | static_cast<uint32_t>(std::stoul(m[i].str()) & 255);
+      const int len = m[6].matched ? std::stoi(m[6].str()) : 32;
+      const uint32_t host = len >= 32 ? 0 : static_cast<uint32_t>((uint64_t{1} << (32 - len)) - 1);
+      for (const uint32_t edge : {a & ~host, a | host})
+        for (const int64_t delta : {-1, 0, 1}) probes.push_back(static_cast<uint32_t>(edge + delta));
+    }
+  }
+  ASSERT_GT(probes.size(), 150u);
+  std::mt19937 rng(21);
+  for (int i = 0; i < 20000; ++i) probes.push_back(static_cast<uint32_t>(rng()));
+  for (uint32_t a = 0x0A000000; a < 0x0A060000; a += 61) probes.push_back(a);  // 10.0/14 and on
+
+  // Sources that disagree with the fixtures where they overlap them: the order decides.
+  TempDir d;
+  const std::string other_asn =
+      d.Write("other-asn.csv", "1.1.1.0,1.1.1.127,7,Seven\n10.0.0.0,10.3.255.255,8,Eight\n");
+  const std::string other_cc = d.Write("other-cc.csv", "8.8.0.0,8.8.255.255,NL\n10.2.0.0,10.2.255.255,SE\n");
+  probes.insert(probes.end(), {0x01010180, 0x0103ffff, 0x0A040000, 0x0808ffff, 0x0A030000});
+  const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> mixes = {
+      {{"asn.mmdb", "asn.csv", "prefix.tsv", other_asn}, {"country.mmdb", "country-nested.mmdb", "country.csv", other_cc}},
+      {{other_asn, "prefix.tsv", "asn.csv", "asn.mmdb"}, {other_cc, "country-v4.mmdb", "country.mmdb"}},
+      {{"asn.csv"}, {}},
+      {{}, {"country-nested.mmdb"}},
+  };
+  for (const auto& [asn, country] : mixes) {
+    Enricher e;
+    auto path = [](const std::string& f) { return f.find('/') == std::string::npos ? Fixture(f) : f; };
+    for (const std::string& f : asn) ASSERT_TRUE(e.AddAsnSource(path(f)).ok()) << f;
+    for (const std::string& f : country) ASSERT_TRUE(e.AddCountrySource(path(f)).ok()) << f;
+    for (const uint32_t a : probes) {
+      const IpAddr ip = IpAddr::FromV4(a);
+      const IpInfo info = e.Lookup(ip);
+      const auto want_asn = e.Asn(ip);
+      const auto want_cc = e.Country(ip);
+      ASSERT_EQ(info.has_asn, want_asn.has_value()) << ip.ToString() << " " << asn.size();
+      if (want_asn) ASSERT_EQ(info.asn, want_asn->asn) << ip.ToString();
+      ASSERT_EQ(info.has_country, want_cc.has_value()) << ip.ToString();
+      if (want_cc) ASSERT_EQ(info.country, *want_cc) << ip.ToString();
+    }
+    for (const char* ip6 : {"2001:4860:4860::8888", "2001:db8::1", "2001:db8:1::1", "::1"}) {
+      const IpInfo info = e.Lookup(Ip(ip6));  // not in the merged table: asks the sources
+      EXPECT_EQ(info.has_asn, e.Asn(Ip(ip6)).has_value()) << ip6;
+      EXPECT_EQ(info.has_country, e.Country(Ip(ip6)).has_value()) << ip6;
+    }
+  }
 }
 
 TEST(Enrich, NoSources) {
