@@ -1,9 +1,10 @@
-// Hashes for the open-addressing tables of the loaders (Public Suffix List, ASN range files):
-// FNV-1a over the bytes with a multiply-xorshift finaliser, so that the low bits (the table
-// index) depend on every byte.
+// Hashes of byte strings for open-addressing tables: FNV-1a over 8-byte words (the last one
+// zero-padded), then a multiply-xorshift finaliser, so that the low bits (the table index) depend
+// on every byte. A word at a time: a name's eight bytes cost one multiply, not eight.
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace fluxscore {
@@ -15,10 +16,24 @@ inline uint64_t MixBits(uint64_t x) {
   return x;
 }
 
-inline uint64_t HashText(std::string_view s) {
-  uint64_t h = 0xcbf29ce484222325ULL ^ s.size();
-  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
-  return MixBits(h);
+inline uint64_t HashWord(uint64_t h, uint64_t w) {
+  h = (h ^ w) * 0x100000001b3ULL;
+  return h ^ (h >> 29);
 }
+// The words of `bytes` into h, the last (partial or empty) one zero-padded; no finaliser.
+inline uint64_t HashWords(uint64_t h, std::string_view bytes) {
+  size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, bytes.data() + i, 8);
+    h = HashWord(h, w);
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, bytes.data() + i, bytes.size() - i);
+  return (h ^ w) * 0x100000001b3ULL;
+}
+
+// The loaders' tables (Public Suffix List, organisations of ASN files).
+inline uint64_t HashText(std::string_view s) { return MixBits(HashWords(0xcbf29ce484222325ULL ^ s.size(), s)); }
 
 }  // namespace fluxscore

@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/hash.h"
 #include "common/huge_pages.h"
 #include "dns/features/sketch.h"
 
@@ -99,23 +100,8 @@ class ChunkedStore {
   size_t size_ = 0;
 };
 
-// FNV-1a over 8-byte words, then a finaliser: fast for short keys, good enough spread.
-inline uint64_t HashWord(uint64_t h, uint64_t w) {
-  h = (h ^ w) * 0x100000001b3ULL;
-  return h ^ (h >> 29);
-}
-// The words of `bytes` into h, the last (partial or empty) one zero-padded, then the finaliser.
-inline uint64_t HashTail(uint64_t h, std::string_view bytes) {
-  size_t i = 0;
-  for (; i + 8 <= bytes.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, bytes.data() + i, 8);
-    h = HashWord(h, w);
-  }
-  uint64_t w = 0;
-  std::memcpy(&w, bytes.data() + i, bytes.size() - i);
-  return Mix64((h ^ w) * 0x100000001b3ULL);
-}
+// HashWords (common/hash.h) with Mix64 as finaliser: fast for short keys, good enough spread.
+inline uint64_t HashTail(uint64_t h, std::string_view bytes) { return Mix64(HashWords(h, bytes)); }
 inline uint64_t HashKey(std::string_view k) { return HashTail(0xcbf29ce484222325ULL ^ k.size(), k); }
 
 // HashKey of the key whose first 8 bytes, loaded as a little-endian word, are `first` and whose

@@ -68,6 +68,7 @@ void PublicSuffixList::Add(std::string_view text, uint8_t kind) {
     }
   }
   table_[i] = Entry{h, static_cast<uint32_t>(pool_.size()), static_cast<uint32_t>(text.size()), kind};
+  filter_[FilterBit(h) / 64] |= uint64_t{1} << (FilterBit(h) % 64);
   pool_.append(text);
   ++used_;
   ++count;
@@ -76,6 +77,7 @@ void PublicSuffixList::Add(std::string_view text, uint8_t kind) {
 uint8_t PublicSuffixList::Kinds(std::string_view text) const {
   if (table_.empty()) return 0;
   const uint64_t h = HashText(text);
+  if ((filter_[FilterBit(h) / 64] >> (FilterBit(h) % 64) & 1) == 0) return 0;
   const size_t mask = table_.size() - 1;
   for (size_t i = h & mask; table_[i].kinds != 0; i = (i + 1) & mask) {
     const Entry& e = table_[i];
