@@ -190,7 +190,18 @@ class FeatureWriter {
  private:
   std::ostream& out_;
   bool jsonl_;
-  std::string line_;
+  std::string line_;       // JSON lines
+  std::vector<char> csv_;  // CSV lines
+  // The texts of recent fractional values, by their bits (direct-mapped): most fractional
+  // columns are ratios of small counts or entropies of small groups, and repeat from row to
+  // row; a hit copies the text instead of running the shortest round-trip conversion again.
+  struct Memo {
+    uint64_t bits = 0;
+    char text[23];
+    uint8_t len = 0;  // 0: empty
+  };
+  std::vector<Memo> memo_;
+  char* Fraction(double v, char* p);
 };
 
 // Name features on their own (also used by Finish): length, labels, digit/vowel ratios,

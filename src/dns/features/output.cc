@@ -1,3 +1,6 @@
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
@@ -9,18 +12,36 @@
 namespace fluxscore::dns {
 namespace {
 
-// Domains may hold any printable UTF-8 except what CSV needs quoted.
-void CsvField(std::string_view s, std::string& out) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out.append(s);
-    return;
+// Domains may hold any printable UTF-8 except what CSV needs quoted. Writes at most
+// 2 * s.size() + 2 bytes at p; returns the end.
+bool NeedsQuotes(std::string_view s) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 16 <= s.size(); i += 16) {  // 16 bytes a step
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const __m128i hit = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(',')), _mm_cmpeq_epi8(x, _mm_set1_epi8('"'))),
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))));
+    if (_mm_movemask_epi8(hit) != 0) return true;
   }
-  out.push_back('"');
+#endif
+  for (; i < s.size(); ++i)
+    if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n') return true;
+  return false;
+}
+
+char* CsvField(std::string_view s, char* p) {
+  if (!NeedsQuotes(s)) {
+    std::memcpy(p, s.data(), s.size());
+    return p + s.size();
+  }
+  *p++ = '"';
   for (char c : s) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
+    if (c == '"') *p++ = '"';
+    *p++ = c;
   }
-  out.push_back('"');
+  *p++ = '"';
+  return p;
 }
 
 // fmt's "{}" text of a finite, non-zero double: the shortest digits that round-trip (fmt's
@@ -85,31 +106,37 @@ char* Shortest(double v, char* p) {
 }
 
 // fmt's "{}" text (shortest round-trip form for doubles) of a non-NaN value at p (at most
-// kMaxNumber bytes); returns the end.
+// kMaxNumber bytes); returns the end. `fraction` writes the text of finite, non-zero values that
+// are not whole (Shortest, or its memo).
 constexpr size_t kMaxNumber = 32;
-char* Number(double v, bool integer, char* p) {
+// Number's rare cases, out of line: whole values of three digits or more, -0 and infinities.
+[[gnu::noinline]] char* WholeNumber(int64_t i, char* p) {
+  const fmt::format_int f(i);
+  std::memcpy(p, f.data(), f.size());
+  return p + f.size();
+}
+[[gnu::noinline]] char* SpecialNumber(double v, char* p) { return fmt::format_to(p, FMT_COMPILE("{}"), v); }
+
+template <typename FractionFn>
+inline char* Number(double v, bool integer, char* p, FractionFn&& fraction) {
   // Whole values below 2^53 print as fmt's shortest "{}" prints them, as integers (-0.0 aside:
   // "-0"): many fractional columns (entropies, shares, means) are whole, and the integer path is
-  // several times cheaper than the shortest-round-trip one.
-  if ((integer || (std::floor(v) == v && !(v == 0 && std::signbit(v)))) && std::fabs(v) < 9007199254740992.0) {
+  // several times cheaper than the shortest-round-trip one. (Whole: truncation changes nothing.)
+  if (std::fabs(v) < 9007199254740992.0) {
     const int64_t i = static_cast<int64_t>(v);
-    if (static_cast<uint64_t>(i) < 100) {  // most counts and whole shares: one or two digits
-      if (i >= 10) *p++ = static_cast<char>('0' + i / 10);
-      *p++ = static_cast<char>('0' + i % 10);
-      return p;
+    if (integer || (static_cast<double>(i) == v && !(v == 0 && std::signbit(v)))) {
+      if (static_cast<uint64_t>(i) < 100) {  // most counts and whole shares: one or two digits
+        if (i >= 10) *p++ = static_cast<char>('0' + i / 10);
+        *p++ = static_cast<char>('0' + i % 10);
+        return p;
+      }
+      return WholeNumber(i, p);
     }
-    const fmt::format_int f(i);
-    std::memcpy(p, f.data(), f.size());
-    return p + f.size();
   }
-  if (v != 0 && std::isfinite(v)) return Shortest(v, p);
-  return fmt::format_to(p, FMT_COMPILE("{}"), v);  // -0, infinities
+  if (v != 0 && std::isfinite(v)) return fraction(v, p);
+  return SpecialNumber(v, p);  // -0, infinities
 }
 
-void Number(double v, bool integer, std::string& out) {
-  char buf[kMaxNumber];
-  out.append(buf, static_cast<size_t>(Number(v, integer, buf) - buf));
-}
 
 void JsonString(std::string_view s, std::string& out) {
   out.push_back('"');
@@ -129,7 +156,25 @@ void JsonString(std::string_view s, std::string& out) {
 
 }  // namespace
 
-FeatureWriter::FeatureWriter(std::ostream& out, bool jsonl) : out_(out), jsonl_(jsonl) {
+char* FeatureWriter::Fraction(double v, char* p) {
+  uint64_t bits;
+  std::memcpy(&bits, &v, 8);
+  Memo& m = memo_[(bits * 0x9E3779B97F4A7C15ULL) >> 53];  // 2048 entries, 64 KiB
+  if (m.len != 0 && m.bits == bits) {
+    std::memcpy(p, m.text, sizeof m.text);  // (p has room for kMaxNumber bytes)
+    return p + m.len;
+  }
+  char* const end = Shortest(v, p);
+  const size_t len = static_cast<size_t>(end - p);
+  if (len <= sizeof m.text) {
+    m.bits = bits;
+    std::memcpy(m.text, p, len);
+    m.len = static_cast<uint8_t>(len);
+  }
+  return end;
+}
+
+FeatureWriter::FeatureWriter(std::ostream& out, bool jsonl) : out_(out), jsonl_(jsonl), memo_(2048) {
   if (jsonl_) return;
   line_ = "domain,window_start";
   for (const auto& c : FeatureColumns()) {
@@ -142,9 +187,9 @@ FeatureWriter::FeatureWriter(std::ostream& out, bool jsonl) : out_(out), jsonl_(
 
 void FeatureWriter::Write(const FeatureRow& r) {
   const auto& cols = FeatureColumns();
-  std::string& line = line_;
-  line.clear();
+  auto fraction = [this](double v, char* q) { return Fraction(v, q); };
   if (jsonl_) {
+    std::string& line = line_;
     line = "{\"domain\":";
     JsonString(r.domain, line);
     fmt::format_to(std::back_inserter(line), ",\"window_start\":{}", r.window_start);
@@ -153,27 +198,29 @@ void FeatureWriter::Write(const FeatureRow& r) {
       if (std::isnan(r.values[i])) {
         line.append("null");
       } else {
-        Number(r.values[i], cols[i].integer, line);
+        char buf[kMaxNumber];
+        line.append(buf, static_cast<size_t>(Number(r.values[i], cols[i].integer, buf, fraction) - buf));
       }
     }
     line.append("}\n");
+    out_ << line;
   } else {
-    CsvField(r.domain, line);
-    line.push_back(',');
+    // Straight into a buffer that only grows (a std::string's resize would zero it every row).
+    const size_t most = 2 * r.domain.size() + 2 + 1 + 20 + cols.size() * (kMaxNumber + 1) + 1;
+    if (csv_.size() < most) csv_.resize(most);
+    char* p = CsvField(r.domain, csv_.data());
+    *p++ = ',';
     const fmt::format_int ws(r.window_start);
-    line.append(ws.data(), ws.size());
-    // The numbers straight into the line's buffer, grown once.
-    const size_t at = line.size();
-    line.resize(at + cols.size() * (kMaxNumber + 1) + 1);
-    char* p = line.data() + at;
+    std::memcpy(p, ws.data(), ws.size());
+    p += ws.size();
     for (size_t i = 0; i < cols.size(); ++i) {
       *p++ = ',';
-      if (!std::isnan(r.values[i])) p = Number(r.values[i], cols[i].integer, p);
+      if (!std::isnan(r.values[i]))
+        p = Number(r.values[i], cols[i].integer, p, fraction);
     }
     *p++ = '\n';
-    line.resize(static_cast<size_t>(p - line.data()));
+    out_.write(csv_.data(), static_cast<std::streamsize>(p - csv_.data()));
   }
-  out_ << line;
 }
 
 void WriteFeaturesCsv(const std::vector<FeatureRow>& rows, std::ostream& out) {
