@@ -10,7 +10,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "fluxscore/dns/record.h"
@@ -61,10 +60,16 @@ class WordList {
   static Result<WordList> Load(const std::string& path);
   // Length of the longest substring of `label` that is a word (0 if none).
   size_t LongestWord(std::string_view label) const;
-  size_t size() const { return words_.size(); }
+  size_t size() const { return size_; }
 
  private:
-  std::unordered_set<uint64_t> words_;  // 64-bit hashes of the words (see lexical.cc)
+  // 64-bit hashes of the words (see lexical.cc) in one open-addressing table (power-of-two
+  // size, at most half full; 0 marks an empty slot, so a hash of 0 is taken as 1: one more
+  // collision of odds 2^-64): one probe, mostly one cache line, per lookup.
+  void Insert(uint64_t h);
+  bool Contains(uint64_t h) const;
+  std::vector<uint64_t> table_;
+  size_t size_ = 0;
   size_t max_len_ = 0;
 };
 

@@ -11,6 +11,7 @@
 
 #include "common/huge_pages.h"
 
+#include "dns/features/entropy.h"
 #include "dns/features/ip_sketch.h"
 #include "dns/features/key_table.h"
 #include "dns/features/set_arena.h"
@@ -877,11 +878,10 @@ Groups GroupCounts(std::vector<uint32_t>& keys) {
     size_t j = i + 1;
     while (j < n && keys[j] == keys[i]) ++j;
     ++g.groups;
-    const double p = static_cast<double>(j - i) / static_cast<double>(n);
-    h -= p * std::log2(p);
+    h -= PLog2P(j - i, n);
     i = j;
   }
-  g.entropy = n < 2 ? 0 : h / std::log2(static_cast<double>(n));
+  g.entropy = n < 2 ? 0 : h / Log2(n);
   return g;
 }
 

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "common/hash.h"
+#include "dns/features/entropy.h"
 #include "fluxscore/dns/features.h"
 
 namespace fluxscore::dns {
@@ -162,10 +163,42 @@ Result<WordList> WordList::Load(const std::string& path) {
     w.max_len_ = std::max(w.max_len_, line.size());
     uint64_t h = 0;
     for (char c : line) h = WordHashStep(h, c);
-    w.words_.insert(h);
+    w.Insert(h);
   }
-  if (w.words_.empty()) return Status::DataError(fmt::format("{}: no words", path));
+  if (w.size_ == 0) return Status::DataError(fmt::format("{}: no words", path));
   return w;
+}
+
+void WordList::Insert(uint64_t h) {
+  if (h == 0) h = 1;
+  if ((size_ + 1) * 2 > table_.size()) {
+    std::vector<uint64_t> old = std::move(table_);
+    table_.assign(old.empty() ? 1024 : old.size() * 2, 0);
+    for (const uint64_t x : old) {
+      if (x == 0) continue;
+      size_t i = MixBits(x) & (table_.size() - 1);
+      while (table_[i] != 0) i = (i + 1) & (table_.size() - 1);
+      table_[i] = x;
+    }
+  }
+  const size_t mask = table_.size() - 1;
+  for (size_t i = MixBits(h) & mask;; i = (i + 1) & mask) {
+    if (table_[i] == h) return;
+    if (table_[i] == 0) {
+      table_[i] = h;
+      ++size_;
+      return;
+    }
+  }
+}
+
+bool WordList::Contains(uint64_t h) const {
+  if (table_.empty()) return false;
+  if (h == 0) h = 1;
+  const size_t mask = table_.size() - 1;
+  for (size_t i = MixBits(h) & mask; table_[i] != 0; i = (i + 1) & mask)
+    if (table_[i] == h) return true;
+  return false;
 }
 
 size_t WordList::LongestWord(std::string_view label) const {
@@ -178,7 +211,7 @@ size_t WordList::LongestWord(std::string_view label) const {
       if (c < 'a' || c > 'z') break;  // words are letters only
       h = WordHashStep(h, c);
       const size_t len = j - i + 1;
-      if (len >= 3 && len > best && words_.count(h) != 0) best = len;
+      if (len >= 3 && len > best && Contains(h)) best = len;
     }
   }
   return best;
@@ -213,9 +246,8 @@ NameFeatures ComputeNameFeatures(std::string_view domain, const PublicSuffixList
   for (unsigned w = 0; w < 4; ++w) {
     for (uint64_t bits = present[w]; bits != 0; bits &= bits - 1) {
       const unsigned c = w * 64 + static_cast<unsigned>(__builtin_ctzll(bits));
-      const double p = counts[c] / n;
+      h -= PLog2P(counts[c], label.size());
       counts[c] = 0;
-      h -= p * std::log2(p);
     }
   }
   f.entropy = h;
