@@ -11,6 +11,7 @@
 #include <cstring>
 #include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -164,14 +165,15 @@ class KeyTable {
   // arena, so a lookup touches the slot and the key bytes only.
   uint32_t FindOrInsertHashed(std::string_view key, uint64_t h, bool* created) {
     if ((count_ + 1) * 4 > slots_.size() * 3) Grow();
-    size_t mask = slots_.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
+    const uint32_t tag = static_cast<uint32_t>(h);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = tag & mask;; i = (i + 1) & mask) {
       Slot& s = slots_[i];
       if (s.index == kEmpty) {
-        s.hash = h;
+        if (key.size() > kMaxKeyLen) throw std::length_error("aggregation key longer than 16 MiB");
+        s.tag = tag;
         s.index = static_cast<uint32_t>(offsets_.size());
-        s.offset = arena_.size();
-        s.len = static_cast<uint32_t>(key.size());
+        s.place = Place(arena_.size(), key.size());
         offsets_.push_back(arena_.size());
         arena_.append(key.data(), key.size());
         states.emplace_back();
@@ -179,26 +181,27 @@ class KeyTable {
         *created = true;
         return s.index;
       }
-      if (s.hash == h && s.len == key.size() &&
-          std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0) {
+      if (s.tag == tag && Len(s) == key.size() &&
+          std::memcmp(arena_.data() + Offset(s), key.data(), key.size()) == 0) {
         *created = false;
         return s.index;
       }
     }
   }
-  // The batched form (Aggregator::Impl::Flush): the first entry with the key's hash and length,
+  // The batched form (Aggregator::Impl::Flush): the first entry with the key's tag and length,
   // its bytes not compared yet but prefetched, or a new entry for the key (*created). *offset is
   // where the entry's bytes are, for KeyBytesEqual once they have arrived; when they differ (two
-  // keys of one 64-bit hash and length), FindOrInsertHashed finds or inserts the right entry.
+  // keys of one tag and length), FindOrInsertHashed finds or inserts the right entry.
   uint32_t FindOrInsertUnconfirmed(std::string_view key, uint64_t h, bool* created, uint64_t* offset) {
     if ((count_ + 1) * 4 > slots_.size() * 3) Grow();
+    const uint32_t tag = static_cast<uint32_t>(h);
     const size_t mask = slots_.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
+    for (size_t i = tag & mask;; i = (i + 1) & mask) {
       Slot& s = slots_[i];
       if (s.index == kEmpty) return FindOrInsertHashed(key, h, created);
-      if (s.hash == h && s.len == key.size()) {
-        __builtin_prefetch(arena_.data() + s.offset);
-        *offset = s.offset;
+      if (s.tag == tag && Len(s) == key.size()) {
+        __builtin_prefetch(arena_.data() + Offset(s));
+        *offset = Offset(s);
         *created = false;
         return s.index;
       }
@@ -210,17 +213,18 @@ class KeyTable {
   // Index of the key's state, if present (no insertion).
   std::optional<uint32_t> Find(std::string_view key) const {
     if (slots_.empty()) return std::nullopt;
-    const uint64_t h = HashKey(key);
+    const uint32_t tag = static_cast<uint32_t>(HashKey(key));
     const size_t mask = slots_.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
+    for (size_t i = tag & mask;; i = (i + 1) & mask) {
       const Slot& s = slots_[i];
       if (s.index == kEmpty) return std::nullopt;
-      if (s.hash == h && s.len == key.size() && std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0)
+      if (s.tag == tag && Len(s) == key.size() &&
+          std::memcmp(arena_.data() + Offset(s), key.data(), key.size()) == 0)
         return s.index;
     }
   }
   void PrefetchSlot(uint64_t h) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
+    if (!slots_.empty()) __builtin_prefetch(&slots_[static_cast<uint32_t>(h) & (slots_.size() - 1)]);
   }
   void PrefetchKeyOffset(uint32_t i) const { __builtin_prefetch(&offsets_[i]); }
   void PrefetchKeyBytes(uint32_t i) const { __builtin_prefetch(arena_.data() + offsets_[i]); }
@@ -239,19 +243,24 @@ class KeyTable {
 
  private:
   static constexpr uint32_t kEmpty = UINT32_MAX;
+  // 16 bytes: the low 32 bits of the key's hash (its place in the table and a first filter:
+  // keys that share them are told apart by their bytes), the entry, and where its bytes are.
   struct Slot {
-    uint64_t hash = 0;
-    uint64_t offset = 0;  // of the key in arena_
+    uint32_t tag = 0;
     uint32_t index = kEmpty;
-    uint32_t len = 0;
+    uint64_t place = 0;  // offset in arena_ << 24 | length
   };
+  static constexpr size_t kMaxKeyLen = (size_t{1} << 24) - 1;  // (readers' lines: at most 1 MiB)
+  static uint64_t Place(uint64_t offset, size_t len) { return offset << 24 | len; }
+  static uint64_t Offset(const Slot& s) { return s.place >> 24; }
+  static size_t Len(const Slot& s) { return static_cast<size_t>(s.place & kMaxKeyLen); }
   void Grow() {
     std::vector<Slot, HugeAllocator<Slot>> old = std::move(slots_);
     slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot());
     const size_t mask = slots_.size() - 1;
     for (const Slot& s : old) {
       if (s.index == kEmpty) continue;
-      size_t i = s.hash & mask;
+      size_t i = s.tag & mask;
       while (slots_[i].index != kEmpty) i = (i + 1) & mask;
       slots_[i] = s;
     }
