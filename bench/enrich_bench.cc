@@ -28,7 +28,19 @@ std::vector<IpAddr> RandomV4(size_t n) {
   return out;
 }
 
-void Lookups(benchmark::State& state, const std::string& file, bool asn) {
+// Random IPv6 addresses in 2000::/4, where the allocated blocks are.
+std::vector<IpAddr> RandomV6(size_t n) {
+  std::mt19937_64 rng(7);
+  std::vector<IpAddr> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned __int128 hi = (rng() >> 4) | (uint64_t{2} << 60);
+    out.push_back(IpAddr::FromU128(hi << 64 | rng()));
+  }
+  return out;
+}
+
+void Lookups(benchmark::State& state, const std::string& file, bool asn, bool v6 = false) {
   Enricher e;
   const auto st = asn ? e.AddAsnSource(kIpdb + file) : e.AddCountrySource(kIpdb + file);
   if (!st.ok()) {
@@ -37,7 +49,7 @@ void Lookups(benchmark::State& state, const std::string& file, bool asn) {
     state.SkipWithError(msg.c_str());
     return;
   }
-  const std::vector<IpAddr> ips = RandomV4(1 << 20);
+  const std::vector<IpAddr> ips = v6 ? RandomV6(1 << 20) : RandomV4(1 << 20);
   for (auto _ : state) {
     size_t found = 0;
     for (const IpAddr& ip : ips) found += asn ? e.Asn(ip).has_value() : e.Country(ip).has_value();
@@ -48,6 +60,8 @@ void Lookups(benchmark::State& state, const std::string& file, bool asn) {
 
 void BM_AsnRangeCsvV4(benchmark::State& state) { Lookups(state, "asn-ipv4.csv", true); }
 void BM_CountryMmdbV4(benchmark::State& state) { Lookups(state, "iptoasn-country.mmdb", false); }
+void BM_AsnRangeCsvV6(benchmark::State& state) { Lookups(state, "asn-ipv6.csv", true, true); }
+void BM_CountryMmdbV6(benchmark::State& state) { Lookups(state, "iptoasn-country.mmdb", false, true); }
 
 void BothQuestions(benchmark::State& state, bool merged) {
   Enricher e;
@@ -82,5 +96,7 @@ void BM_AsnAndCountryMerged(benchmark::State& state) { BothQuestions(state, true
 
 BENCHMARK(BM_AsnRangeCsvV4)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CountryMmdbV4)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AsnRangeCsvV6)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CountryMmdbV6)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_AsnAndCountryPerSource)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_AsnAndCountryMerged)->Unit(benchmark::kMillisecond);

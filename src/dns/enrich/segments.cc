@@ -103,6 +103,7 @@ SegmentTable SegmentTable::Build(std::vector<RangeInput>& r) {
     t.v6_start_.push_back(s);
     t.v6_value_.push_back(v);
   }
+  t.v6_index_ = IndexBy16(t.v6_start_.size(), [&](size_t i) { return static_cast<uint32_t>(t.v6_start_[i] >> 112); });
   return t;
 }
 

@@ -45,42 +45,53 @@ class Source {
   virtual std::string Describe() const = 0;
 };
 
-// IPv4 segments (starts ascending, the first at 0, each in force up to the next start) with the
-// index of the first segment starting in each /16: a lookup reads one index entry and searches
-// the few segments of its /16 (and the one in force at the /16's start).
+// Index of segments by the first 16 bits of their starts: index[h] is the first segment whose
+// start's top 16 bits are h or more (65537 entries). A lookup then searches only the segments of
+// its address's top 16 bits and the one in force where they begin (segments start ascending, the
+// first at 0, each in force up to the next start).
+template <typename Top16>
+std::vector<uint32_t> IndexBy16(size_t n, Top16 top16) {
+  std::vector<uint32_t> index(65537);
+  size_t k = 0;
+  for (uint32_t h = 0; h <= 65536; ++h) {
+    while (k < n && top16(k) < h) ++k;
+    index[h] = static_cast<uint32_t>(k);
+  }
+  return index;
+}
+// The segment in force at an address whose top 16 bits are h: the last i in the index's range
+// for h (and the segment before it) with at_or_below(i), found by a branch-free binary search.
+template <typename AtOrBelow>
+size_t FindBy16(const std::vector<uint32_t>& index, uint32_t h, AtOrBelow at_or_below) {
+  size_t lo = index[h];
+  const size_t hi = index[h + 1];
+  if (lo > 0) --lo;  // the segment that began before this block
+  size_t n = hi - lo;
+  while (n > 1) {
+    const size_t half = n / 2;
+    lo = at_or_below(lo + half) ? lo + half : lo;
+    n -= half;
+  }
+  return lo;
+}
+
+// IPv4 segments with their /16 index.
 template <typename Segment>
 class V4Segments {
  public:
   void Assign(std::vector<Segment> segs) {
     segs_ = std::move(segs);
-    index_.resize(65537);
-    size_t k = 0;
-    for (uint32_t h = 0; h <= 65536; ++h) {
-      const uint64_t lim = uint64_t{h} << 16;
-      while (k < segs_.size() && segs_[k].start < lim) ++k;
-      index_[h] = static_cast<uint32_t>(k);
-    }
+    index_ = IndexBy16(segs_.size(), [this](size_t i) { return segs_[i].start >> 16; });
   }
   const Segment& Find(uint32_t x) const {
-    const uint32_t h = x >> 16;
-    uint32_t lo = index_[h];
-    const uint32_t hi = index_[h + 1];
-    if (lo > 0) --lo;  // the segment that began before this /16 (segs_[0].start == 0 always)
-    const Segment* base = segs_.data() + lo;
-    uint32_t n = hi - lo;
-    while (n > 1) {
-      const uint32_t half = n / 2;
-      base = base[half].start <= x ? base + half : base;
-      n -= half;
-    }
-    return *base;
+    return segs_[FindBy16(index_, x >> 16, [&](size_t i) { return segs_[i].start <= x; })];
   }
   const std::vector<Segment>& segments() const { return segs_; }
   size_t size() const { return segs_.size(); }
 
  private:
   std::vector<Segment> segs_;
-  std::vector<uint32_t> index_;  // 65537 entries: first segment starting at or after h << 16
+  std::vector<uint32_t> index_;
 };
 
 // Country codes: index = (first - 'A') * 26 + (second - 'A'); the views point into a static table.
@@ -114,14 +125,8 @@ class SegmentTable {
   }
   uint32_t FindV4(uint32_t x) const { return v4_.Find(x).value; }  // (on the line searched last)
   uint32_t FindV6(U128 x) const {
-    const U128* base = v6_start_.data();
-    size_t n = v6_start_.size();
-    while (n > 1) {
-      const size_t half = n / 2;
-      base = base[half] <= x ? base + half : base;
-      n -= half;
-    }
-    return v6_value_[static_cast<size_t>(base - v6_start_.data())];
+    const auto top16 = static_cast<uint32_t>(x >> 112);
+    return v6_value_[FindBy16(v6_index_, top16, [&](size_t i) { return v6_start_[i] <= x; })];
   }
   size_t segments() const { return v4_.size() + v6_start_.size(); }
   // f(start, value) for each IPv4 segment, ascending (the first starts at 0).
@@ -141,6 +146,7 @@ class SegmentTable {
   V4Segments<V4Segment> v4_;
   std::vector<U128> v6_start_;      // [0] == 0; the IPv4 block is one kNone segment here
   std::vector<uint32_t> v6_value_;
+  std::vector<uint32_t> v6_index_;  // IndexBy16 of v6_start_
 };
 
 // Every source's IPv4 answers merged (Enricher::Lookup): per segment the ASN of the first ASN
