@@ -210,7 +210,12 @@ class BottomK {
     size_t i = 1;
     while (i < n && d[i - 1].hash < d[i].hash) ++i;
     if (i < n) {
-      std::stable_sort(d, d + n, [](const Item& a, const Item& b) { return a.hash < b.hash; });
+      const auto by_hash = [](const Item& a, const Item& b) { return a.hash < b.hash; };
+      if constexpr (std::is_same_v<T, NoValue>) {
+        std::sort(d, d + n, by_hash);  // equal hashes are equal items: no order to keep, no buffer
+      } else {
+        std::stable_sort(d, d + n, by_hash);
+      }
       const size_t m = static_cast<size_t>(
           std::unique(d, d + n, [](const Item& a, const Item& b) { return a.hash == b.hash; }) - d);
       items_.truncate(m);
