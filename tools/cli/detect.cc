@@ -138,10 +138,10 @@ void WriteCsv(std::ostream& out, const std::vector<detect::Detection>& ds, const
               const std::vector<std::string>& categories) {
   std::string h = "domain,window_start," + CsvCell(a.label_col);
   if (a.exploded) {
-    for (const std::string& c : categories) h += "," + CsvCell(a.probability_col + "(" + c + ")");
-    for (const auto& c : dns::FeatureColumns()) h += "," + std::string(c.name);
+    for (const std::string& c : categories) h.append(",").append(CsvCell(a.probability_col + "(" + c + ")"));
+    for (const auto& c : dns::FeatureColumns()) h.append(",").append(c.name);
   } else {
-    h += "," + CsvCell(a.probability_col) + ",distinct_ips,distinct_asns,distinct_countries,ttl_mean";
+    h.append(",").append(CsvCell(a.probability_col)).append(",distinct_ips,distinct_asns,distinct_countries,ttl_mean");
   }
   h += ",networks,countries,ttls,sample_ips,decision_path";
   out << h << "\n";
@@ -152,17 +152,17 @@ void WriteCsv(std::ostream& out, const std::vector<detect::Detection>& ds, const
       for (const std::string& c : categories) {
         double p = d.probability;
         if (c != a.flux_label) p = std::isnan(p) ? p : (categories.size() == 2 ? 1.0 - p : NAN);
-        line += "," + Num(p);
+        line.append(",").append(Num(p));
       }
-      for (const auto& [n, v] : d.features) line += "," + Num(v);
+      for (const auto& [n, v] : d.features) line.append(",").append(Num(v));
     } else {
-      line += "," + Num(d.probability) + "," + Num(Feature(d, "distinct_ips")) + "," +
-              Num(Feature(d, "distinct_asns")) + "," + Num(Feature(d, "distinct_countries")) + "," +
-              Num(Feature(d, "ttl_mean"));
+      for (const double v : {d.probability, Feature(d, "distinct_ips"), Feature(d, "distinct_asns"),
+                             Feature(d, "distinct_countries"), Feature(d, "ttl_mean")})
+        line.append(",").append(Num(v));
     }
-    line += "," + CsvCell(Networks(d.evidence, 1000)) + "," + CsvCell(Countries(d.evidence, 1000)) +
-            "," + CsvCell(Ttls(d.evidence)) + "," + CsvCell(Ips(d.evidence)) + "," +
-            CsvCell(d.path.empty() ? "" : detect::PathInWords(d));
+    for (const std::string& cell : {Networks(d.evidence, 1000), Countries(d.evidence, 1000), Ttls(d.evidence),
+                                    Ips(d.evidence), d.path.empty() ? std::string() : detect::PathInWords(d)})
+      line.append(",").append(CsvCell(cell));
     out << line << "\n";
   }
 }
@@ -177,14 +177,14 @@ void WriteJsonl(std::ostream& out, const std::vector<detect::Detection>& ds, con
       for (const std::string& c : categories) {
         double p = d.probability;
         if (c != a.flux_label) p = std::isnan(p) ? p : (categories.size() == 2 ? 1.0 - p : NAN);
-        o += "," + JsonString(a.probability_col + "(" + c + ")") + ":" + JsonNum(p);
+        o.append(",").append(JsonString(a.probability_col + "(" + c + ")")).append(":").append(JsonNum(p));
       }
-      for (const auto& [n, v] : d.features) o += "," + JsonString(n) + ":" + JsonNum(v);
+      for (const auto& [n, v] : d.features) o.append(",").append(JsonString(n)).append(":").append(JsonNum(v));
     } else {
-      o += "," + JsonString(a.probability_col) + ":" + JsonNum(d.probability) + ",\"features\":{";
+      o.append(",").append(JsonString(a.probability_col)).append(":").append(JsonNum(d.probability)).append(",\"features\":{");
       bool first = true;
       for (const auto& [n, v] : d.features) {
-        o += (first ? "" : ",") + JsonString(n) + ":" + JsonNum(v);
+        o.append(first ? "" : ",").append(JsonString(n)).append(":").append(JsonNum(v));
         first = false;
       }
       o += "}";
@@ -207,7 +207,7 @@ void WriteJsonl(std::ostream& out, const std::vector<detect::Detection>& ds, con
                        d.evidence.ttls[i].answers);
     o += "],\"sample_ips\":[";
     for (size_t i = 0; i < d.evidence.ips.size(); ++i)
-      o += (i ? "," : "") + JsonString(d.evidence.ips[i]);
+      o.append(i ? "," : "").append(JsonString(d.evidence.ips[i]));
     o += "]},\"decision_path\":[";
     for (size_t i = 0; i < d.path.size(); ++i)
       o += fmt::format("{}{{\"condition\":{},\"field\":{},\"value\":{}}}", i ? "," : "",

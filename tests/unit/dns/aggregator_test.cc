@@ -69,8 +69,8 @@ std::string AsZeekTsv(const std::vector<Resp>& rs) {
   for (const Resp& r : rs) {
     std::string a, t;
     for (const Rr& rr : r.rrs) {
-      a += (a.empty() ? "" : ",") + rr.data;
-      t += (t.empty() ? "" : ",") + std::to_string(rr.ttl) + ".000000";
+      a.append(a.empty() ? "" : ",").append(rr.data);
+      t.append(t.empty() ? "" : ",").append(std::to_string(rr.ttl)).append(".000000");
     }
     s += TsText(r.ts) + "\tC1\t" + r.client + "\t4000\t10.53.0.1\t53\tudp\t" + r.qname + "\t" +
          std::to_string(r.qtype) + "\t" + std::to_string(r.rcode) + "\t" +
@@ -84,8 +84,8 @@ std::string AsZeekJson(const std::vector<Resp>& rs) {
   for (const Resp& r : rs) {
     std::string a, t;
     for (const Rr& rr : r.rrs) {
-      a += (a.empty() ? "\"" : ",\"") + rr.data + "\"";
-      t += (t.empty() ? "" : ",") + std::to_string(rr.ttl) + ".0";
+      a.append(a.empty() ? "\"" : ",\"").append(rr.data).append("\"");
+      t.append(t.empty() ? "" : ",").append(std::to_string(rr.ttl)).append(".0");
     }
     s += "{\"ts\":" + TsText(r.ts) + ",\"id.orig_h\":\"" + r.client +
          "\",\"id.resp_h\":\"10.53.0.1\",\"query\":\"" + r.qname + "\",\"qtype\":" +
