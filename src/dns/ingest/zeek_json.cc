@@ -876,6 +876,7 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
   LineReader lines(in);
   JsonLine json;
   AddrCache resolvers;  // id.resp_h holds a handful of values
+  QuadMemo quads;       // the answers' dotted quads
   DnsRecord rec;
   std::string_view line;
   // The answers of the current line: views of the line, or (decoded from escapes) of `decoded`.
@@ -900,11 +901,11 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     const SourcePos pos{in.name(), lines.line_no()};
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     ++stats.read;
-    bool have_ts, have_query, bad_client, bad_type, bad_ttl;
+    bool have_ts, have_query, query_in_line, bad_client, bad_type, bad_ttl;
     std::string_view query;
     // The line's state before its first member (again after ParseFlat gave up part way).
     auto start_line = [&]() __attribute__((always_inline)) {
-      have_ts = have_query = bad_client = bad_type = bad_ttl = false;
+      have_ts = have_query = query_in_line = bad_client = bad_type = bad_ttl = false;
       query = {};
       client_detail.clear();
       ttl_detail.clear();
@@ -955,6 +956,7 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
         case kQuery:
           if (v.kind == kString) {
             have_query = true;
+            query_in_line = !v.decoded;
             if (v.decoded) {
               query_buf.assign(v.str);
               query = query_buf;
@@ -1036,7 +1038,15 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "no query name"));
       continue;
     }
-    if (!NormalizeName(query, rec.qname)) {
+#if defined(__SSE2__)
+    // (A name that is a view of the line has the rest of the line after it.)
+    const bool short_name =
+        query_in_line &&
+        NormalizeShortName(query, static_cast<size_t>(line.data() + line.size() - query.data()), rec.qname);
+#else
+    const bool short_name = false;
+#endif
+    if (!short_name && !NormalizeName(query, rec.qname)) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad query name", query));
       continue;
     }
@@ -1073,12 +1083,10 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     for (size_t i = 0; i < n_answers && bad_answer == n_answers; ++i) {
       // (A sink that does not read Answer::data gets it empty: no copy of each answer's text.)
       Answer& out = rec.answers[i];
-      if (want_data) {
-        if (!InferAnswer(answer(i), rec.qtype, ttls[i], out)) bad_answer = i;
-      } else {
-        out.ttl = ttls[i];
-        if (!ClassifyAnswer(answer(i), rec.qtype, out)) bad_answer = i;
-      }
+      const std::string_view data = answer(i);
+      out.ttl = ttls[i];
+      if (want_data) out.data.assign(data);
+      if (!ClassifyAnswer(data, rec.qtype, out, quads)) bad_answer = i;
     }
     if (bad_answer < n_answers) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad address answer", answer(bad_answer)));
