@@ -147,12 +147,12 @@ inline constexpr double kExactPow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define FLUXSCORE_SWAR_DIGITS 1
 // Eight ASCII bytes as loaded little-endian (byte 0: the first, most significant digit).
-inline bool AllDigits8(uint64_t x) {
+[[gnu::always_inline]] inline bool AllDigits8(uint64_t x) {
   // Every byte in '0'..'9' (no byte carries or borrows into a higher one before the lowest
   // byte that is not a digit has set its top bit).
   return (((x + 0x4646464646464646ULL) | (x - 0x3030303030303030ULL)) & 0x8080808080808080ULL) == 0;
 }
-inline uint32_t Digits8Value(uint64_t x) {
+[[gnu::always_inline]] inline uint32_t Digits8Value(uint64_t x) {
   x -= 0x3030303030303030ULL;
   x = x * 10 + (x >> 8);  // byte 2j: the two-digit value of digits 2j, 2j + 1
   x = (((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
@@ -161,7 +161,7 @@ inline uint32_t Digits8Value(uint64_t x) {
   return static_cast<uint32_t>(x);
 }
 // The first k (1..8) bytes at p, right-aligned after 8 - k '0's (p must have 8 readable bytes).
-inline uint64_t LeadingDigits8(const char* p, size_t k) {
+[[gnu::always_inline]] inline uint64_t LeadingDigits8(const char* p, size_t k) {
   uint64_t x;
   std::memcpy(&x, p, 8);
   const unsigned sh = static_cast<unsigned>(8 * (8 - k));

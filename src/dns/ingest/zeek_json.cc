@@ -136,7 +136,7 @@ constexpr NumberChars kNumberChars;
 #if defined(FLUXSCORE_SWAR_DIGITS)
 // Eight bytes as loaded (little-endian): the top bit of each byte that is not a digit, exact up
 // to and including the lowest such byte (see AllDigits8: nothing carries or borrows past it).
-inline uint64_t NonDigits8(uint64_t x) {
+[[gnu::always_inline]] inline uint64_t NonDigits8(uint64_t x) {
   return ((x + 0x4646464646464646ULL) | (x - 0x3030303030303030ULL)) & 0x8080808080808080ULL;
 }
 #endif
@@ -887,7 +887,8 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
   std::vector<AnswerText> answers;
   std::vector<std::string> decoded;  // reused: strings keep their capacity across lines
   size_t n_answers = 0, n_decoded = 0;
-  std::vector<uint32_t> ttls;
+  std::vector<uint32_t> ttls;  // the first n_ttls are the line's (stored by index: no push_back call)
+  size_t n_ttls = 0;
   std::vector<std::string> spare;  // buffers of answers dropped from rec.answers, for reuse
   std::string value_buf, query_buf, client_detail, ttl_detail;
   const bool want_data = sink.wants_answer_data();
@@ -913,11 +914,11 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
       rec.qtype = 0;
       rec.rcode = -1;
       n_answers = n_decoded = 0;
-      ttls.clear();
+      n_ttls = 0;
     };
     start_line();
 
-    auto add_answer = [&](const JsonValue& it) {
+    auto add_answer = [&](const JsonValue& it) __attribute__((always_inline)) {
       if (n_answers == answers.size()) answers.emplace_back();
       AnswerText& a = answers[n_answers++];
       if (it.decoded) {
@@ -929,6 +930,10 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
         a.decoded = -1;
       }
     };
+    auto add_ttl_value = [&](uint32_t t) __attribute__((always_inline)) {
+      if (n_ttls == ttls.size()) ttls.resize(ttls.size() * 2 + 16);
+      ttls[n_ttls++] = t;
+    };
     auto add_ttl = [&](const JsonValue& it) {
       uint32_t t;
       if (it.kind != kNumber || !ParseJsonTtl(it.raw, t)) {
@@ -936,14 +941,14 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
         bad_ttl = true;
         return;
       }
-      ttls.push_back(t);
+      add_ttl_value(t);
     };
     // The usual TTL item, "3600.0": read and taken at once (what add_ttl would do with it).
-    auto ttl_fast = [&](const char* p) -> const char* {
+    auto ttl_fast = [&](const char* p) __attribute__((always_inline)) -> const char* {
       uint64_t t;
       const char* const q = json.WholeNumber(p, t);
       if (q == nullptr || t > 2147483647u) return nullptr;
-      ttls.push_back(static_cast<uint32_t>(t));
+      add_ttl_value(static_cast<uint32_t>(t));
       return q;
     };
     // A scalar member the reader uses, once its value is read.
@@ -1062,10 +1067,10 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad TTL", ttl_detail));
       continue;
     }
-    if (n_answers != ttls.size()) {
+    if (n_answers != n_ttls) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(
           pos, "answers and TTLs differ in length",
-          fmt::format("{} answers, {} TTLs", n_answers, ttls.size())));
+          fmt::format("{} answers, {} TTLs", n_answers, n_ttls)));
       continue;
     }
     if (rec.answers.size() != n_answers) {
