@@ -553,6 +553,8 @@ class JsonLine {
 
   // The byte at p, '\0' at the end of the line.
   char At(const char* p) const { return p < e_ ? *p : '\0'; }
+  // Whether n bytes from p are in the line.
+  bool Readable(const char* p, size_t n) const { return e_ - p >= static_cast<ptrdiff_t>(n); }
 
  private:
   // (All four whitespace bytes are <= ' ': one compare for the usual no-whitespace case.)
@@ -889,6 +891,20 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
   size_t n_answers = 0, n_decoded = 0;
   std::vector<uint32_t> ttls;  // the first n_ttls are the line's (stored by index: no push_back call)
   size_t n_ttls = 0;
+  // The last TTL item of up to seven bytes that ttl_fast read whole, by its first eight bytes:
+  // TTLs repeat in a line and from line to line ("600.0,600.0"), and WholeNumber reads no
+  // further than the byte after the number, so the same bytes up to that one are the same TTL.
+  struct {
+    uint64_t word = 0, mask = 0;  // mask: the bytes of the number and the one after it (0: none)
+    size_t len = 0;
+    uint32_t value = 0;
+    void Keep(uint64_t w, size_t n, uint32_t v) {
+      word = w;
+      mask = n == 7 ? ~uint64_t{0} : (uint64_t{1} << (8 * (n + 1))) - 1;
+      len = n;
+      value = v;
+    }
+  } last_ttl;
   std::vector<std::string> spare;  // buffers of answers dropped from rec.answers, for reuse
   std::string value_buf, query_buf, client_detail, ttl_detail;
   const bool want_data = sink.wants_answer_data();
@@ -900,7 +916,8 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     if (got == LineReader::Got::kEnd) break;
     if (got == LineReader::Got::kTooLong) continue;
     const SourcePos pos{in.name(), lines.line_no()};
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    // Blank lines are skipped (a line starting with '{', the usual one, is not blank: no search).
+    if ((line.empty() || line[0] != '{') && line.find_first_not_of(" \t") == std::string_view::npos) continue;
     ++stats.read;
     bool have_ts, have_query, query_in_line, bad_client, bad_type, bad_ttl;
     std::string_view query;
@@ -943,12 +960,27 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
       }
       add_ttl_value(t);
     };
-    // The usual TTL item, "3600.0": read and taken at once (what add_ttl would do with it).
+    // The usual TTL item, "3600.0": read and taken at once (what add_ttl would do with it),
+    // the same bytes as the last one (last_ttl) without reading them again.
     auto ttl_fast = [&](const char* p) __attribute__((always_inline)) -> const char* {
+#if defined(FLUXSCORE_SWAR_DIGITS)
+      uint64_t w = 0;
+      const bool word = json.Readable(p, 8);
+      if (word) {
+        std::memcpy(&w, p, 8);
+        if (last_ttl.mask != 0 && ((w ^ last_ttl.word) & last_ttl.mask) == 0) {
+          add_ttl_value(last_ttl.value);
+          return p + last_ttl.len;
+        }
+      }
+#endif
       uint64_t t;
       const char* const q = json.WholeNumber(p, t);
       if (q == nullptr || t > 2147483647u) return nullptr;
       add_ttl_value(static_cast<uint32_t>(t));
+#if defined(FLUXSCORE_SWAR_DIGITS)
+      if (word && q - p < 8) last_ttl.Keep(w, static_cast<size_t>(q - p), static_cast<uint32_t>(t));
+#endif
       return q;
     };
     // A scalar member the reader uses, once its value is read.
