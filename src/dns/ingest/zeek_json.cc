@@ -908,6 +908,144 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
   std::vector<std::string> spare;  // buffers of answers dropped from rec.answers, for reuse
   std::string value_buf, query_buf, client_detail, ttl_detail;
   const bool want_data = sink.wants_answer_data();
+  // The current line's state and the callbacks that fill it (made once, not for each line).
+  bool have_ts, have_query, query_in_line, bad_client, bad_type, bad_ttl;
+  std::string_view query;
+  // The line's state before its first member (again after ParseFlat gave up part way).
+  auto start_line = [&]() __attribute__((always_inline)) {
+    have_ts = have_query = query_in_line = bad_client = bad_type = bad_ttl = false;
+    query = {};
+    client_detail.clear();
+    ttl_detail.clear();
+    rec.has_client = rec.has_resolver = false;
+    rec.qtype = 0;
+    rec.rcode = -1;
+    n_answers = n_decoded = 0;
+    n_ttls = 0;
+  };
+  auto add_answer = [&](const JsonValue& it) __attribute__((always_inline)) {
+    if (n_answers == answers.size()) answers.emplace_back();
+    AnswerText& a = answers[n_answers++];
+    if (it.decoded) {
+      if (n_decoded == decoded.size()) decoded.emplace_back();
+      decoded[n_decoded].assign(it.str);
+      a.decoded = static_cast<int32_t>(n_decoded++);
+    } else {
+      a.text = it.str;
+      a.decoded = -1;
+    }
+  };
+  auto add_ttl_value = [&](uint32_t t) __attribute__((always_inline)) {
+    if (n_ttls == ttls.size()) ttls.resize(ttls.size() * 2 + 16);
+    ttls[n_ttls++] = t;
+  };
+  auto add_ttl = [&](const JsonValue& it) {
+    uint32_t t;
+    if (it.kind != kNumber || !ParseJsonTtl(it.raw, t)) {
+      if (!bad_ttl) ttl_detail.assign(it.raw);  // the first bad one
+      bad_ttl = true;
+      return;
+    }
+    add_ttl_value(t);
+  };
+  // The usual TTL item, "3600.0": read and taken at once (what add_ttl would do with it),
+  // the same bytes as the last one (last_ttl) without reading them again.
+  auto ttl_fast = [&](const char* p) __attribute__((always_inline)) -> const char* {
+#if defined(FLUXSCORE_SWAR_DIGITS)
+    uint64_t w = 0;
+    const bool word = json.Readable(p, 8);
+    if (word) {
+      std::memcpy(&w, p, 8);
+      if (last_ttl.mask != 0 && ((w ^ last_ttl.word) & last_ttl.mask) == 0) {
+        add_ttl_value(last_ttl.value);
+        return p + last_ttl.len;
+      }
+    }
+#endif
+    uint64_t t;
+    const char* const q = json.WholeNumber(p, t);
+    if (q == nullptr || t > 2147483647u) return nullptr;
+    add_ttl_value(static_cast<uint32_t>(t));
+#if defined(FLUXSCORE_SWAR_DIGITS)
+    if (word && q - p < 8) last_ttl.Keep(w, static_cast<size_t>(q - p), static_cast<uint32_t>(t));
+#endif
+    return q;
+  };
+  // A scalar member the reader uses, once its value is read.
+  auto use_scalar = [&](Member m, const JsonValue& v) __attribute__((always_inline)) {
+    switch (m) {
+      case kTs:
+        if (v.kind == kNumber) have_ts = ParseTs(v.raw, rec.ts);
+        else if (v.kind == kString) have_ts = ParseIsoTime(v.str, rec.ts) && PlausibleTs(rec.ts);
+        break;
+      case kQuery:
+        if (v.kind == kString) {
+          have_query = true;
+          query_in_line = !v.decoded;
+          if (v.decoded) {
+            query_buf.assign(v.str);
+            query = query_buf;
+          } else {
+            query = v.str;
+          }
+        }
+        break;
+      case kOrigH: {
+        // (A dotted quad is read inline exactly as IpAddr::Parse reads it.)
+        if (v.kind == kString && ParseIp(v.str, rec.client)) {
+          rec.has_client = true;
+        } else {
+          bad_client = true;
+          client_detail.assign(v.kind == kString ? v.str : std::string_view("not a string"));
+        }
+        break;
+      }
+      case kRespH: {
+        auto ip = v.kind == kString ? resolvers.Parse(v.str) : std::nullopt;
+        if (ip) {
+          rec.resolver = *ip;
+          rec.has_resolver = true;
+        }
+        break;
+      }
+      case kQtype:
+      case kRcode: {
+        int32_t code;
+        if (v.kind != kNumber || !ParseCode(v.raw, code)) {
+          bad_type = true;
+        } else if (m == kQtype) {
+          rec.qtype = static_cast<uint16_t>(code);
+        } else {
+          rec.rcode = code;
+        }
+        break;
+      }
+      default: break;
+    }
+  };
+  // The line's object, member by member; each member's value is used as soon as it is read.
+  auto on_member = [&](Member m, const char* p) __attribute__((always_inline)) -> const char* {
+    const char c = json.At(p);
+    switch (m) {
+      case kOther: return json.SkipValue(p);
+      case kAnswers: return c == '[' ? json.Array(p, add_answer, &value_buf) : json.Skip(p, 0);
+      case kTtls: return c == '[' ? json.Array(p, add_ttl, nullptr, ttl_fast) : json.Skip(p, 0);
+      default: break;
+    }
+    // A scalar member the reader uses (an object or array there: checked and skipped).
+    JsonValue v;
+    if (c == '"') {
+      p = json.String(p, v, &value_buf);
+    } else if (c == '{' || c == '[') {
+      p = json.Skip(p, 0);
+      v.kind = c == '{' ? kObject : kArray;
+    } else {
+      p = json.Scalar(p, v);
+    }
+    if (p == nullptr) return nullptr;
+    use_scalar(m, v);
+    return p;
+  };
   for (;;) {
     LineReader::Got got = LineReader::Got::kLine;
     if (!NextLogLineBuffered(lines, in, progress, &line)) {
@@ -919,145 +1057,7 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     // Blank lines are skipped (a line starting with '{', the usual one, is not blank: no search).
     if ((line.empty() || line[0] != '{') && line.find_first_not_of(" \t") == std::string_view::npos) continue;
     ++stats.read;
-    bool have_ts, have_query, query_in_line, bad_client, bad_type, bad_ttl;
-    std::string_view query;
-    // The line's state before its first member (again after ParseFlat gave up part way).
-    auto start_line = [&]() __attribute__((always_inline)) {
-      have_ts = have_query = query_in_line = bad_client = bad_type = bad_ttl = false;
-      query = {};
-      client_detail.clear();
-      ttl_detail.clear();
-      rec.has_client = rec.has_resolver = false;
-      rec.qtype = 0;
-      rec.rcode = -1;
-      n_answers = n_decoded = 0;
-      n_ttls = 0;
-    };
     start_line();
-
-    auto add_answer = [&](const JsonValue& it) __attribute__((always_inline)) {
-      if (n_answers == answers.size()) answers.emplace_back();
-      AnswerText& a = answers[n_answers++];
-      if (it.decoded) {
-        if (n_decoded == decoded.size()) decoded.emplace_back();
-        decoded[n_decoded].assign(it.str);
-        a.decoded = static_cast<int32_t>(n_decoded++);
-      } else {
-        a.text = it.str;
-        a.decoded = -1;
-      }
-    };
-    auto add_ttl_value = [&](uint32_t t) __attribute__((always_inline)) {
-      if (n_ttls == ttls.size()) ttls.resize(ttls.size() * 2 + 16);
-      ttls[n_ttls++] = t;
-    };
-    auto add_ttl = [&](const JsonValue& it) {
-      uint32_t t;
-      if (it.kind != kNumber || !ParseJsonTtl(it.raw, t)) {
-        if (!bad_ttl) ttl_detail.assign(it.raw);  // the first bad one
-        bad_ttl = true;
-        return;
-      }
-      add_ttl_value(t);
-    };
-    // The usual TTL item, "3600.0": read and taken at once (what add_ttl would do with it),
-    // the same bytes as the last one (last_ttl) without reading them again.
-    auto ttl_fast = [&](const char* p) __attribute__((always_inline)) -> const char* {
-#if defined(FLUXSCORE_SWAR_DIGITS)
-      uint64_t w = 0;
-      const bool word = json.Readable(p, 8);
-      if (word) {
-        std::memcpy(&w, p, 8);
-        if (last_ttl.mask != 0 && ((w ^ last_ttl.word) & last_ttl.mask) == 0) {
-          add_ttl_value(last_ttl.value);
-          return p + last_ttl.len;
-        }
-      }
-#endif
-      uint64_t t;
-      const char* const q = json.WholeNumber(p, t);
-      if (q == nullptr || t > 2147483647u) return nullptr;
-      add_ttl_value(static_cast<uint32_t>(t));
-#if defined(FLUXSCORE_SWAR_DIGITS)
-      if (word && q - p < 8) last_ttl.Keep(w, static_cast<size_t>(q - p), static_cast<uint32_t>(t));
-#endif
-      return q;
-    };
-    // A scalar member the reader uses, once its value is read.
-    auto use_scalar = [&](Member m, const JsonValue& v) __attribute__((always_inline)) {
-      switch (m) {
-        case kTs:
-          if (v.kind == kNumber) have_ts = ParseTs(v.raw, rec.ts);
-          else if (v.kind == kString) have_ts = ParseIsoTime(v.str, rec.ts) && PlausibleTs(rec.ts);
-          break;
-        case kQuery:
-          if (v.kind == kString) {
-            have_query = true;
-            query_in_line = !v.decoded;
-            if (v.decoded) {
-              query_buf.assign(v.str);
-              query = query_buf;
-            } else {
-              query = v.str;
-            }
-          }
-          break;
-        case kOrigH: {
-          // (A dotted quad is read inline exactly as IpAddr::Parse reads it.)
-          if (v.kind == kString && ParseIp(v.str, rec.client)) {
-            rec.has_client = true;
-          } else {
-            bad_client = true;
-            client_detail.assign(v.kind == kString ? v.str : std::string_view("not a string"));
-          }
-          break;
-        }
-        case kRespH: {
-          auto ip = v.kind == kString ? resolvers.Parse(v.str) : std::nullopt;
-          if (ip) {
-            rec.resolver = *ip;
-            rec.has_resolver = true;
-          }
-          break;
-        }
-        case kQtype:
-        case kRcode: {
-          int32_t code;
-          if (v.kind != kNumber || !ParseCode(v.raw, code)) {
-            bad_type = true;
-          } else if (m == kQtype) {
-            rec.qtype = static_cast<uint16_t>(code);
-          } else {
-            rec.rcode = code;
-          }
-          break;
-        }
-        default: break;
-      }
-    };
-    // The line's object, member by member; each member's value is used as soon as it is read.
-    auto on_member = [&](Member m, const char* p) __attribute__((always_inline)) -> const char* {
-      const char c = json.At(p);
-      switch (m) {
-        case kOther: return json.SkipValue(p);
-        case kAnswers: return c == '[' ? json.Array(p, add_answer, &value_buf) : json.Skip(p, 0);
-        case kTtls: return c == '[' ? json.Array(p, add_ttl, nullptr, ttl_fast) : json.Skip(p, 0);
-        default: break;
-      }
-      // A scalar member the reader uses (an object or array there: checked and skipped).
-      JsonValue v;
-      if (c == '"') {
-        p = json.String(p, v, &value_buf);
-      } else if (c == '{' || c == '[') {
-        p = json.Skip(p, 0);
-        v.kind = c == '{' ? kObject : kArray;
-      } else {
-        p = json.Scalar(p, v);
-      }
-      if (p == nullptr) return nullptr;
-      use_scalar(m, v);
-      return p;
-    };
     // The usual line by ParseFlat; anything else (and a line it gives up on, from the start)
     // by Parse.
     if (!json.ParseFlat(line, use_scalar, add_answer, ttl_fast, add_ttl)) {
