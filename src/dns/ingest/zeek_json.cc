@@ -136,7 +136,7 @@ constexpr NumberChars kNumberChars;
 #if defined(FLUXSCORE_SWAR_DIGITS)
 // Eight bytes as loaded (little-endian): the top bit of each byte that is not a digit, exact up
 // to and including the lowest such byte (see AllDigits8: nothing carries or borrows past it).
-inline uint64_t NonDigits8(uint64_t x) {
+[[gnu::always_inline]] inline uint64_t NonDigits8(uint64_t x) {
   return ((x + 0x4646464646464646ULL) | (x - 0x3030303030303030ULL)) & 0x8080808080808080ULL;
 }
 #endif
@@ -553,6 +553,8 @@ class JsonLine {
 
   // The byte at p, '\0' at the end of the line.
   char At(const char* p) const { return p < e_ ? *p : '\0'; }
+  // Whether n bytes from p are in the line.
+  bool Readable(const char* p, size_t n) const { return e_ - p >= static_cast<ptrdiff_t>(n); }
 
  private:
   // (All four whitespace bytes are <= ' ': one compare for the usual no-whitespace case.)
@@ -587,13 +589,15 @@ class JsonLine {
   // character; e_ when there is none. Sixteen bytes at a time where SSE2 is there.
   [[gnu::always_inline]] const char* FindSpecial(const char* p) const {
 #if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"');
+    // x ^ 2 is at most 0x20 exactly for the control characters (0x00-0x1F, permuted among
+    // themselves) and '"' (0x22 -> 0x20): one unsigned compare for both.
+    const __m128i two = _mm_set1_epi8(2);
+    const __m128i x20 = _mm_set1_epi8(0x20);
     const __m128i backslash = _mm_set1_epi8('\\');
-    const __m128i c1f = _mm_set1_epi8(0x1F);
     auto special = [&](const char* at) __attribute__((always_inline)) {
       const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
-      const __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
-                                     _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x));  // x <= 0x1F
+      const __m128i y = _mm_xor_si128(x, two);
+      const __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(y, x20), y), _mm_cmpeq_epi8(x, backslash));
       return static_cast<unsigned>(_mm_movemask_epi8(m));
     };
     for (; e_ - p >= 16; p += 16) {
@@ -876,6 +880,7 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
   LineReader lines(in);
   JsonLine json;
   AddrCache resolvers;  // id.resp_h holds a handful of values
+  QuadMemo quads;       // the answers' dotted quads
   DnsRecord rec;
   std::string_view line;
   // The answers of the current line: views of the line, or (decoded from escapes) of `decoded`.
@@ -886,10 +891,163 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
   std::vector<AnswerText> answers;
   std::vector<std::string> decoded;  // reused: strings keep their capacity across lines
   size_t n_answers = 0, n_decoded = 0;
-  std::vector<uint32_t> ttls;
+  std::vector<uint32_t> ttls;  // the first n_ttls are the line's (stored by index: no push_back call)
+  size_t n_ttls = 0;
+  // The last TTL item of up to seven bytes that ttl_fast read whole, by its first eight bytes:
+  // TTLs repeat in a line and from line to line ("600.0,600.0"), and WholeNumber reads no
+  // further than the byte after the number, so the same bytes up to that one are the same TTL.
+  struct {
+    uint64_t word = 0, mask = 0;  // mask: the bytes of the number and the one after it (0: none)
+    size_t len = 0;
+    uint32_t value = 0;
+    void Keep(uint64_t w, size_t n, uint32_t v) {
+      word = w;
+      mask = n == 7 ? ~uint64_t{0} : (uint64_t{1} << (8 * (n + 1))) - 1;
+      len = n;
+      value = v;
+    }
+  } last_ttl;
   std::vector<std::string> spare;  // buffers of answers dropped from rec.answers, for reuse
   std::string value_buf, query_buf, client_detail, ttl_detail;
   const bool want_data = sink.wants_answer_data();
+  // The current line's state and the callbacks that fill it (made once, not for each line).
+  bool have_ts, have_query, query_in_line, bad_client, bad_type, bad_ttl;
+  std::string_view query;
+  // The line's state before its first member (again after ParseFlat gave up part way).
+  auto start_line = [&]() __attribute__((always_inline)) {
+    have_ts = have_query = query_in_line = bad_client = bad_type = bad_ttl = false;
+    query = {};
+    client_detail.clear();
+    ttl_detail.clear();
+    rec.has_client = rec.has_resolver = false;
+    rec.qtype = 0;
+    rec.rcode = -1;
+    n_answers = n_decoded = 0;
+    n_ttls = 0;
+  };
+  auto add_answer = [&](const JsonValue& it) __attribute__((always_inline)) {
+    if (n_answers == answers.size()) answers.emplace_back();
+    AnswerText& a = answers[n_answers++];
+    if (it.decoded) {
+      if (n_decoded == decoded.size()) decoded.emplace_back();
+      decoded[n_decoded].assign(it.str);
+      a.decoded = static_cast<int32_t>(n_decoded++);
+    } else {
+      a.text = it.str;
+      a.decoded = -1;
+    }
+  };
+  auto add_ttl_value = [&](uint32_t t) __attribute__((always_inline)) {
+    if (n_ttls == ttls.size()) ttls.resize(ttls.size() * 2 + 16);
+    ttls[n_ttls++] = t;
+  };
+  auto add_ttl = [&](const JsonValue& it) {
+    uint32_t t;
+    if (it.kind != kNumber || !ParseJsonTtl(it.raw, t)) {
+      if (!bad_ttl) ttl_detail.assign(it.raw);  // the first bad one
+      bad_ttl = true;
+      return;
+    }
+    add_ttl_value(t);
+  };
+  // The usual TTL item, "3600.0": read and taken at once (what add_ttl would do with it),
+  // the same bytes as the last one (last_ttl) without reading them again.
+  auto ttl_fast = [&](const char* p) __attribute__((always_inline)) -> const char* {
+#if defined(FLUXSCORE_SWAR_DIGITS)
+    uint64_t w = 0;
+    const bool word = json.Readable(p, 8);
+    if (word) {
+      std::memcpy(&w, p, 8);
+      if (last_ttl.mask != 0 && ((w ^ last_ttl.word) & last_ttl.mask) == 0) {
+        add_ttl_value(last_ttl.value);
+        return p + last_ttl.len;
+      }
+    }
+#endif
+    uint64_t t;
+    const char* const q = json.WholeNumber(p, t);
+    if (q == nullptr || t > 2147483647u) return nullptr;
+    add_ttl_value(static_cast<uint32_t>(t));
+#if defined(FLUXSCORE_SWAR_DIGITS)
+    if (word && q - p < 8) last_ttl.Keep(w, static_cast<size_t>(q - p), static_cast<uint32_t>(t));
+#endif
+    return q;
+  };
+  // A scalar member the reader uses, once its value is read.
+  auto use_scalar = [&](Member m, const JsonValue& v) __attribute__((always_inline)) {
+    switch (m) {
+      case kTs:
+        if (v.kind == kNumber) have_ts = ParseTs(v.raw, rec.ts);
+        else if (v.kind == kString) have_ts = ParseIsoTime(v.str, rec.ts) && PlausibleTs(rec.ts);
+        break;
+      case kQuery:
+        if (v.kind == kString) {
+          have_query = true;
+          query_in_line = !v.decoded;
+          if (v.decoded) {
+            query_buf.assign(v.str);
+            query = query_buf;
+          } else {
+            query = v.str;
+          }
+        }
+        break;
+      case kOrigH: {
+        // (A dotted quad is read inline exactly as IpAddr::Parse reads it.)
+        if (v.kind == kString && ParseIp(v.str, rec.client)) {
+          rec.has_client = true;
+        } else {
+          bad_client = true;
+          client_detail.assign(v.kind == kString ? v.str : std::string_view("not a string"));
+        }
+        break;
+      }
+      case kRespH: {
+        auto ip = v.kind == kString ? resolvers.Parse(v.str) : std::nullopt;
+        if (ip) {
+          rec.resolver = *ip;
+          rec.has_resolver = true;
+        }
+        break;
+      }
+      case kQtype:
+      case kRcode: {
+        int32_t code;
+        if (v.kind != kNumber || !ParseCode(v.raw, code)) {
+          bad_type = true;
+        } else if (m == kQtype) {
+          rec.qtype = static_cast<uint16_t>(code);
+        } else {
+          rec.rcode = code;
+        }
+        break;
+      }
+      default: break;
+    }
+  };
+  // The line's object, member by member; each member's value is used as soon as it is read.
+  auto on_member = [&](Member m, const char* p) __attribute__((always_inline)) -> const char* {
+    const char c = json.At(p);
+    switch (m) {
+      case kOther: return json.SkipValue(p);
+      case kAnswers: return c == '[' ? json.Array(p, add_answer, &value_buf) : json.Skip(p, 0);
+      case kTtls: return c == '[' ? json.Array(p, add_ttl, nullptr, ttl_fast) : json.Skip(p, 0);
+      default: break;
+    }
+    // A scalar member the reader uses (an object or array there: checked and skipped).
+    JsonValue v;
+    if (c == '"') {
+      p = json.String(p, v, &value_buf);
+    } else if (c == '{' || c == '[') {
+      p = json.Skip(p, 0);
+      v.kind = c == '{' ? kObject : kArray;
+    } else {
+      p = json.Scalar(p, v);
+    }
+    if (p == nullptr) return nullptr;
+    use_scalar(m, v);
+    return p;
+  };
   for (;;) {
     LineReader::Got got = LineReader::Got::kLine;
     if (!NextLogLineBuffered(lines, in, progress, &line)) {
@@ -898,127 +1056,10 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     if (got == LineReader::Got::kEnd) break;
     if (got == LineReader::Got::kTooLong) continue;
     const SourcePos pos{in.name(), lines.line_no()};
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    // Blank lines are skipped (a line starting with '{', the usual one, is not blank: no search).
+    if ((line.empty() || line[0] != '{') && line.find_first_not_of(" \t") == std::string_view::npos) continue;
     ++stats.read;
-    bool have_ts, have_query, bad_client, bad_type, bad_ttl;
-    std::string_view query;
-    // The line's state before its first member (again after ParseFlat gave up part way).
-    auto start_line = [&]() __attribute__((always_inline)) {
-      have_ts = have_query = bad_client = bad_type = bad_ttl = false;
-      query = {};
-      client_detail.clear();
-      ttl_detail.clear();
-      rec.has_client = rec.has_resolver = false;
-      rec.qtype = 0;
-      rec.rcode = -1;
-      n_answers = n_decoded = 0;
-      ttls.clear();
-    };
     start_line();
-
-    auto add_answer = [&](const JsonValue& it) {
-      if (n_answers == answers.size()) answers.emplace_back();
-      AnswerText& a = answers[n_answers++];
-      if (it.decoded) {
-        if (n_decoded == decoded.size()) decoded.emplace_back();
-        decoded[n_decoded].assign(it.str);
-        a.decoded = static_cast<int32_t>(n_decoded++);
-      } else {
-        a.text = it.str;
-        a.decoded = -1;
-      }
-    };
-    auto add_ttl = [&](const JsonValue& it) {
-      uint32_t t;
-      if (it.kind != kNumber || !ParseJsonTtl(it.raw, t)) {
-        if (!bad_ttl) ttl_detail.assign(it.raw);  // the first bad one
-        bad_ttl = true;
-        return;
-      }
-      ttls.push_back(t);
-    };
-    // The usual TTL item, "3600.0": read and taken at once (what add_ttl would do with it).
-    auto ttl_fast = [&](const char* p) -> const char* {
-      uint64_t t;
-      const char* const q = json.WholeNumber(p, t);
-      if (q == nullptr || t > 2147483647u) return nullptr;
-      ttls.push_back(static_cast<uint32_t>(t));
-      return q;
-    };
-    // A scalar member the reader uses, once its value is read.
-    auto use_scalar = [&](Member m, const JsonValue& v) __attribute__((always_inline)) {
-      switch (m) {
-        case kTs:
-          if (v.kind == kNumber) have_ts = ParseTs(v.raw, rec.ts);
-          else if (v.kind == kString) have_ts = ParseIsoTime(v.str, rec.ts) && PlausibleTs(rec.ts);
-          break;
-        case kQuery:
-          if (v.kind == kString) {
-            have_query = true;
-            if (v.decoded) {
-              query_buf.assign(v.str);
-              query = query_buf;
-            } else {
-              query = v.str;
-            }
-          }
-          break;
-        case kOrigH: {
-          // (A dotted quad is read inline exactly as IpAddr::Parse reads it.)
-          if (v.kind == kString && ParseIp(v.str, rec.client)) {
-            rec.has_client = true;
-          } else {
-            bad_client = true;
-            client_detail.assign(v.kind == kString ? v.str : std::string_view("not a string"));
-          }
-          break;
-        }
-        case kRespH: {
-          auto ip = v.kind == kString ? resolvers.Parse(v.str) : std::nullopt;
-          if (ip) {
-            rec.resolver = *ip;
-            rec.has_resolver = true;
-          }
-          break;
-        }
-        case kQtype:
-        case kRcode: {
-          int32_t code;
-          if (v.kind != kNumber || !ParseCode(v.raw, code)) {
-            bad_type = true;
-          } else if (m == kQtype) {
-            rec.qtype = static_cast<uint16_t>(code);
-          } else {
-            rec.rcode = code;
-          }
-          break;
-        }
-        default: break;
-      }
-    };
-    // The line's object, member by member; each member's value is used as soon as it is read.
-    auto on_member = [&](Member m, const char* p) __attribute__((always_inline)) -> const char* {
-      const char c = json.At(p);
-      switch (m) {
-        case kOther: return json.SkipValue(p);
-        case kAnswers: return c == '[' ? json.Array(p, add_answer, &value_buf) : json.Skip(p, 0);
-        case kTtls: return c == '[' ? json.Array(p, add_ttl, nullptr, ttl_fast) : json.Skip(p, 0);
-        default: break;
-      }
-      // A scalar member the reader uses (an object or array there: checked and skipped).
-      JsonValue v;
-      if (c == '"') {
-        p = json.String(p, v, &value_buf);
-      } else if (c == '{' || c == '[') {
-        p = json.Skip(p, 0);
-        v.kind = c == '{' ? kObject : kArray;
-      } else {
-        p = json.Scalar(p, v);
-      }
-      if (p == nullptr) return nullptr;
-      use_scalar(m, v);
-      return p;
-    };
     // The usual line by ParseFlat; anything else (and a line it gives up on, from the start)
     // by Parse.
     if (!json.ParseFlat(line, use_scalar, add_answer, ttl_fast, add_ttl)) {
@@ -1036,7 +1077,15 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "no query name"));
       continue;
     }
-    if (!NormalizeName(query, rec.qname)) {
+#if defined(__SSE2__)
+    // (A name that is a view of the line has the rest of the line after it.)
+    const bool short_name =
+        query_in_line &&
+        NormalizeShortName(query, static_cast<size_t>(line.data() + line.size() - query.data()), rec.qname);
+#else
+    const bool short_name = false;
+#endif
+    if (!short_name && !NormalizeName(query, rec.qname)) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad query name", query));
       continue;
     }
@@ -1052,10 +1101,10 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad TTL", ttl_detail));
       continue;
     }
-    if (n_answers != ttls.size()) {
+    if (n_answers != n_ttls) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(
           pos, "answers and TTLs differ in length",
-          fmt::format("{} answers, {} TTLs", n_answers, ttls.size())));
+          fmt::format("{} answers, {} TTLs", n_answers, n_ttls)));
       continue;
     }
     if (rec.answers.size() != n_answers) {
@@ -1073,12 +1122,10 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     for (size_t i = 0; i < n_answers && bad_answer == n_answers; ++i) {
       // (A sink that does not read Answer::data gets it empty: no copy of each answer's text.)
       Answer& out = rec.answers[i];
-      if (want_data) {
-        if (!InferAnswer(answer(i), rec.qtype, ttls[i], out)) bad_answer = i;
-      } else {
-        out.ttl = ttls[i];
-        if (!ClassifyAnswer(answer(i), rec.qtype, out)) bad_answer = i;
-      }
+      const std::string_view data = answer(i);
+      out.ttl = ttls[i];
+      if (want_data) out.data.assign(data);
+      if (!ClassifyAnswer(data, rec.qtype, out, quads)) bad_answer = i;
     }
     if (bad_answer < n_answers) {
       FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad address answer", answer(bad_answer)));

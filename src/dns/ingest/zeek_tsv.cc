@@ -226,109 +226,6 @@ class TtlMemo {
   Entry e_[2];  // the last one accepted first
 };
 
-#if defined(__SSE2__)
-// NormalizeName for the usual query name, in place in its line: after one trailing dot is
-// removed, 1 to 32 bytes of printable ASCII (0x21-0x7e) without an empty label, where `avail`
-// (at least 32) bytes are readable from its start. Then no label can be too long, and the name is
-// its bytes lower-cased, as NormalizeName makes it. Returns false for anything else (without a
-// verdict: the caller asks NormalizeName).
-inline bool NormalizeShortName(std::string_view in, size_t avail, std::string& out) {
-  size_t n = in.size();
-  if (n != 0 && in[n - 1] == '.') --n;
-  if (n == 0 || n > 32 || avail < 32) return false;
-  const __m128i* p = reinterpret_cast<const __m128i*>(in.data());
-  const __m128i x0 = _mm_loadu_si128(p), x1 = _mm_loadu_si128(p + 1);
-  const uint32_t valid = n == 32 ? ~uint32_t{0} : (uint32_t{1} << n) - 1;
-  auto mask2 = [](__m128i a, __m128i b) {
-    return static_cast<uint32_t>(_mm_movemask_epi8(a)) | static_cast<uint32_t>(_mm_movemask_epi8(b)) << 16;
-  };
-  // Bytes 0x21..0x7e (signed compares: bytes >= 0x80 are negative and fail).
-  const __m128i lo = _mm_set1_epi8(0x20), hi = _mm_set1_epi8(0x7f);
-  const uint32_t ok = mask2(_mm_and_si128(_mm_cmpgt_epi8(x0, lo), _mm_cmplt_epi8(x0, hi)),
-                            _mm_and_si128(_mm_cmpgt_epi8(x1, lo), _mm_cmplt_epi8(x1, hi)));
-  if ((ok & valid) != valid) return false;
-  const __m128i dot = _mm_set1_epi8('.');
-  const uint32_t dots = mask2(_mm_cmpeq_epi8(x0, dot), _mm_cmpeq_epi8(x1, dot)) & valid;
-  // An empty label: a dot first, last or after another.
-  if (((dots & 1) | ((dots >> (n - 1)) & 1) | (dots & (dots >> 1))) != 0) return false;
-  const __m128i a1 = _mm_set1_epi8('A' - 1), z1 = _mm_set1_epi8('Z' + 1), bit = _mm_set1_epi8(0x20);
-  const __m128i l0 = _mm_add_epi8(x0, _mm_and_si128(_mm_and_si128(_mm_cmpgt_epi8(x0, a1), _mm_cmplt_epi8(x0, z1)), bit));
-  const __m128i l1 = _mm_add_epi8(x1, _mm_and_si128(_mm_and_si128(_mm_cmpgt_epi8(x1, a1), _mm_cmplt_epi8(x1, z1)), bit));
-  if (out.capacity() < 32) out.reserve(32);
-  if (out.size() != n) out.resize(n);
-  // (Within the string's buffer: capacity 32 or more, plus its terminator, which is rewritten.)
-  char* d = out.data();
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(d), l0);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 16), l1);
-  d[n] = '\0';
-  return true;
-}
-#endif
-
-// ParseV4 for the answers of a line, which often share their first three parts
-// ("110.71.185.175,110.71.185.176"): the text up to the third dot of the last dotted quad of 8 to
-// 15 bytes it accepted is remembered with the value of those parts. Text of 8 to 15 bytes that
-// starts with it needs only its last part read: when that is one to three digits to the end with
-// no leading zero and at most 255, ParseV4 would read the same parts to the same value (its
-// reading of each part depends only on the bytes up to the dot after it). Anything else is
-// ParseV4's.
-class QuadMemo {
- public:
-  bool Parse(std::string_view t, uint32_t& out) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const size_t n = t.size();
-    if (n >= 8 && n <= 15) {
-      uint64_t lo, hi = 0;
-      std::memcpy(&lo, t.data(), 8);
-      if (n > 8) {
-        std::memcpy(&hi, t.data() + n - 8, 8);
-        hi >>= 8 * (16 - n);  // bytes 8 .. n-1 of the text, then zeros
-      }
-      if (n > plen_ && n - plen_ <= 3 && (lo & mlo_) == plo_ && (hi & mhi_) == phi_) {
-        unsigned char s[16];
-        std::memcpy(s, &lo, 8);
-        std::memcpy(s + 8, &hi, 8);
-        const unsigned char* q = s + plen_;
-        const size_t k = n - plen_;
-        uint32_t x = static_cast<uint32_t>(q[0]) - '0';
-        bool ok = x <= 9;
-        if (k >= 2) {
-          const uint32_t d1 = static_cast<uint32_t>(q[1]) - '0';
-          ok &= d1 <= 9 && x != 0;
-          x = x * 10 + d1;
-          if (k == 3) {
-            const uint32_t d2 = static_cast<uint32_t>(q[2]) - '0';
-            ok &= d2 <= 9;
-            x = x * 10 + d2;
-            ok &= x <= 255;
-          }
-        }
-        if (ok) {
-          out = top_ | x;
-          return true;
-        }
-      }
-      if (!ParseV4(t, out)) return false;
-      // (The last part has no leading zero: as many digits as its value has.)
-      const uint32_t last = out & 0xFF;
-      plen_ = n - (last >= 100 ? 3 : last >= 10 ? 2 : 1);  // 6 to 12
-      mlo_ = plen_ >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * plen_)) - 1;
-      mhi_ = plen_ > 8 ? (uint64_t{1} << (8 * (plen_ - 8))) - 1 : 0;
-      plo_ = lo & mlo_;
-      phi_ = hi & mhi_;
-      top_ = out & ~uint32_t{0xFF};
-      return true;
-    }
-#endif
-    return ParseV4(t, out);
-  }
-
- private:
-  size_t plen_ = SIZE_MAX;  // the remembered text's length: none yet
-  uint64_t plo_ = 0, phi_ = 0, mlo_ = 0, mhi_ = 0;  // its bytes 0..7 and 8..15, and their masks
-  uint32_t top_ = 0;  // the value of its three parts (the low byte zero)
-};
-
 enum Field { kTs, kOrigH, kRespH, kQuery, kQtype, kRcode, kAnswers, kTtls, kNumFields };
 constexpr std::array<std::string_view, kNumFields> kFieldNames = {
     "ts", "id.orig_h", "id.resp_h", "query", "qtype", "rcode", "answers", "TTLs"};
@@ -534,13 +431,7 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
       }
       const std::string_view data = unescape(ans, abuf);
       if (want_data) out.data.assign(data);
-      // ClassifyAnswer, its dotted-quad case through the QuadMemo (which answers as ParseV4).
-      uint32_t v4;
-      if (!data.empty() && data[0] >= '0' && data[0] <= '9' && quads.Parse(data, v4)) {
-        out.is_address = true;
-        out.type = kTypeA;
-        out.addr = IpAddr::FromV4(v4);
-      } else if (!ClassifyAnswerGeneral(data, rec.qtype, out)) {
+      if (!ClassifyAnswer(data, rec.qtype, out, quads)) {
         FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "bad address answer", ans));
         bad = true;
         break;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -1122,6 +1123,91 @@ TEST(ZeekJsonDiffTest, FastPathEdges) {
     log += line(m) + "\n";
   }
   const std::string path = TempPath("jsonedges.log");
+  std::ofstream(path, std::ios::binary) << log;
+  for (const bool want : {true, false}) ExpectSame(path, false, want);
+}
+
+// Lines for the parts of the reader that remember earlier items (the answers' dotted quads by
+// their first three parts, the last TTL item by its bytes) and for query names read in place
+// (NormalizeShortName: at most 32 bytes, with 32 bytes of the line from its start), each next to
+// the shapes just past them, in sequences within and across lines, against the former reader.
+TEST(ZeekJsonDiffTest, RememberedItemsAndNamesInPlace) {
+  // A usual line with the given query (JSON text), answers and TTLs (items joined with ","),
+  // and what follows the TTLs ("" ends the line at the TTLs' ']').
+  auto line = [](const std::string& query, const std::string& answers, const std::string& ttls,
+                 const std::string& tail = R"(,"rejected":false)") {
+    return R"({"ts":1795996800.009082,"uid":"C566a5199","id.orig_h":"10.0.99.101","id.orig_p":46587,)"
+           R"("id.resp_h":"10.53.0.1","id.resp_p":53,"proto":"udp","trans_id":61184,"rtt":0.001,"query":)" +
+           query + R"(,"qclass":1,"qclass_name":"C_INTERNET","qtype":1,"qtype_name":"A","rcode":0,)"
+                   R"("rcode_name":"NOERROR","AA":false,"TC":false,"RD":true,"RA":true,"Z":0,"answers":[)" +
+           answers + R"(],"TTLs":[)" + ttls + "]" + tail + "}";
+  };
+  auto quoted = [](const std::vector<std::string>& items) {
+    std::string s;
+    for (const std::string& i : items) s += (s.empty() ? "\"" : ",\"") + i + "\"";
+    return s;
+  };
+  auto joined = [](const std::vector<std::string>& items) {
+    std::string s;
+    for (const std::string& i : items) s += (s.empty() ? "" : ",") + i;
+    return s;
+  };
+  std::string log;
+  const std::string q = "\"api.example.com\"";
+  // Dotted quads after one that set the remembered parts, in one line and in the next.
+  const std::vector<std::string> quads = {
+      "1.2.3.4",      "1.2.3.44",     "1.2.3.255",     "1.2.3.256",     "1.2.3.04",     "1.2.3.0",
+      "1.2.3.1000",   "1.2.3.2551",   "10.20.30.1000", "1.2.3.00",     "1.2.3.010",
+      "1.2.3.",       "1.2.3.4.5",    "1.2.3.4x",      "1.2.3.4444",    "1.2.33.4",     "1.2.3",
+      "01.2.3.4",     "1.2.3.-1",     "1.2.3.a",       "10.20.30.40",   "10.20.30.4",   "10.20.30.400",
+      "10.20.3.40",   "10.20.30.40 ", "255.255.255.255", "255.255.255.25", "255.255.255.2555",
+      "100.100.100.100", "100.100.100.1000", "9.9.9.9", "9.9.9.99", "9.9.9.999", "edge.example.net"};
+  for (const char* first : {"1.2.3.4", "10.20.30.40", "255.255.255.255", "9.9.9.9", "1.2.3.44"}) {
+    for (const std::string& next : quads) {
+      log += line(q, quoted({first, next, first, next}), "60.0,60.0,60.0,60.0") + "\n";
+      log += line(q, quoted({next}), "60.0") + "\n";
+    }
+  }
+  // TTL items after one that is remembered: the same bytes, and bytes that differ only after the
+  // number, in its last digit, by a digit more or less, or are not whole; at the end of the line.
+  const std::vector<std::string> ttls = {
+      "600.0", "600.00", "600.0e1", "600.0E1", "6000.0", "60.0", "600.5", "600", "600.", "0600.0", "600.0 ",
+      "0", "0.0", "0.00", "7", "7.0", "1234567.0", "1234567", "12345678.0", "2147483647.0", "2147483648.0",
+      "-600.0", "\"600.0\"", "1e3"};
+  for (const char* first : {"600.0", "0", "7", "1234567", "60.0"}) {
+    for (const std::string& next : ttls) {
+      const std::string a = quoted({"1.2.3.4", "1.2.3.5", "1.2.3.6"});
+      log += line(q, a, joined({first, next, first})) + "\n";
+      log += line(q, a, joined({first, first, next})) + "\n";
+      log += line(q, a, joined({first, first, next}), "") + "\n";  // the line ends "]}"
+      log += line(q, quoted({"1.2.3.4"}), next, "") + "\n";
+    }
+  }
+  // Query names of 1 to 40 bytes, with and without a trailing dot, upper case, empty labels,
+  // bytes outside 0x21-0x7e, escapes; also as the last member (fewer than 32 bytes after it).
+  std::vector<std::string> names;
+  for (size_t n = 1; n <= 40; ++n) {
+    std::string name;
+    for (size_t i = 0; i < n; ++i) name += i % 6 == 5 ? '.' : static_cast<char>('a' + i % 26);
+    if (name.back() == '.') name.back() = 'z';
+    names.push_back(name);
+    names.push_back(name + ".");
+    std::string upper = name;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    names.push_back(upper);
+  }
+  for (const char* odd : {".", "..", "a..b", ".a", "a.", "a..", "A.B.C.", "a b", "a\x7f", "caf\xc3\xa9.fr",
+                          "bad\xff.fr", "a\\u0041.example", "a\\/b", "x\\u0000y", "@#$%.~!",
+                          "0123456789abcdef0123456789ABCDEF", "0123456789abcdef0123456789ABCDEF.",
+                          "0123456789abcdef0123456789ABCDEFG", "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p"})
+    names.push_back(odd);
+  for (const std::string& name : names) {
+    log += line("\"" + name + "\"", quoted({"1.2.3.4"}), "60.0") + "\n";
+    // The query as the last member: the line ends right after its name.
+    log += R"({"ts":1795996800.009082,"id.orig_h":"10.0.99.101","qtype":1,"rcode":0,"query":")" + name + "\"}\n";
+    log += R"({"ts":1795996800.009082,"query":")" + name + "\"} \n";
+  }
+  const std::string path = TempPath("jsonremembered.log");
   std::ofstream(path, std::ios::binary) << log;
   for (const bool want : {true, false}) ExpectSame(path, false, want);
 }
