@@ -457,7 +457,9 @@ TEST(IpToStringFast, Ipv6MatchesInetNtop) {
     ASSERT_TRUE(ip) << text;
     char buf[INET6_ADDRSTRLEN];
     inet_ntop(AF_INET6, ip->bytes.data(), buf, sizeof buf);
-    if (!ip->is_v4()) EXPECT_EQ(ip->ToString(), std::string(buf)) << text;
+    if (!ip->is_v4()) {
+      EXPECT_EQ(ip->ToString(), std::string(buf)) << text;
+    }
   }
 }
 
