@@ -33,6 +33,16 @@ inline uint64_t IpHash(const IpAddr& a) {
   return Mix64(hi ^ Mix64(lo ^ kIpHashSalt));
 }
 
+// IpHash(IpAddr::FromV4(v4)) from the address itself (its low half as IpAddr lays it out: 0, 0,
+// 0xff, 0xff, then the address big-endian), without reading back an IpAddr just written.
+inline uint64_t IpHashV4(uint32_t v4) {
+  const uint8_t b[8] = {0, 0, 0xff, 0xff, static_cast<uint8_t>(v4 >> 24), static_cast<uint8_t>(v4 >> 16),
+                        static_cast<uint8_t>(v4 >> 8), static_cast<uint8_t>(v4)};
+  uint64_t lo;
+  std::memcpy(&lo, b, 8);
+  return Mix64(Mix64(lo ^ kIpHashSalt));
+}
+
 // The address with hi = 0 whose IpHash is h (IpHash(IpOfHashV4(h)) == h for every h); it is an
 // IPv4 address for the hash of one.
 inline IpAddr IpOfHashV4(uint64_t h) {

@@ -253,6 +253,17 @@ TEST(IpSketchTest, Ipv4AddressesComeBackFromTheirHash) {
   }
 }
 
+// The aggregator hashes an IPv4 answer from its 32 bits (IpHashV4): the same as IpHash of its IpAddr.
+TEST(IpSketchTest, Ipv4HashFromTheAddressIsIpHash) {
+  std::mt19937_64 rng(2);
+  for (uint32_t x : {0u, 1u, 0xffu, 0xff00u, 0x7f000001u, 0x80000000u, 0xffffffffu})
+    EXPECT_EQ(IpHashV4(x), IpHash(IpAddr::FromV4(x))) << x;
+  for (int i = 0; i < 100000; ++i) {
+    const uint32_t x = static_cast<uint32_t>(rng());
+    ASSERT_EQ(IpHashV4(x), IpHash(IpAddr::FromV4(x))) << x;
+  }
+}
+
 // The same members, values, saturation and insert results as BottomK<IpAddr> (24-byte items),
 // for mixes of IPv4 and IPv6, through samples, merges and restores; also when an IPv6 value
 // comes with the hash of an IPv4 member or the other way round (a 64-bit collision: the first
