@@ -57,7 +57,49 @@ int PtonV4(const char* src, const char* end, uint8_t* dst) {
   return 1;
 }
 
+// The usual IPv6 text, group by group: 1-4 hex digits per group, single ':' between groups, and
+// either eight groups or at most seven with one "::" (which may start or end the text). Writes
+// the address and returns true only for such text, which inet_pton6 accepts with the same bytes;
+// false for anything else (a dotted quad, '%', a NUL, bad text), which PtonV6 then decides.
+bool PtonV6Plain(const char* p, const char* end, uint8_t* dst) {
+  uint16_t w[8];
+  int g = 0, gap = -1;  // groups read; the group count before "::"
+  if (p < end && *p == ':') {
+    if (end - p < 2 || p[1] != ':') return false;
+    gap = 0;
+    p += 2;
+  }
+  while (p < end) {
+    const char* start = p;
+    unsigned v = 0;
+    int d;
+    while (p < end && (d = HexValue(*p)) >= 0) {
+      v = (v << 4) | static_cast<unsigned>(d);
+      ++p;
+    }
+    if (p == start || p - start > 4 || g == 8) return false;
+    w[g++] = static_cast<uint16_t>(v);
+    if (p == end) break;
+    if (*p != ':' || ++p == end) return false;  // a byte other than ':', or a trailing ':'
+    if (*p == ':') {
+      if (gap >= 0) return false;
+      gap = g;
+      ++p;
+    }
+  }
+  if (gap < 0 ? g != 8 : g == 8) return false;  // ("::" must stand for at least one group)
+  std::memset(dst, 0, 16);
+  const int tail = gap < 0 ? 0 : 8 - g;  // the zero groups "::" stands for, after group `gap`
+  for (int i = 0; i < g; ++i) {
+    const int at = 2 * (gap >= 0 && i >= gap ? i + tail : i);
+    dst[at] = static_cast<uint8_t>(w[i] >> 8);
+    dst[at + 1] = static_cast<uint8_t>(w[i]);
+  }
+  return true;
+}
+
 int PtonV6(const char* src, const char* end, uint8_t* dst) {
+  if (PtonV6Plain(src, end, dst)) return 1;
   uint8_t tmp[16] = {};
   int tp = 0, colonp = -1;
   if (src == end) return 0;

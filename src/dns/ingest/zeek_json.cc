@@ -379,12 +379,13 @@ class JsonLine {
   // be missing); from a member that is none of them on, with the next few of kZeekOrder, and
   // other names as Parse finds them. For each member the reader uses,
   // on_scalar(member, value) (or on_answer / ttl_fast + on_ttl for each array item) is called
-  // with what Parse would have given it. Returns false, possibly after some of those calls, on
+  // with what Parse would have given it; a ts in Zeek's shape goes to on_ts(its value) instead
+  // (ZeekTs). Returns false, possibly after some of those calls, on
   // anything else: the caller then undoes them and reads the line with Parse, which decides
   // (and words any error) as always.
-  template <typename S, typename A, typename TF, typename T>
-  [[gnu::always_inline]] bool ParseFlat(std::string_view line, S&& on_scalar, A&& on_answer, TF&& ttl_fast,
-                                        T&& on_ttl) {
+  template <typename S, typename TS, typename A, typename TF, typename T>
+  [[gnu::always_inline]] bool ParseFlat(std::string_view line, S&& on_scalar, TS&& on_ts, A&& on_answer,
+                                        TF&& ttl_fast, T&& on_ttl) {
 #if defined(__SSE2__)
     b_ = line.data();
     e_ = b_ + line.size();
@@ -468,6 +469,14 @@ class JsonLine {
           }
         }
       } else {
+        if (m == kTs) {
+          double ts;
+          if (const char* const q = ZeekTs(p, ts)) {
+            on_ts(ts);
+            p = q;
+            return true;
+          }
+        }
         JsonValue v;
         if (c == '"') {
           v.kind = kString;
@@ -546,7 +555,7 @@ class JsonLine {
       return *p == '}' && p + 1 == e_;
     }
 #else
-    (void)line, (void)on_scalar, (void)on_answer, (void)ttl_fast, (void)on_ttl;
+    (void)line, (void)on_scalar, (void)on_ts, (void)on_answer, (void)ttl_fast, (void)on_ttl;
     return false;
 #endif
   }
@@ -742,6 +751,17 @@ class JsonLine {
 #endif
     while (p < e_ && static_cast<unsigned>(static_cast<unsigned char>(*p) - '0') <= 9) ++p;
     return p;
+  }
+
+  // A number at p in Zeek's time shape, "<1 to 13 digits>.<6 digits>": the end Number would give
+  // it, with out the double ParseTs computes from its text (ParseDouble's first try,
+  // ParseZeekDecimal, which also checks the six digits), in one pass; nullptr for anything else.
+  [[gnu::always_inline]] const char* ZeekTs(const char* p, double& out) const {
+    const char* const q = Digits(p);  // the '.'
+    if (q == p || (*p == '0' && q != p + 1) || e_ - q < 8 || *q != '.' ||
+        kNumberChars.is[static_cast<unsigned char>(q[7])])
+      return nullptr;
+    return ParseZeekDecimal(p, q + 7, out) ? q + 7 : nullptr;
   }
 
   // A number at p: the longest run of number bytes (a leading '-' included), then JSON's
@@ -973,6 +993,11 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
 #endif
     return q;
   };
+  // ts read by ZeekTs: what use_scalar would do with its text (ParseTs).
+  auto use_ts = [&](double ts) __attribute__((always_inline)) {
+    rec.ts = ts;
+    have_ts = PlausibleTs(ts);
+  };
   // A scalar member the reader uses, once its value is read.
   auto use_scalar = [&](Member m, const JsonValue& v) __attribute__((always_inline)) {
     switch (m) {
@@ -1062,7 +1087,7 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     start_line();
     // The usual line by ParseFlat; anything else (and a line it gives up on, from the start)
     // by Parse.
-    if (!json.ParseFlat(line, use_scalar, add_answer, ttl_fast, add_ttl)) {
+    if (!json.ParseFlat(line, use_scalar, use_ts, add_answer, ttl_fast, add_ttl)) {
       start_line();
       if (!json.Parse(line, on_member)) {
         FLUXSCORE_RETURN_IF_ERROR(stats.Reject(pos, "malformed JSON", json.err()));

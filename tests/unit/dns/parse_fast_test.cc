@@ -284,7 +284,12 @@ TEST(ParseFastTest, EdgeAddresses) {
         "::", "::1", "1::", ":::", "1:::2", "::ffff:1.2.3.4", "::ffff:1.2.3", "::1.2.3.4",
         "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8",
         "1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:7:1.2.3.4", "12345::", "1::2::3", ":1::", "1:",
-        "::ffff:01.2.3.4", "::ffff:1a.2.3.4", "fe80::1%eth0", "2001:DB8::G", "2001:db8::/32"}) {
+        "::ffff:01.2.3.4", "::ffff:1a.2.3.4", "fe80::1%eth0", "2001:DB8::G", "2001:db8::/32",
+        "0:0:0:0:0:0:0:0", "::0:0", "0::", "2001:db8:1f:a0::17", "2001:DB8:1F:A0::17",
+        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "1:2:3:4:5:6:7::8", "1:2:3:4::5:6:7",
+        "1:2:3:4:5:6::7", "::1:2:3:4:5:6:7", "1:2:3:4:5:6:7::", "1:2:3:4:5:6:7", "1::2:3:4:5:6:7:8",
+        "12345:1:2:3:4:5:6:7", "1:2:3:4:5:6:7:12345", "01234::", ":1:2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7:8:", "::1:", ":::1", "1::2:", "a:b:c:d:e:f:0:1", "A:B:C:D:E:F:0:1"}) {
     const auto fast = IpAddr::Parse(s);
     const auto slow = SlowParse(s);
     ASSERT_EQ(fast.has_value(), slow.has_value()) << s;
@@ -300,6 +305,45 @@ TEST(ParseFastTest, EdgeAddresses) {
     ASSERT_EQ(fast.has_value(), slow.has_value()) << Show(s);
     if (fast) {
       EXPECT_EQ(*fast, *slow) << Show(s);
+    }
+  }
+}
+
+// IPv6 text of the shape PtonV6's fast path takes (hex groups, ':' and "::") and texts just off
+// it: group counts around eight, groups of zero to five digits, "::" anywhere, once or twice,
+// ':' at either end, upper case, a dotted quad or a zone id at the end; against inet_pton.
+TEST(ParseFastTest, Ipv6GroupsMatchInetPton) {
+  Gen g(Seed(7));
+  static constexpr std::string_view kHexDigits = "0123456789abcdefABCDEF";
+  for (int i = 0; i < Count(1'500'000); ++i) {
+    const size_t groups = g.Below(11);
+    const size_t gaps = g.Chance(20) ? 0 : g.Chance(90) ? 1 : 2;
+    std::vector<std::string> parts;
+    for (size_t k = 0; k < groups; ++k) {
+      const size_t digits = g.Chance(3) ? (g.Chance(50) ? 0 : 5) : 1 + g.Below(4);
+      std::string grp;
+      for (size_t d = 0; d < digits; ++d) grp += g.Chance(60) ? g.From("01") : g.From(kHexDigits);
+      parts.push_back(grp);
+    }
+    std::string s;
+    std::vector<size_t> gap_at;
+    for (size_t k = 0; k < gaps; ++k) gap_at.push_back(g.Below(groups + 1));
+    for (size_t k = 0; k <= groups; ++k) {
+      const bool gap = std::count(gap_at.begin(), gap_at.end(), k) > 0;
+      if (gap) s += "::";
+      if (k == groups) break;
+      if (k > 0 && !gap) s += ':';
+      s += parts[k];
+    }
+    if (g.Chance(3)) s = ':' + s;
+    if (g.Chance(3)) s += ':';
+    if (g.Chance(3)) s += g.Chance(50) ? "%eth0" : (s.empty() || s.back() == ':' ? "" : ":") + g.V4();
+    if (g.Chance(10)) s = g.Mutate(s);
+    const auto fast = IpAddr::Parse(s);
+    const auto slow = SlowParse(s);
+    ASSERT_EQ(fast.has_value(), slow.has_value()) << '"' << Show(s) << '"';
+    if (fast) {
+      ASSERT_EQ(*fast, *slow) << '"' << Show(s) << '"';
     }
   }
 }

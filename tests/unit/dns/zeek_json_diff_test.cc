@@ -1086,6 +1086,23 @@ TEST(ZeekJsonDiffTest, FastPathEdges) {
                         "\"60\"", "60.0 ", " 60.0", "3600.000000", "1234567"})
     log += line(members("1", "1", "true", t)) + "\n";
   const std::vector<std::string> usual = members("1", "1", "true", "60.0");
+  // ts values around ZeekTs's shape (1 to 13 digits, '.', 6 digits, then no number byte), first
+  // (read in Zeek's order) and last (read by the loop, then '}').
+  for (const char* t : {"1795996800.009082", "0.000000", "00.000000", "01.000000", "0.0000001", "1.000000",
+                        "1234567890123.000000", "12345678901234.000000", "9007199254.740992", "9007199254.740993",
+                        "9999999999999.999999", "1795996800.00908", "1795996800.0090821", "1795996800.009082e0",
+                        "1795996800.009082E1", "1795996800.009082.1", "1795996800.00908a", "1795996800.0090a2",
+                        "1795996800.009082-", "1795996800.009082+", "-1795996800.009082", "1795996800.",
+                        "1795996800", "1795996800.009082 ", "1795996800,009082", "1795996800.009082\"",
+                        "1099511627776.000000", "1099511627775.999999", "\"1795996800.009082\""}) {
+    std::vector<std::string> m = usual;
+    m[0] = std::string("\"ts\":") + t;
+    log += line(m) + "\n";
+    std::rotate(m.begin(), m.begin() + 1, m.end());
+    log += line(m) + "\n";
+    log += line({m.back()}) + "\n";
+    log += line({m.back()}, "") + "\n";
+  }
   // Ends of the line: a short tail (fewer than sixteen bytes after a name), the last member a
   // number or an array, cut short, or followed by more.
   for (const char* tail : {"} ", "}}", ",\"Z\":0}", ",\"Z\":01}", ",\"Z\":1234567}", ",\"Z\":12345678}", "",
