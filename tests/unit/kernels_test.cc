@@ -248,7 +248,7 @@ Table Data(size_t rows) {
   for (int f = 0; f < kFeatures; ++f) {
     std::vector<double> col(rows);
     for (double& x : col) x = u(rng) < 0.04 ? NAN : v(rng);  // some missing; x4 also invalid
-    t.AddColumn(Column::Numeric("x" + std::to_string(f), std::move(col)));
+    t.AddColumn(Column::Numeric(std::string("x").append(std::to_string(f)), std::move(col)));
   }
   return t;
 }
@@ -600,9 +600,13 @@ TEST(CompiledKernelsTest, TilesStraightFromTheColumnsMatchTheRowEvaluator) {
       const Column& pred = expected->outputs.columns()[0];
       size_t missing = 0;
       for (size_t r = 0; r < rows; ++r) missing += pred.IsMissing(r);
-      if (!dirty && name != "regression-tree") EXPECT_EQ(missing, 0u) << name;
+      if (!dirty && name != "regression-tree") {
+        EXPECT_EQ(missing, 0u) << name;
+      }
       for (bool avx512 : {true, false}) {
-        if (!avx512) ASSERT_EQ(setenv("FLUXSCORE_NO_AVX512", "1", 1), 0);
+        if (!avx512) {
+          ASSERT_EQ(setenv("FLUXSCORE_NO_AVX512", "1", 1), 0);
+        }
         for (const Table* t : {&floats, &doubles})
           for (int threads : {1, 2, 8})
             for (size_t block : {size_t{1}, size_t{7}, size_t{100000}}) {

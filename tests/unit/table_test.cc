@@ -100,8 +100,11 @@ TEST(TableTest, ScoringAViewEqualsScoringACopy) {
   const auto ya = a->outputs.columns()[0].numbers(), yb = b->outputs.columns()[0].numbers();
   ASSERT_EQ(ya.size(), yb.size());
   for (size_t i = 0; i < ya.size(); ++i) {
-    if (std::isnan(ya[i])) EXPECT_TRUE(std::isnan(yb[i])) << i;
-    else EXPECT_EQ(ya[i], yb[i]) << i;
+    if (std::isnan(ya[i])) {
+      EXPECT_TRUE(std::isnan(yb[i])) << i;
+    } else {
+      EXPECT_EQ(ya[i], yb[i]) << i;
+    }
   }
 }
 

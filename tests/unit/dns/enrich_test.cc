@@ -679,9 +679,13 @@ TEST(Enrich, LookupMatchesAsnAndCountry) {
       const auto want_asn = e.Asn(ip);
       const auto want_cc = e.Country(ip);
       ASSERT_EQ(info.has_asn, want_asn.has_value()) << ip.ToString() << " " << asn.size();
-      if (want_asn) ASSERT_EQ(info.asn, want_asn->asn) << ip.ToString();
+      if (want_asn) {
+        ASSERT_EQ(info.asn, want_asn->asn) << ip.ToString();
+      }
       ASSERT_EQ(info.has_country, want_cc.has_value()) << ip.ToString();
-      if (want_cc) ASSERT_EQ(info.country, *want_cc) << ip.ToString();
+      if (want_cc) {
+        ASSERT_EQ(info.country, *want_cc) << ip.ToString();
+      }
     }
     for (const char* ip6 : {"2001:4860:4860::8888", "2001:db8::1", "2001:db8:1::1", "::1"}) {
       const IpInfo info = e.Lookup(Ip(ip6));  // not in the merged table: asks the sources

@@ -166,7 +166,7 @@ TEST(ZeekTsvTest, RecordBeforeHeaderTruncatedLastLineAndOverLongLine) {
 TEST(ZeekTsvTest, GzipInputAndTruncatedGzip) {
   std::string log = std::string(kZeekHeader);
   for (int i = 0; i < 5000; ++i)
-    log += ZeekLine(std::to_string(1000 + i), "10.1.1.1", "n" + std::to_string(i) + ".example",
+    log += ZeekLine(std::to_string(1000 + i), "10.1.1.1", std::string("n").append(std::to_string(i)).append(".example"),
                     "1", "0", "1.2.3.4", "60");
   Collect sink;
   IngestStats stats;
@@ -372,9 +372,9 @@ TEST(TextReadersTest, RandomlyDamagedLogsNeverCrash) {
   std::string zeek = std::string(kZeekHeader);
   std::string json, pdns;
   for (int i = 0; i < 40; ++i) {
-    const std::string n = "n" + std::to_string(i) + ".example";
+    const std::string n = std::string("n").append(std::to_string(i)).append(".example");
     zeek += ZeekLine(std::to_string(1000 + i), "10.1.1.1", n, "1", "0",
-                     "c.example.net,1.2.3." + std::to_string(i) + ",2001:db8::" + std::to_string(i),
+                     std::string("c.example.net,1.2.3.").append(std::to_string(i)).append(",2001:db8::").append(std::to_string(i)),
                      "300.000000,60.000000,60.000000");
     json += "{\"ts\":" + std::to_string(1000 + i) + ",\"id.orig_h\":\"10.1.1.1\",\"query\":\"" + n +
             "\",\"qtype\":1,\"answers\":[\"c.example.net\",\"1.2.3.4\"],\"TTLs\":[300.0,60.0]}\n";

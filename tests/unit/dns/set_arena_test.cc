@@ -18,7 +18,9 @@ TEST(SetArenaTest, ClassesAreTheSmallestThatHold) {
   for (size_t b = 1; b <= SetArena::kMaxClass; ++b) {
     const unsigned c = SetArena::Class(b);
     ASSERT_GE(SetArena::ClassSize(c), b) << b;
-    if (c > 0) ASSERT_LT(SetArena::ClassSize(c - 1), b) << b;
+    if (c > 0) {
+      ASSERT_LT(SetArena::ClassSize(c - 1), b) << b;
+    }
   }
   EXPECT_EQ(SetArena::ClassSize(0), 16u);
   EXPECT_EQ(SetArena::ClassSize(1), 24u);
@@ -72,7 +74,9 @@ TEST(SetArenaTest, BlocksKeepTheirBytes) {
   // No two live blocks overlap.
   const uint8_t* end = nullptr;
   for (const auto& [p, l] : live) {
-    if (end != nullptr) ASSERT_LE(end, p);
+    if (end != nullptr) {
+      ASSERT_LE(end, p);
+    }
     end = p + l.bytes;
   }
 }
