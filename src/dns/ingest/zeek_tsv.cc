@@ -57,7 +57,11 @@ class FieldScan {
     // written; at most n set separators, then the UINT32_MAX.
     size_t k = 0, ns = 0;
 #if defined(__SSE2__)
-    const __m128i vsep = _mm_set1_epi8(sep), vset = _mm_set1_epi8(set_sep), vbs = _mm_set1_epi8('\\');
+    // (Broadcast from 32-bit words: from a char, GCC spilled the byte and read it back as the
+    // 32-bit operand of the broadcast — a store-forwarding stall on every line.)
+    const auto word = [](char c) { return static_cast<int>(static_cast<uint8_t>(c) * 0x01010101u); };
+    const __m128i vsep = _mm_set1_epi32(word(sep)), vset = _mm_set1_epi32(word(set_sep)),
+                  vbs = _mm_set1_epi8('\\');
     __m128i acc = _mm_setzero_si128();  // backslashes (only whether there is one matters)
     auto masks = [&](const char* at, uint64_t& msep, uint64_t& mset) __attribute__((always_inline)) {
       const __m128i* q = reinterpret_cast<const __m128i*>(at);
