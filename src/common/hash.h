@@ -20,6 +20,21 @@ inline uint64_t HashWord(uint64_t h, uint64_t w) {
   h = (h ^ w) * 0x100000001b3ULL;
   return h ^ (h >> 29);
 }
+// The n < 8 bytes at p as a little-endian word, zero-padded (what a memcpy of n bytes into a
+// zeroed word gives), from two overlapping loads inside [p, p + n): a memcpy of a variable size
+// is a call, and its narrow stores read back as one word stall the load.
+inline uint64_t LoadTail(const char* p, size_t n) {
+  if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    return a | uint64_t{b} << (8 * (n - 4));
+  }
+  if (n == 0) return 0;
+  const auto byte = [&](size_t k) { return uint64_t{static_cast<unsigned char>(p[k])} << (8 * k); };
+  return byte(0) | byte(n / 2) | byte(n - 1);
+}
+
 // The words of `bytes` into h, the last (partial or empty) one zero-padded; no finaliser.
 inline uint64_t HashWords(uint64_t h, std::string_view bytes) {
   size_t i = 0;
@@ -28,9 +43,7 @@ inline uint64_t HashWords(uint64_t h, std::string_view bytes) {
     std::memcpy(&w, bytes.data() + i, 8);
     h = HashWord(h, w);
   }
-  uint64_t w = 0;
-  std::memcpy(&w, bytes.data() + i, bytes.size() - i);
-  return (h ^ w) * 0x100000001b3ULL;
+  return (h ^ LoadTail(bytes.data() + i, bytes.size() - i)) * 0x100000001b3ULL;
 }
 
 // The loaders' tables (Public Suffix List, organisations of ASN files).

@@ -117,4 +117,18 @@ TEST(KeyTableTest, HashKeyPartsIsHashKeyOfTheJoinedBytes) {
     rest.push_back(static_cast<char>('a' + n % 26));
   }
 }
+
+// Hashes read a string's last partial word with two overlapping loads (LoadTail): the word a
+// memcpy of those bytes into a zeroed word gives, for every length and every byte value.
+TEST(KeyTableTest, LoadTailIsTheZeroPaddedWord) {
+  std::mt19937_64 rng(9);
+  for (int round = 0; round < 20000; ++round) {
+    unsigned char buf[16];
+    for (unsigned char& c : buf) c = static_cast<unsigned char>(rng());
+    const size_t at = rng() % 8, n = static_cast<size_t>(round % 8);
+    uint64_t want = 0;
+    std::memcpy(&want, buf + at, n);
+    ASSERT_EQ(LoadTail(reinterpret_cast<const char*>(buf + at), n), want) << n;
+  }
+}
 }  // namespace fluxscore::dns
