@@ -181,10 +181,10 @@ Status IpData::LoadCountry(const std::string& path) { return enricher_.AddCountr
 
 Cc IpData::CountryOf(const dns::IpAddr& a) const {
   if (!enricher_.has_country()) return 0;
-  auto c = enricher_.Country(a);
-  if (!c || c->size() != 2) return 0;
-  return static_cast<Cc>((static_cast<unsigned>(static_cast<unsigned char>((*c)[0])) << 8) |
-                         static_cast<unsigned char>((*c)[1]));
+  const dns::IpInfo info = enricher_.Lookup(a);  // (IPv4: the merged table, no tree walk)
+  if (!info.has_country || info.country.size() != 2) return 0;
+  return static_cast<Cc>((static_cast<unsigned>(static_cast<unsigned char>(info.country[0])) << 8) |
+                         static_cast<unsigned char>(info.country[1]));
 }
 
 void IpData::Finish() {
