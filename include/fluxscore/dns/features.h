@@ -136,8 +136,9 @@ class Aggregator : public RecordSink {
   ~Aggregator() override;
   Aggregator(Aggregator&&) noexcept;
 
-  // Records whose query name (with its window, the key) is longer than 16 MiB are refused with
-  // std::length_error; the readers never produce one (their lines are at most 1 MiB).
+  // A key (window and query name) longer than 16 MiB throws std::length_error when its record
+  // is aggregated (at a later drain); the readers never produce one (their lines are at most
+  // 1 MiB).
   void Add(const DnsRecord& r) override;
   // The features use each answer's type, TTL and address, never its text.
   bool wants_answer_data() const override { return false; }
