@@ -507,7 +507,16 @@ void Aggregator::Impl::PrefetchSets(Batch& b) {
     if (!s.clients.items().empty())
       __builtin_prefetch(s.clients.items().data() + (s.clients.saturated() ? s.clients.items().size() / 2
                                                                             : s.clients.items().size() - 1));
-    if (!s.ips.empty()) __builtin_prefetch(s.ips.middle());
+    if (const size_t n = s.ips.size(); n > 0) {
+      if (n <= 64) {  // searched whole (branch-free binary search): every line of it
+        const char* d = static_cast<const char*>(s.ips.data());
+        for (size_t off = 0; off < n * 8; off += 64) __builtin_prefetch(d + off);
+        __builtin_prefetch(d + n * 8 - 1);
+      } else {
+        __builtin_prefetch(s.ips.middle());
+      }
+    }
+    if (const auto t = s.ttls.items(); !t.empty() && t.size() <= 8) __builtin_prefetch(t.data());
     if (!s.ttl_events.empty()) __builtin_prefetch(&s.ttl_events.back());
   }
   b.stage = 2;

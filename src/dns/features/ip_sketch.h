@@ -164,6 +164,7 @@ class BasicIpSketch {
   size_t hash_bytes() const { return hashes_.bytes(); }
   // The middle of the member hashes, for a prefetch.
   const void* middle() const { return hashes_.items().data() + size() / 2; }
+  const void* data() const { return hashes_.items().data(); }
 
  private:
   // IPv6 members: a header and `cap` items in one heap block (8 bytes in the state when absent).
