@@ -244,10 +244,12 @@ struct Aggregator::Impl {
     uint32_t n_cname;      // CNAME answers of the record
     uint32_t ans_begin, ans_end;
     uint64_t hash;
-    uint32_t state;
+    uint32_t state;       // the entry's reference (KeyTable: a state's index, or kSingle)
     bool confirmed;       // state is the key's (else its bytes are still to be compared)
+    bool created;         // the record made its key's entry: a single that holds it
     uint64_t key_offset;  // of the entry's bytes in the key arena, when not confirmed
     std::string_view key;  // in the shard buffer being drained
+    std::string_view body;  // the encoded record after its key: a new single's payload
   };
   static constexpr size_t kBatch = 32;
   struct Batch {
@@ -260,7 +262,21 @@ struct Aggregator::Impl {
   std::array<Batch, kStages> batches;
   size_t filling = 0;  // batches[filling] takes new records; the older ones follow it in the ring
 
-  void Update(KeyState& s, const Pending& r, const std::vector<PendingAnswer>& answers);
+  // The encoded record from its `ts` on (what a single keeps): into q and answers (appended).
+  static const char* DecodeBody(const char* p, Pending& q, std::vector<PendingAnswer>& answers);
+  // Adds one record to a state; *heap grows by its IPv6 side list's growth (see bytes_but_v6).
+  void Update(KeyState& s, const Pending& r, const std::vector<PendingAnswer>& answers, uint64_t* heap) const;
+  // A single's record (its payload) into a fresh state: the state one-at-a-time aggregation
+  // gives a key seen once.
+  void Replay(KeyState& s, const char* payload, uint64_t* heap) const;
+  // The full state of an entry of this table (a single is made full).
+  KeyState& FullState(std::string_view key, uint64_t h, bool* created);
+  // Whether an entry passes the prefilter (ips.Count() >= min_ips; a single's answered from its
+  // payload, replayed only when it has more address answers than the sample cap).
+  bool PassesPrefilter(uint32_t ref, const char* payload, std::optional<KeyState>& scratch) const;
+  // The state of an entry for reading: the full state, or a single's replayed into `scratch`
+  // from its payload (in the key table: after the key's bytes there; KeyTable::Found::payload).
+  const KeyState& StateOf(uint32_t ref, const char* payload, std::optional<KeyState>& scratch) const;
   void FindKeys(Batch& b);       // stage 1
   void PrefetchSets(Batch& b);   // stage 2
   void UpdateStates(Batch& b);   // stage 3 (and empties the batch)
@@ -395,30 +411,23 @@ void Aggregator::Impl::Buffer(uint64_t hash, int64_t window, std::string_view na
   ++buffered;
 }
 
-void Aggregator::Impl::DrainRegion(const char* p, const char* end) {
-  while (p < end) {
-    // Decoded into the filling batch's next entry, which it only joins while within budget.
-    Batch& b = batches[filling];
-    Pending& q = b.pending[b.n];
-    uint32_t len, n_addr;
+__attribute__((always_inline)) inline const char* Aggregator::Impl::DecodeBody(
+    const char* p, Pending& q, std::vector<PendingAnswer>& answers) {
+    uint32_t n_addr;
     uint8_t has_client;
-    p = Get(p, &q.hash);
-    p = Get(p, &len);
-    q.key = std::string_view(p, len);
-    p += len;
     p = Get(p, &q.ts);
     p = Get(p, &has_client);
     q.has_client = has_client != 0;
     p = Get(p, &q.client_hash);
     p = Get(p, &q.n_cname);
     p = Get(p, &n_addr);
-    q.ans_begin = static_cast<uint32_t>(b.answers.size());
+    q.ans_begin = static_cast<uint32_t>(answers.size());
     // Each answer written in its place once, its hash from the encoded bytes: an answer built
     // aside and copied in was read back (16-byte loads) right after being stored in smaller
     // pieces, which the CPU cannot forward — a stall per answer.
-    b.answers.resize(q.ans_begin + n_addr);
+    answers.resize(q.ans_begin + n_addr);
     for (uint32_t k = 0; k < n_addr; ++k) {
-      PendingAnswer& a = b.answers[q.ans_begin + k];
+      PendingAnswer& a = answers[q.ans_begin + k];
       uint8_t family;
       p = Get(p, &a.ttl);
       p = Get(p, &family);
@@ -435,7 +444,23 @@ void Aggregator::Impl::DrainRegion(const char* p, const char* end) {
         a.addr = v6;
       }
     }
-    q.ans_end = static_cast<uint32_t>(b.answers.size());
+    q.ans_end = static_cast<uint32_t>(answers.size());
+    return p;
+}
+
+void Aggregator::Impl::DrainRegion(const char* p, const char* end) {
+  while (p < end) {
+    // Decoded into the filling batch's next entry, which it only joins while within budget.
+    Batch& b = batches[filling];
+    Pending& q = b.pending[b.n];
+    uint32_t len;
+    p = Get(p, &q.hash);
+    p = Get(p, &len);
+    q.key = std::string_view(p, len);
+    p += len;
+    const char* const body = p;
+    p = DecodeBody(p, q, b.answers);
+    q.body = std::string_view(body, static_cast<size_t>(p - body));
     if (over_budget) {  // the state reached the budget: the rest is counted, not aggregated
       ++dropped;
       b.answers.resize(q.ans_begin);
@@ -487,8 +512,11 @@ void Aggregator::Impl::FindKeys(Batch& b) {
   for (size_t i = 0; i < b.n; ++i) {
     Pending& p = b.pending[i];
     bool created;
-    p.state = keys.FindOrInsertUnconfirmed(p.key, p.hash, &created, &p.key_offset);
+    // A new key's entry is a single that keeps this record (its body) until a second one.
+    p.state = keys.FindOrInsertUnconfirmed(p.key, p.hash, &created, &p.key_offset, true, p.body);
     p.confirmed = created;
+    p.created = created;
+    if (KeyTable<KeyState>::IsSingle(p.state)) continue;  // (its bytes: prefetched by the lookup)
     const char* st = reinterpret_cast<const char*>(&keys.states[p.state]);
     __builtin_prefetch(st);
     __builtin_prefetch(st + 64);
@@ -502,6 +530,7 @@ void Aggregator::Impl::PrefetchSets(Batch& b) {
   // an interpolated search will read first (ingest 4 alternating runs: user 15.3 s vs 16.1 s) or
   // the key bytes.
   for (size_t i = 0; i < b.n; ++i) {
+    if (KeyTable<KeyState>::IsSingle(b.pending[i].state)) continue;
     const KeyState& s = keys.states[b.pending[i].state];
     // The client set takes the record's client at its end (lazy; a saturated set: its middle).
     if (!s.clients.items().empty())
@@ -525,13 +554,22 @@ void Aggregator::Impl::PrefetchSets(Batch& b) {
 void Aggregator::Impl::UpdateStates(Batch& b) {
   for (size_t i = 0; i < b.n; ++i) {
     Pending& p = b.pending[i];
-    if (!p.confirmed && !keys.KeyBytesEqual(p.key_offset, p.key)) {
-      bool created;
-      p.state = keys.FindOrInsertHashed(p.key, p.hash, &created);
+    if (!p.confirmed && !keys.KeyBytesEqual(p.key_offset, p.key))
+      p.state = keys.FindOrInsertHashed(p.key, p.hash, &p.created, true, p.body);
+    if (p.created) continue;  // the new single holds the record
+    // A key seen before: its entry may still be a single (or have been made full by a record
+    // ahead of this one in the pipeline since FindKeys).
+    size_t heap_before = sizeof(KeyState);  // (a fresh state's: no sets yet)
+    if (KeyTable<KeyState>::IsSingle(p.state)) {
+      bool promoted;
+      p.state = keys.MakeFull(p.key, p.hash, &promoted,
+                              [&](KeyState& s, const char* payload) { Replay(s, payload, &heap_bytes); });
+      if (!promoted) heap_before = keys.states[p.state].bytes_but_v6();
+    } else {
+      heap_before = keys.states[p.state].bytes_but_v6();
     }
     KeyState& s = keys.states[p.state];
-    const size_t heap_before = s.bytes_but_v6();
-    Update(s, p, b.answers);
+    Update(s, p, b.answers, &heap_bytes);
     heap_bytes += s.bytes_but_v6() - heap_before;
   }
   if ((since_check += static_cast<uint32_t>(b.n)) >= 256) {
@@ -543,7 +581,57 @@ void Aggregator::Impl::UpdateStates(Batch& b) {
   b.answers.clear();
 }
 
-void Aggregator::Impl::Update(KeyState& s, const Pending& r, const std::vector<PendingAnswer>& pending_answers) {
+void Aggregator::Impl::Replay(KeyState& s, const char* payload, uint64_t* heap) const {
+  thread_local std::vector<PendingAnswer> answers;
+  answers.clear();
+  Pending q{};
+  DecodeBody(payload, q, answers);
+  Update(s, q, answers, heap);
+}
+
+KeyState& Aggregator::Impl::FullState(std::string_view key, uint64_t h, bool* created) {
+  uint32_t ref = keys.FindOrInsertHashed(key, h, created);
+  if (KeyTable<KeyState>::IsSingle(ref)) {
+    bool promoted;
+    ref = keys.MakeFull(key, h, &promoted, [&](KeyState& s, const char* payload) { Replay(s, payload, &heap_bytes); });
+  }
+  return keys.states[ref];
+}
+
+const KeyState& Aggregator::Impl::StateOf(uint32_t ref, const char* payload,
+                                          std::optional<KeyState>& scratch) const {
+  if (!KeyTable<KeyState>::IsSingle(ref)) return keys.states[ref];
+  scratch.reset();  // (sets freed into, and taken from, the current arena)
+  scratch.emplace();
+  uint64_t heap = 0;
+  Replay(*scratch, payload, &heap);
+  scratch->clients.Normalize(opts.sample_cap);
+  return *scratch;
+}
+
+bool Aggregator::Impl::PassesPrefilter(uint32_t ref, const char* payload, std::optional<KeyState>& scratch) const {
+  const double min_ips = opts.min_ips;
+  if (!KeyTable<KeyState>::IsSingle(ref)) return keys.states[ref].ips.Count() >= min_ips;
+  // At most its address answers are distinct (the payload: ts f64, has_client u8, client hash
+  // u64, CNAME answers u32, address answers u32, ...): most singles below the prefilter stop here.
+  uint32_t n_addr;
+  std::memcpy(&n_addr, payload + 8 + 1 + 8 + 4, sizeof n_addr);
+  if (n_addr < min_ips) return false;
+  thread_local std::vector<PendingAnswer> answers;
+  thread_local std::vector<uint64_t> hashes;
+  answers.clear();
+  Pending q{};
+  DecodeBody(payload, q, answers);
+  // Up to the cap, the set holds every distinct hash (IpSketch: equal hashes, one member).
+  if (answers.size() > opts.sample_cap) return StateOf(ref, payload, scratch).ips.Count() >= min_ips;
+  hashes.clear();
+  for (const PendingAnswer& a : answers) hashes.push_back(a.hash);
+  std::sort(hashes.begin(), hashes.end());
+  return static_cast<double>(std::unique(hashes.begin(), hashes.end()) - hashes.begin()) >= min_ips;
+}
+
+__attribute__((always_inline)) inline void Aggregator::Impl::Update(
+    KeyState& s, const Pending& r, const std::vector<PendingAnswer>& pending_answers, uint64_t* heap) const {
   const size_t cap = opts.sample_cap;
   ++s.queries;
   if (r.has_client) s.clients.Append(r.client_hash, cap);
@@ -563,7 +651,7 @@ void Aggregator::Impl::Update(KeyState& s, const Pending& r, const std::vector<P
     if (!same_ips) {
       size_t v6_growth = 0;
       s.ips.Insert(a.hash, a.addr, cap, &v6_growth);
-      heap_bytes += v6_growth;
+      *heap += v6_growth;
     }
     // The answers of one response usually share their TTL: insert each value once (a set).
     if (a.ttl != rec_ttl_last) s.ttls.Insert(TtlHash(a.ttl), NoValue(), cap);
@@ -598,10 +686,11 @@ Status Aggregator::Merge(const Aggregator& other) {
     return Status::InvalidArgument("cannot merge aggregations with different window, key or sample cap");
   const size_t cap = m.opts.sample_cap;
   const ArenaScope scope(&m.arena);
-  for (uint32_t xi = 0; xi < x.keys.size(); ++xi) {
-    const KeyState& b = x.keys.states[xi];
+  std::optional<KeyState> scratch;  // (a single of x replayed; its sets in m's arena)
+  x.keys.ForEach([&](std::string_view key, uint32_t ref) {
+    const KeyState& b = x.StateOf(ref, key.data() + key.size(), scratch);
     bool created;
-    KeyState& a = m.keys.states[m.keys.FindOrInsert(x.keys.Key(xi), &created)];
+    KeyState& a = m.FullState(key, HashKey(key), &created);
     a.queries += b.queries;
     a.addr_records += b.addr_records;
     a.addr_answers += b.addr_answers;
@@ -621,7 +710,8 @@ Status Aggregator::Merge(const Aggregator& other) {
     a.ips.Merge(b.ips, cap);
     a.clients.Merge(b.clients, cap);
     a.ttls.Merge(b.ttls, cap);
-  }
+  });
+  scratch.reset();
   m.dropped += x.dropped;
   m.Recount();
   return Status::Ok();
@@ -727,13 +817,16 @@ std::string Aggregator::Serialize(uint32_t part, uint32_t parts) const {
   w.Put<uint8_t>(m.opts.key == KeyMode::kRegistered ? 1 : 0);
   w.Put<uint32_t>(m.opts.sample_cap);
   w.Put<uint64_t>(part == 0 ? m.dropped : 0);  // dropped records travel with part 0 only
-  std::vector<uint32_t> chosen;
-  for (uint32_t i = 0; i < m.keys.size(); ++i)
-    if (parts == 1 || HashKey(m.keys.Key(i)) % parts == part) chosen.push_back(i);
+  std::vector<std::pair<std::string_view, uint32_t>> chosen;  // (key, reference)
+  m.keys.ForEach([&](std::string_view key, uint32_t ref) {
+    if (parts == 1 || HashKey(key) % parts == part) chosen.emplace_back(key, ref);
+  });
   w.Put<uint64_t>(chosen.size());
-  for (uint32_t i : chosen) {
-    const KeyState& s = m.keys.states[i];
-    w.PutBytes(m.keys.Key(i));
+  const ArenaScope scope(&impl_->arena);
+  std::optional<KeyState> scratch;
+  for (const auto& [key, ref] : chosen) {
+    const KeyState& s = m.StateOf(ref, key.data() + key.size(), scratch);
+    w.PutBytes(key);
     w.Put(s.queries);
     w.Put(s.addr_records);
     w.Put(s.addr_answers);
@@ -759,6 +852,7 @@ std::string Aggregator::Serialize(uint32_t part, uint32_t parts) const {
     PutSketch(w, s.clients, [](uint64_t, const NoValue&) {});
     PutSketch(w, s.ttls, [&](uint64_t h, const NoValue&) { w.Put(TtlOfHash(h)); });
   }
+  scratch.reset();
   return std::move(w.out);
 }
 
@@ -793,7 +887,7 @@ Status Aggregator::MergeSerialized(std::string_view bytes) {
     if (!r.GetBytes(&kb, 8 + 4096)) return corrupt(fmt::format("truncated key {}", k));
     if (kb.size() < 8) return corrupt(fmt::format("key {} too short", k));
     bool created;
-    KeyState& s = p.keys.states[p.keys.FindOrInsert(kb, &created)];
+    KeyState& s = p.FullState(kb, HashKey(kb), &created);
     if (!created) return corrupt(fmt::format("key {} repeated", k));
     bool ok = r.Get(&s.queries) && r.Get(&s.addr_records) && r.Get(&s.addr_answers) &&
               r.Get(&s.answers_max) && r.Get(&s.cname_depth) && r.Get(&s.ttl_min) &&
@@ -906,10 +1000,13 @@ bool Aggregator::Evidence(std::string_view domain, int64_t window_start, const E
                           RowEvidence* out) const {
   impl_->Flush();
   std::string buf;
-  const std::optional<uint32_t> i = impl_->keys.Find(MakeKey(buf, window_start, domain));
-  if (!i) return false;
+  const std::string_view key = MakeKey(buf, window_start, domain);
+  const auto found = impl_->keys.Find(key);
+  if (!found) return false;
   *out = RowEvidence{};
-  BuildEvidence(impl_->keys.states[*i], enricher, *out);
+  const ArenaScope scope(&impl_->arena);
+  std::optional<KeyState> scratch;
+  BuildEvidence(impl_->StateOf(found->ref, found->payload, scratch), enricher, *out);
   return true;
 }
 
@@ -934,24 +1031,25 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
     int64_t window;
     uint64_t prefix, prefix2;
     std::string_view domain;
-    uint32_t index;
+    uint32_t ref;
   };
+  const ArenaScope scope(&impl_->arena);  // (singles are replayed into a scratch state)
+  std::optional<KeyState> scratch;
   std::vector<SortEntry> entries;
   entries.reserve(m.keys.size());
-  for (uint32_t i = 0; i < m.keys.size(); ++i) {
-    if (m.keys.states[i].ips.Count() < m.opts.min_ips) {
+  m.keys.ForEach([&](std::string_view key, uint32_t ref) {
+    if (!m.PassesPrefilter(ref, key.data() + key.size(), scratch)) {
       ++st.filtered;
-      continue;
+      return;
     }
-    const std::string_view key = m.keys.Key(i);
     const std::string_view domain = key.substr(8);
     uint64_t prefix = 0, prefix2 = 0;
     for (size_t b = 0; b < 8; ++b)
       prefix = (prefix << 8) | (b < domain.size() ? static_cast<unsigned char>(domain[b]) : 0u);
     for (size_t b = 8; b < 16; ++b)
       prefix2 = (prefix2 << 8) | (b < domain.size() ? static_cast<unsigned char>(domain[b]) : 0u);
-    entries.push_back({KeyWindow(key), prefix, prefix2, domain, i});
-  }
+    entries.push_back({KeyWindow(key), prefix, prefix2, domain, ref});
+  });
   // (Zero padding: a name that is a prefix of another ties with it on the integers and is
   // ordered by the full comparison, as is a name with a NUL byte.)
   std::sort(entries.begin(), entries.end(), [](const SortEntry& a, const SortEntry& b) {
@@ -960,36 +1058,45 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
     if (a.prefix2 != b.prefix2) return a.prefix2 < b.prefix2;
     return a.domain < b.domain;
   });
-  std::vector<uint32_t> order;
+  struct Row {  // (the key: the domain with the 8 window bytes before it)
+    const char* domain;
+    uint32_t domain_len;
+    uint32_t ref;
+    std::string_view key() const { return std::string_view(domain - 8, domain_len + 8); }
+  };
+  std::vector<Row> order;
   order.reserve(entries.size());
-  for (const SortEntry& e : entries) order.push_back(e.index);
+  for (const SortEntry& e : entries) order.push_back({e.domain.data(), static_cast<uint32_t>(e.domain.size()), e.ref});
   std::vector<SortEntry>().swap(entries);
   const auto& cols = FeatureColumns();
   st.keys = m.keys.size();
   FeatureRow row;
   // Rows go in name order, states were created in record order: every row's state, sets and
-  // key bytes are cache misses. They are prefetched a few rows ahead (the state and the key's
-  // offset 8 rows ahead, the sets and key bytes 4 rows ahead, once the state has arrived).
+  // key bytes are cache misses. They are prefetched a few rows ahead (the state and the key
+  // bytes — with a single's payload after them — 8 rows ahead, the sets 4 rows ahead, once the
+  // state has arrived).
   constexpr size_t kAheadState = 8, kAheadSets = 4;
   for (size_t j = 0; j < order.size(); ++j) {
     if (j + kAheadState < order.size()) {
-      const uint32_t ahead = order[j + kAheadState];
-      const char* st = reinterpret_cast<const char*>(&m.keys.states[ahead]);
-      __builtin_prefetch(st);
-      __builtin_prefetch(st + 64);
-      __builtin_prefetch(st + 128);
-      m.keys.PrefetchKeyOffset(ahead);
+      const Row& ahead = order[j + kAheadState];
+      __builtin_prefetch(ahead.domain - 8);
+      if (KeyTable<KeyState>::IsSingle(ahead.ref)) {
+        __builtin_prefetch(ahead.domain + ahead.domain_len);
+        __builtin_prefetch(ahead.domain + ahead.domain_len + 64);
+      } else {
+        const char* st = reinterpret_cast<const char*>(&m.keys.states[ahead.ref]);
+        __builtin_prefetch(st);
+        __builtin_prefetch(st + 64);
+        __builtin_prefetch(st + 128);
+      }
     }
-    if (j + kAheadSets < order.size()) {
-      const uint32_t ahead = order[j + kAheadSets];
-      const KeyState& a = m.keys.states[ahead];
+    if (j + kAheadSets < order.size() && !KeyTable<KeyState>::IsSingle(order[j + kAheadSets].ref)) {
+      const KeyState& a = m.keys.states[order[j + kAheadSets].ref];
       if (!a.ips.empty()) __builtin_prefetch(a.ips.middle());
       if (!a.ttl_events.empty()) __builtin_prefetch(a.ttl_events.data());
-      m.keys.PrefetchKeyBytes(ahead);
     }
-    const uint32_t ki = order[j];
-    const KeyState& s = m.keys.states[ki];
-    const std::string_view key = m.keys.Key(ki);
+    const std::string_view key = order[j].key();
+    const KeyState& s = m.StateOf(order[j].ref, key.data() + key.size(), scratch);
     const double distinct_ips = s.ips.Count();
     ++st.passed;
     row.window_start = KeyWindow(key);

@@ -134,6 +134,9 @@ class GrowArray {
   const T* data() const { return p_; }
   size_t size() const { return size_; }
   size_t capacity_bytes() const { return cap_bytes_; }
+  // The pages written so far: what the array costs in memory (the mapping's untouched rest
+  // costs none — capacity doubles, and counting it made the memory budget jump by as much).
+  size_t resident_bytes() const { return (size_ * sizeof(T) + 4095) & ~size_t{4095}; }
   const T& operator[](size_t i) const { return p_[i]; }
 
  private:
@@ -151,123 +154,175 @@ class GrowArray {
   size_t cap_bytes_ = 0;
 };
 
-// Keys (window start + domain) in one arena, found through an open-addressing table of
-// (hash, index) slots; states in a vector parallel to the keys. No allocation per lookup and one
-// per new key at most (amortised arena/vector growth).
+// Keys (window start + domain) in one arena, found through an open-addressing table of slots
+// that hold each key's place in the arena and a reference to its state. No allocation per
+// lookup and one per new key at most (amortised arena/store growth).
+//
+// An entry is one of two kinds (its reference says which):
+// - full: a State in `states` (the reference is its index);
+// - single (kSingle): no State yet. The entry's bytes in the arena are its key followed by a
+//   payload the caller gave when it created the entry — the aggregator's encoding of the key's
+//   first record. Most keys of a big log are seen once; as singles they cost their key, their
+//   payload and a slot instead of a State and its sets. MakeFull turns a single into a full
+//   entry when its key is seen again (the caller replays the payload into the new State).
 template <typename State>
 class KeyTable {
  public:
-  // Index of the key's state, inserting a new one (created=true) if absent.
+  static constexpr uint32_t kSingle = uint32_t{1} << 31;
+  static bool IsSingle(uint32_t ref) { return ref == kSingle; }
+
+  // The reference of the key's entry, inserting a new full one (created=true) if absent.
   uint32_t FindOrInsert(std::string_view key, bool* created) {
     return FindOrInsertHashed(key, HashKey(key), created);
   }
-  // The same with the key's HashKey already computed. The slot holds the key's place in the
-  // arena, so a lookup touches the slot and the key bytes only.
-  uint32_t FindOrInsertHashed(std::string_view key, uint64_t h, bool* created) {
+  // The same with the key's HashKey already computed. A new entry is a single with `payload`
+  // after its key when `single`, else full. The slot holds the key's place in the arena, so a
+  // lookup touches the slot and the key bytes only.
+  uint32_t FindOrInsertHashed(std::string_view key, uint64_t h, bool* created, bool single = false,
+                              std::string_view payload = {}) {
     if ((count_ + 1) * 4 > slots_.size() * 3) Grow();
     const uint32_t tag = static_cast<uint32_t>(h);
     const size_t mask = slots_.size() - 1;
     for (size_t i = tag & mask;; i = (i + 1) & mask) {
       Slot& s = slots_[i];
-      if (s.index == kEmpty) {
+      if (s.ref == kEmpty) {
         if (key.size() > kMaxKeyLen) throw std::length_error("aggregation key longer than 16 MiB");
         s.tag = tag;
-        s.index = static_cast<uint32_t>(offsets_.size());
         s.place = Place(arena_.size(), key.size());
-        offsets_.push_back(arena_.size());
         arena_.append(key.data(), key.size());
-        states.emplace_back();
+        if (single) {
+          arena_.append(payload.data(), payload.size());
+          s.ref = kSingle;
+        } else {
+          s.ref = NewState();
+        }
         ++count_;
         *created = true;
-        return s.index;
+        return s.ref;
       }
       if (s.tag == tag && Len(s) == key.size() &&
           std::memcmp(arena_.data() + Offset(s), key.data(), key.size()) == 0) {
         *created = false;
-        return s.index;
+        return s.ref;
       }
     }
   }
-  // The batched form (Aggregator::Impl::Flush): the first entry with the key's tag and length,
-  // its bytes not compared yet but prefetched, or a new entry for the key (*created). *offset is
-  // where the entry's bytes are, for KeyBytesEqual once they have arrived; when they differ (two
-  // keys of one tag and length), FindOrInsertHashed finds or inserts the right entry.
-  uint32_t FindOrInsertUnconfirmed(std::string_view key, uint64_t h, bool* created, uint64_t* offset) {
+  // The batched form (Aggregator::Impl's pipeline): the reference of the first entry with the
+  // key's tag and length, its bytes not compared yet but prefetched, or of a new entry for the
+  // key (*created; made as FindOrInsertHashed makes it). *offset is where the entry's bytes
+  // are, for KeyBytesEqual once they have arrived; when they differ (two keys of one tag and
+  // length), FindOrInsertHashed finds or inserts the right entry.
+  uint32_t FindOrInsertUnconfirmed(std::string_view key, uint64_t h, bool* created, uint64_t* offset,
+                                   bool single = false, std::string_view payload = {}) {
     if ((count_ + 1) * 4 > slots_.size() * 3) Grow();
     const uint32_t tag = static_cast<uint32_t>(h);
     const size_t mask = slots_.size() - 1;
     for (size_t i = tag & mask;; i = (i + 1) & mask) {
       Slot& s = slots_[i];
-      if (s.index == kEmpty) return FindOrInsertHashed(key, h, created);
+      if (s.ref == kEmpty) return FindOrInsertHashed(key, h, created, single, payload);
       if (s.tag == tag && Len(s) == key.size()) {
         __builtin_prefetch(arena_.data() + Offset(s));
         *offset = Offset(s);
         *created = false;
-        return s.index;
+        return s.ref;
       }
     }
   }
   bool KeyBytesEqual(uint64_t offset, std::string_view key) const {
     return std::memcmp(arena_.data() + offset, key.data(), key.size()) == 0;
   }
-  // Index of the key's state, if present (no insertion).
-  std::optional<uint32_t> Find(std::string_view key) const {
+  // The full entry of `key`, which must have an entry: a single becomes full — a new State,
+  // then replay(state, payload) with the payload it was created with (*promoted = true); a
+  // full one is returned as it is. Returns the state's index.
+  template <typename Replay>
+  uint32_t MakeFull(std::string_view key, uint64_t h, bool* promoted, Replay&& replay) {
+    Slot& s = FindSlot(key, h);
+    *promoted = IsSingle(s.ref);
+    if (*promoted) {
+      const uint32_t ref = NewState();
+      replay(states[ref], arena_.data() + Offset(s) + Len(s));
+      s.ref = ref;
+    }
+    return s.ref;
+  }
+  // The key's entry: its reference and, for a single, where its payload begins.
+  struct Found {
+    uint32_t ref;
+    const char* payload;
+  };
+  std::optional<Found> Find(std::string_view key) const {
     if (slots_.empty()) return std::nullopt;
-    const uint32_t tag = static_cast<uint32_t>(HashKey(key));
+    const uint64_t h = HashKey(key);
+    const uint32_t tag = static_cast<uint32_t>(h);
     const size_t mask = slots_.size() - 1;
     for (size_t i = tag & mask;; i = (i + 1) & mask) {
       const Slot& s = slots_[i];
-      if (s.index == kEmpty) return std::nullopt;
+      if (s.ref == kEmpty) return std::nullopt;
       if (s.tag == tag && Len(s) == key.size() &&
           std::memcmp(arena_.data() + Offset(s), key.data(), key.size()) == 0)
-        return s.index;
+        return Found{s.ref, arena_.data() + Offset(s) + Len(s)};
     }
+  }
+  // f(key, ref) for every entry, in table order (a single's payload begins at key.data() +
+  // key.size()). The views stay valid until the next insertion.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const Slot& s : slots_)
+      if (s.ref != kEmpty) f(std::string_view(arena_.data() + Offset(s), Len(s)), s.ref);
   }
   void PrefetchSlot(uint64_t h) const {
     if (!slots_.empty()) __builtin_prefetch(&slots_[static_cast<uint32_t>(h) & (slots_.size() - 1)]);
   }
-  void PrefetchKeyOffset(uint32_t i) const { __builtin_prefetch(&offsets_[i]); }
-  void PrefetchKeyBytes(uint32_t i) const { __builtin_prefetch(arena_.data() + offsets_[i]); }
-  std::string_view Key(uint32_t i) const {
-    const size_t b = offsets_[i];
-    const size_t e = i + 1 < offsets_.size() ? offsets_[i + 1] : arena_.size();
-    return std::string_view(arena_.data() + b, e - b);
-  }
   size_t size() const { return count_; }
   size_t bytes() const {
-    return slots_.capacity() * sizeof(Slot) + offsets_.capacity_bytes() + arena_.capacity_bytes() +
-           states.size() * sizeof(State);
+    return slots_.capacity() * sizeof(Slot) + arena_.resident_bytes() + states.size() * sizeof(State);
   }
 
-  ChunkedStore<State> states;
+  ChunkedStore<State> states;  // of the full entries
 
  private:
   static constexpr uint32_t kEmpty = UINT32_MAX;
   // 16 bytes: the low 32 bits of the key's hash (its place in the table and a first filter:
-  // keys that share them are told apart by their bytes), the entry, and where its bytes are.
+  // keys that share them are told apart by their bytes), the reference, and where its bytes are.
   struct Slot {
     uint32_t tag = 0;
-    uint32_t index = kEmpty;
-    uint64_t place = 0;  // offset in arena_ << 24 | length
+    uint32_t ref = kEmpty;
+    uint64_t place = 0;  // offset in arena_ << 24 | length of the key
   };
-  static constexpr size_t kMaxKeyLen = (size_t{1} << 24) - 1;  // (readers' lines: at most 1 MiB)
+  // A key is at most this long (the readers' lines: at most 1 MiB).
+  static constexpr size_t kMaxKeyLen = (size_t{1} << 24) - 1;
   static uint64_t Place(uint64_t offset, size_t len) { return offset << 24 | len; }
   static uint64_t Offset(const Slot& s) { return s.place >> 24; }
   static size_t Len(const Slot& s) { return static_cast<size_t>(s.place & kMaxKeyLen); }
+  uint32_t NewState() {
+    if (states.size() >= kSingle) throw std::length_error("more than 2^31 aggregation keys");
+    states.emplace_back();
+    return static_cast<uint32_t>(states.size() - 1);
+  }
+  Slot& FindSlot(std::string_view key, uint64_t h) {
+    const uint32_t tag = static_cast<uint32_t>(h);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = tag & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.ref == kEmpty) throw std::logic_error("KeyTable::MakeFull: no entry for the key");
+      if (s.tag == tag && Len(s) == key.size() &&
+          std::memcmp(arena_.data() + Offset(s), key.data(), key.size()) == 0)
+        return s;
+    }
+  }
   void Grow() {
     std::vector<Slot, HugeAllocator<Slot>> old = std::move(slots_);
     slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot());
     const size_t mask = slots_.size() - 1;
     for (const Slot& s : old) {
-      if (s.index == kEmpty) continue;
+      if (s.ref == kEmpty) continue;
       size_t i = s.tag & mask;
-      while (slots_[i].index != kEmpty) i = (i + 1) & mask;
+      while (slots_[i].ref != kEmpty) i = (i + 1) & mask;
       slots_[i] = s;
     }
   }
   std::vector<Slot, HugeAllocator<Slot>> slots_;
-  GrowArray<uint64_t> offsets_;
-  GrowArray<char> arena_;
+  GrowArray<char> arena_;  // key bytes (and singles' payloads)
   size_t count_ = 0;
 };
 

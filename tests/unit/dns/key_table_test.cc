@@ -1,10 +1,12 @@
 // The aggregator's key table with forced hash collisions: keys that share a 64-bit hash (and a
 // length) must still get their own entries, through the one-at-a-time lookup and through the
-// batched one whose byte comparison comes later (FindOrInsertUnconfirmed + KeyBytesEqual).
+// batched one whose byte comparison comes later (FindOrInsertUnconfirmed + KeyBytesEqual); and
+// its single entries (a payload instead of a state until MakeFull).
 #include "dns/features/key_table.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <random>
@@ -18,25 +20,44 @@ struct State {
   int value = 0;
 };
 
-// The batched lookup as Aggregator::Impl::Flush does it: a batch of keys first, their byte
-// comparisons after the whole batch went in.
+// The batched lookup as Aggregator::Impl's pipeline does it: a batch of keys first, their byte
+// comparisons after the whole batch went in. With `single`, new keys are singles whose payload
+// is "p:" + the key, made full (replaying the payload into value = its length) when seen again.
 std::vector<uint32_t> BatchLookup(KeyTable<State>& t, const std::vector<std::string>& keys,
-                                  const std::vector<uint64_t>& hashes) {
+                                  const std::vector<uint64_t>& hashes, bool single = false) {
   std::vector<uint32_t> index(keys.size());
   std::vector<uint64_t> offset(keys.size());
-  std::vector<bool> confirmed(keys.size());
+  std::vector<bool> confirmed(keys.size()), created(keys.size());
+  std::vector<std::string> payloads;
+  for (const std::string& k : keys) payloads.push_back("p:" + k);
   for (size_t i = 0; i < keys.size(); ++i) {
-    bool created;
-    index[i] = t.FindOrInsertUnconfirmed(keys[i], hashes[i], &created, &offset[i]);
-    confirmed[i] = created;
+    bool c;
+    index[i] = t.FindOrInsertUnconfirmed(keys[i], hashes[i], &c, &offset[i], single, payloads[i]);
+    confirmed[i] = c;
+    created[i] = c;
   }
   for (size_t i = 0; i < keys.size(); ++i) {
     if (!confirmed[i] && !t.KeyBytesEqual(offset[i], keys[i])) {
-      bool created;
-      index[i] = t.FindOrInsertHashed(keys[i], hashes[i], &created);
+      bool c;
+      index[i] = t.FindOrInsertHashed(keys[i], hashes[i], &c, single, payloads[i]);
+      created[i] = c;
+    }
+    if (single && !created[i]) {
+      bool promoted;
+      index[i] = t.MakeFull(keys[i], hashes[i], &promoted, [&](State& s, const char* payload) {
+        EXPECT_EQ(std::string(payload, payloads[i].size()), payloads[i]);
+        s.value = static_cast<int>(payloads[i].size());
+      });
     }
   }
   return index;
+}
+
+// Every entry's reference, by key (ForEach).
+std::map<std::string, uint32_t> Entries(const KeyTable<State>& t) {
+  std::map<std::string, uint32_t> out;
+  t.ForEach([&](std::string_view key, uint32_t ref) { EXPECT_TRUE(out.emplace(std::string(key), ref).second); });
+  return out;
 }
 
 TEST(KeyTableTest, CollidingHashesKeepTheirOwnEntries) {
@@ -73,11 +94,11 @@ TEST(KeyTableTest, CollidingHashesKeepTheirOwnEntries) {
     for (size_t i = 0; i < batch.size(); ++i) {
       auto [it, fresh] = seen.emplace(batch[i], got[i]);
       ASSERT_EQ(it->second, got[i]) << batch[i] << " round " << round;
-      ASSERT_EQ(t.Key(got[i]), batch[i]);
       ++t.states[got[i]].value;
     }
   }
   EXPECT_EQ(t.size(), seen.size());
+  EXPECT_EQ(Entries(t), seen);  // every key's entry holds its own bytes
   EXPECT_GT(seen.size(), 1000u);
   // Distinct keys, distinct entries.
   std::map<uint32_t, std::string> by_index;
@@ -91,9 +112,91 @@ TEST(KeyTableTest, FindSeesInsertedKeysOnly) {
   EXPECT_TRUE(created);
   EXPECT_EQ(t.FindOrInsert("alpha", &created), a);
   EXPECT_FALSE(created);
-  EXPECT_EQ(t.Find("alpha"), std::optional<uint32_t>(a));
-  EXPECT_EQ(t.Find("alphb"), std::nullopt);
-  EXPECT_EQ(t.Find(""), std::nullopt);
+  ASSERT_TRUE(t.Find("alpha").has_value());
+  EXPECT_EQ(t.Find("alpha")->ref, a);
+  EXPECT_FALSE(t.Find("alphb").has_value());
+  EXPECT_FALSE(t.Find("").has_value());
+}
+
+// A single holds its payload until MakeFull replays it into a new state, once; the table
+// still finds the key, with the same reference from then on.
+TEST(KeyTableTest, SinglesKeepTheirPayloadUntilMadeFull) {
+  using T = KeyTable<State>;
+  T t;
+  bool created;
+  const uint64_t ha = HashKey("alpha"), hb = HashKey("beta");
+  EXPECT_TRUE(T::IsSingle(t.FindOrInsertHashed("alpha", ha, &created, true, "first-record")));
+  EXPECT_TRUE(created);
+  EXPECT_TRUE(T::IsSingle(t.FindOrInsertHashed("beta", hb, &created, true, "")));
+  EXPECT_TRUE(created);
+  EXPECT_EQ(t.states.size(), 0u);  // no state for a single
+  EXPECT_TRUE(T::IsSingle(t.FindOrInsertHashed("alpha", ha, &created, true, "second")));
+  EXPECT_FALSE(created);  // (the first payload stays)
+  const auto found = t.Find("alpha");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_TRUE(T::IsSingle(found->ref));
+  EXPECT_EQ(std::string(found->payload, 12), "first-record");
+  int replays = 0;
+  bool promoted;
+  const uint32_t ref = t.MakeFull("alpha", ha, &promoted, [&](State& s, const char* payload) {
+    ++replays;
+    EXPECT_EQ(std::string(payload, 12), "first-record");
+    s.value = 7;
+  });
+  EXPECT_TRUE(promoted);
+  EXPECT_FALSE(T::IsSingle(ref));
+  EXPECT_EQ(t.states[ref].value, 7);
+  EXPECT_EQ(t.MakeFull("alpha", ha, &promoted, [&](State&, const char*) { ++replays; }), ref);
+  EXPECT_FALSE(promoted);
+  EXPECT_EQ(replays, 1);
+  EXPECT_EQ(t.FindOrInsertHashed("alpha", ha, &created, true, "third"), ref);
+  EXPECT_FALSE(created);
+  EXPECT_EQ(t.Find("alpha")->ref, ref);
+  EXPECT_EQ(t.size(), 2u);
+  EXPECT_EQ(t.states.size(), 1u);
+  const auto entries = Entries(t);
+  EXPECT_EQ(entries.at("alpha"), ref);
+  EXPECT_TRUE(T::IsSingle(entries.at("beta")));
+}
+
+// Singles through the batched lookup with colliding hashes: every key its own entry, each made
+// full from its own payload when seen again (the table grows in between).
+TEST(KeyTableTest, CollidingSinglesAreMadeFullFromTheirOwnPayload) {
+  std::mt19937_64 rng(11);
+  KeyTable<State> t;
+  std::map<std::string, int> times;
+  std::map<std::string, uint64_t> hash_of;
+  for (int round = 0; round < 300; ++round) {
+    std::vector<std::string> batch;
+    std::vector<uint64_t> hashes;
+    for (int i = 0; i < 32; ++i) {
+      std::string k(8 + rng() % 3, 'a');
+      for (char& c : k) c = static_cast<char>('a' + rng() % 4);
+      const uint64_t r = rng() % 4;
+      auto [it, fresh] = hash_of.emplace(k, r == 0 ? HashKey(k) : 0x99 + rng() % 2);
+      batch.push_back(k);
+      hashes.push_back(it->second);
+    }
+    const std::vector<uint32_t> got = BatchLookup(t, batch, hashes, true);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const bool first = times[batch[i]]++ == 0;
+      // A key's first record made a single; any later one made it full from "p:" + key.
+      if (first && std::count(batch.begin(), batch.begin() + static_cast<long>(i), batch[i]) == 0) {
+        ASSERT_TRUE(KeyTable<State>::IsSingle(got[i])) << batch[i];
+      } else {
+        ASSERT_FALSE(KeyTable<State>::IsSingle(got[i])) << batch[i];
+        ASSERT_EQ(t.states[got[i]].value, static_cast<int>(batch[i].size()) + 2) << batch[i];
+      }
+    }
+  }
+  EXPECT_EQ(t.size(), times.size());
+  EXPECT_GT(times.size(), 1000u);
+  size_t singles = 0;
+  for (const auto& [k, ref] : Entries(t)) {
+    ASSERT_EQ(KeyTable<State>::IsSingle(ref), times.at(k) == 1) << k;
+    singles += KeyTable<State>::IsSingle(ref);
+  }
+  EXPECT_EQ(t.states.size(), times.size() - singles);
 }
 
 }  // namespace
