@@ -1049,6 +1049,8 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
     for (size_t b = 8; b < 16; ++b)
       prefix2 = (prefix2 << 8) | (b < domain.size() ? static_cast<unsigned char>(domain[b]) : 0u);
     entries.push_back({KeyWindow(key), prefix, prefix2, domain, ref});
+  }, [&](std::string_view, uint32_t ref) {
+    if (!KeyTable<KeyState>::IsSingle(ref)) __builtin_prefetch(&m.keys.states[ref].ips);
   });
   // (Zero padding: a name that is a prefix of another ties with it on the integers and is
   // ordered by the full comparison, as is a name with a NUL byte.)
