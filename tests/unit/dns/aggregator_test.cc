@@ -551,6 +551,103 @@ DnsRecord OneA(std::string qname, uint32_t addr, uint32_t ttl = 0) {
   return r;
 }
 
+// A name seen once is kept as its encoded record (a single) until Finish; its row, computed
+// by hand here, must be that record's: duplicate answers counted once, the CNAME's TTL left out.
+TEST(AggregatorTest, NameSeenOnceGivesTheRowOfItsRecord) {
+  DnsRecord r = OneA("once.example.com", 0x0a000001, 300);
+  r.ts = 86400.25;
+  r.has_client = true;
+  r.client = IpAddr::FromV4(0xc0a80001);
+  Answer cname;
+  cname.type = kTypeCNAME;
+  cname.ttl = 7;
+  r.answers.insert(r.answers.begin(), cname);
+  for (uint32_t a : {0x0a000102u, 0x0a000001u}) {  // a new /24, then the first address again
+    Answer x = r.answers[1];
+    x.addr = IpAddr::FromV4(a);
+    x.ttl = 60;
+    r.answers.push_back(x);
+  }
+  Answer v6 = r.answers[1];
+  v6.type = kTypeAAAA;
+  v6.addr = *IpAddr::Parse("2001:db8::5");
+  v6.ttl = 60;
+  r.answers.push_back(v6);
+  FeatureOptions o = Opts();
+  o.min_ips = 3;
+  Aggregator agg(o);
+  agg.Add(r);
+  agg.Add(OneA("other.example.com", 0x0b000001, 5));  // (one answer: below --min-ips)
+  FinishStats st;
+  const auto rows = agg.Finish(nullptr, nullptr, &st);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(st.filtered, 1u);
+  const FeatureRow& row = rows[0];
+  EXPECT_EQ(row.domain, "once.example.com");
+  EXPECT_EQ(row.window_start, 86400);
+  EXPECT_EQ(Col(row, "queries"), 1);
+  EXPECT_EQ(Col(row, "clients"), 1);
+  EXPECT_EQ(Col(row, "distinct_ips"), 3);  // 10.0.0.1 (twice), 10.0.1.2, 2001:db8::5
+  EXPECT_EQ(Col(row, "distinct_24"), 2);
+  EXPECT_EQ(Col(row, "distinct_16"), 1);
+  EXPECT_EQ(Col(row, "answers_mean"), 4);  // four address answers
+  EXPECT_EQ(Col(row, "answers_max"), 4);
+  EXPECT_EQ(Col(row, "ip_growth_ratio"), 3);
+  EXPECT_EQ(Col(row, "ttl_min"), 60);
+  EXPECT_EQ(Col(row, "ttl_max"), 300);
+  EXPECT_EQ(Col(row, "ttl_mean"), (300 + 60 + 60 + 60) / 4.0);
+  EXPECT_EQ(Col(row, "ttl_distinct"), 2);
+  EXPECT_EQ(Col(row, "ttl_changes"), 0);
+  EXPECT_EQ(Col(row, "cname_depth"), 1);
+  EXPECT_EQ(Col(row, "ttl_share_10_100"), 0.75);
+  EXPECT_EQ(Col(row, "ttl_share_100_300"), 0);
+  EXPECT_EQ(Col(row, "ttl_share_300_900"), 0.25);
+  // The same record twice: no longer a single; its sets hold each value once.
+  agg.Add(r);
+  const auto twice = agg.Finish(nullptr, nullptr, nullptr);
+  ASSERT_EQ(twice.size(), 1u);
+  EXPECT_EQ(Col(twice[0], "queries"), 2);
+  EXPECT_EQ(Col(twice[0], "distinct_ips"), 3);
+  EXPECT_EQ(Col(twice[0], "answers_mean"), 4);
+  EXPECT_EQ(Col(twice[0], "ttl_mean"), (300 + 60 + 60 + 60) / 4.0);
+}
+
+// Finish answers the prefilter for singles from their payload (address answers, distinct
+// hashes) and replays them only for rows; an aggregation whose keys are all full states (made
+// through Serialize + MergeSerialized) must give the same rows and counts, also for records
+// with repeated answers and with more answers than the sample cap.
+TEST(AggregatorTest, SinglesPassThePrefilterAsFullStatesDo) {
+  Enricher e = GoldenEnricher();
+  std::mt19937_64 rng(23);
+  for (uint32_t cap : {2048u, 4u}) {
+    FeatureOptions o = Opts();
+    o.sample_cap = cap;
+    o.min_ips = 3;
+    Aggregator singles(o);
+    for (int i = 0; i < 3000; ++i) {
+      DnsRecord r = OneA(fmt::format("n{}.example.org", i), 0x0a000000u + static_cast<uint32_t>(rng() % 64), 60);
+      r.ts = i;
+      const size_t more = rng() % 8;  // 1..8 answers, drawn from 64 addresses: repeats
+      for (size_t k = 0; k < more; ++k) {
+        Answer a = r.answers[0];
+        a.addr = IpAddr::FromV4(0x0a000000u + static_cast<uint32_t>(rng() % 64));
+        a.ttl = 30 + static_cast<uint32_t>(rng() % 3);
+        r.answers.push_back(a);
+      }
+      singles.Add(r);
+    }
+    Aggregator full(o);
+    ASSERT_TRUE(full.MergeSerialized(singles.Serialize()).ok());
+    FinishStats a, b;
+    const std::string want = Csv(full.Finish(&e, &Words(), &b));
+    EXPECT_EQ(Csv(singles.Finish(&e, &Words(), &a)), want) << cap;
+    EXPECT_EQ(a.filtered, b.filtered);
+    EXPECT_GT(a.filtered, 100u);
+    EXPECT_GT(a.passed, 1000u);
+    EXPECT_EQ(a.passed, b.passed);
+  }
+}
+
 TEST(AggregatorTest, AbsurdTimestampsFromTheApiDoNotOverflow) {
   FeatureOptions o = Opts();
   o.min_ips = 1;
