@@ -212,7 +212,14 @@ class BottomK {
     if (i < n) {
       const auto by_hash = [](const Item& a, const Item& b) { return a.hash < b.hash; };
       if constexpr (std::is_same_v<T, NoValue>) {
-        std::sort(d, d + n, by_hash);  // equal hashes are equal items: no order to keep, no buffer
+        // Equal hashes are equal items: no order to keep. [0, i) is sorted (what the last
+        // Normalize left, usually about half): the rest is sorted aside and merged into it
+        // from the back, instead of sorting the whole vector again.
+        thread_local std::vector<Item> rest;
+        rest.assign(d + i, d + n);
+        std::sort(rest.begin(), rest.end(), by_hash);
+        size_t a = i, b = rest.size(), out = n;
+        while (b > 0) d[--out] = a > 0 && rest[b - 1].hash < d[a - 1].hash ? d[--a] : rest[--b];
       } else {
         std::stable_sort(d, d + n, by_hash);
       }
