@@ -413,39 +413,39 @@ void Aggregator::Impl::Buffer(uint64_t hash, int64_t window, std::string_view na
 
 __attribute__((always_inline)) inline const char* Aggregator::Impl::DecodeBody(
     const char* p, Pending& q, std::vector<PendingAnswer>& answers) {
-    uint32_t n_addr;
-    uint8_t has_client;
-    p = Get(p, &q.ts);
-    p = Get(p, &has_client);
-    q.has_client = has_client != 0;
-    p = Get(p, &q.client_hash);
-    p = Get(p, &q.n_cname);
-    p = Get(p, &n_addr);
-    q.ans_begin = static_cast<uint32_t>(answers.size());
-    // Each answer written in its place once, its hash from the encoded bytes: an answer built
-    // aside and copied in was read back (16-byte loads) right after being stored in smaller
-    // pieces, which the CPU cannot forward — a stall per answer.
-    answers.resize(q.ans_begin + n_addr);
-    for (uint32_t k = 0; k < n_addr; ++k) {
-      PendingAnswer& a = answers[q.ans_begin + k];
-      uint8_t family;
-      p = Get(p, &a.ttl);
-      p = Get(p, &family);
-      if (family == 4) {
-        uint32_t v4;
-        p = Get(p, &v4);
-        a.addr = IpAddr::FromV4(v4);
-        a.hash = IpHashV4(v4);
-      } else {
-        IpAddr v6;
-        std::memcpy(v6.bytes.data(), p, 16);
-        p += 16;
-        a.hash = IpHash(v6);
-        a.addr = v6;
-      }
+  uint32_t n_addr;
+  uint8_t has_client;
+  p = Get(p, &q.ts);
+  p = Get(p, &has_client);
+  q.has_client = has_client != 0;
+  p = Get(p, &q.client_hash);
+  p = Get(p, &q.n_cname);
+  p = Get(p, &n_addr);
+  q.ans_begin = static_cast<uint32_t>(answers.size());
+  // Each answer written in its place once, its hash from the encoded bytes: an answer built
+  // aside and copied in was read back (16-byte loads) right after being stored in smaller
+  // pieces, which the CPU cannot forward — a stall per answer.
+  answers.resize(q.ans_begin + n_addr);
+  for (uint32_t k = 0; k < n_addr; ++k) {
+    PendingAnswer& a = answers[q.ans_begin + k];
+    uint8_t family;
+    p = Get(p, &a.ttl);
+    p = Get(p, &family);
+    if (family == 4) {
+      uint32_t v4;
+      p = Get(p, &v4);
+      a.addr = IpAddr::FromV4(v4);
+      a.hash = IpHashV4(v4);
+    } else {
+      IpAddr v6;
+      std::memcpy(v6.bytes.data(), p, 16);
+      p += 16;
+      a.hash = IpHash(v6);
+      a.addr = v6;
     }
-    q.ans_end = static_cast<uint32_t>(answers.size());
-    return p;
+  }
+  q.ans_end = static_cast<uint32_t>(answers.size());
+  return p;
 }
 
 void Aggregator::Impl::DrainRegion(const char* p, const char* end) {
