@@ -27,29 +27,34 @@ namespace fluxscore::dns::features_internal {
 // with transparent huge pages asked for (madvise mode, the common default, needs it). Every
 // record reaches a random slot and a random state: with 4 KiB pages a table of 200k keys spans
 // thousands of pages and most of those accesses also miss the TLB; with 2 MiB pages a few dozen
-// entries cover it. Smaller blocks come from the ordinary allocator.
+// entries cover it. Smaller blocks come from the ordinary allocator, aligned to a cache line:
+// the states are alignas(64), and a block from plain operator new (16-byte aligned) held them
+// misaligned — undefined behaviour that an -march=native build turned into a crash (its
+// 64-byte aligned vector stores fault on a misaligned address).
 class HugeBlocks {
  public:
   static constexpr size_t kHuge = kHugePage;
+  static constexpr std::align_val_t kAlign{64};
   static void* Allocate(size_t bytes) {
     if (kHaveHugePageMappings && bytes >= kHuge) {
       void* p = MapHugePages(RoundToHugePages(bytes));
       if (p == nullptr) throw std::bad_alloc();
       return p;
     }
-    return ::operator new(bytes);
+    return ::operator new(bytes, kAlign);
   }
   static void Free(void* p, size_t bytes) {
     if (kHaveHugePageMappings && bytes >= kHuge) {
       munmap(p, RoundToHugePages(bytes));
       return;
     }
-    ::operator delete(p);
+    ::operator delete(p, kAlign);
   }
 };
 
 template <typename T>
 struct HugeAllocator {
+  static_assert(alignof(T) <= 64, "HugeBlocks aligns to 64 bytes");
   using value_type = T;
   HugeAllocator() = default;
   template <typename U>
@@ -65,6 +70,8 @@ struct HugeAllocator {
 // Element i is in chunk bit_width(i / 64).
 template <typename T>
 class ChunkedStore {
+  static_assert(alignof(T) <= 64, "HugeBlocks aligns to 64 bytes");
+
  public:
   ChunkedStore() = default;
   ChunkedStore(const ChunkedStore&) = delete;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -116,6 +117,25 @@ TEST(KeyTableTest, FindSeesInsertedKeysOnly) {
   EXPECT_EQ(t.Find("alpha")->ref, a);
   EXPECT_FALSE(t.Find("alphb").has_value());
   EXPECT_FALSE(t.Find("").has_value());
+}
+
+// The states are alignas(64) (KeyState: three cache lines): every element of the chunked store
+// must be aligned so, from its first, small chunks (ordinary heap) to the huge-page ones. (The
+// small chunks came from plain operator new, 16-byte aligned: an -march=native build crashed on
+// its 64-byte aligned stores.) Several stores, so that a lucky malloc does not hide it.
+TEST(KeyTableTest, StatesAreAlignedToTheirType) {
+  struct alignas(64) Wide {
+    uint64_t v[24] = {};
+  };
+  std::vector<std::unique_ptr<ChunkedStore<Wide>>> stores;
+  for (int s = 0; s < 16; ++s) {
+    stores.push_back(std::make_unique<ChunkedStore<Wide>>());
+    for (int i = 0; i < 20000; ++i) {
+      stores.back()->emplace_back();
+      const size_t at = stores.back()->size() - 1;
+      ASSERT_EQ(reinterpret_cast<uintptr_t>(&(*stores.back())[at]) % 64, 0u) << "store " << s << " item " << at;
+    }
+  }
 }
 
 // A single holds its payload until MakeFull replays it into a new state, once; the table
