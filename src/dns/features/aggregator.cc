@@ -269,7 +269,9 @@ struct Aggregator::Impl {
   // A single's record (its payload) into a fresh state: the state one-at-a-time aggregation
   // gives a key seen once.
   void Replay(KeyState& s, const char* payload, uint64_t* heap) const;
-  // The full state of an entry of this table (a single is made full).
+  // The state of a key that has an entry, a single made full (*promoted) by replaying its record.
+  uint32_t MakeFull(std::string_view key, uint64_t h, bool* promoted);
+  // The full state of a key, its entry created (*created) or a single made full.
   KeyState& FullState(std::string_view key, uint64_t h, bool* created);
   // Whether an entry passes the prefilter (ips.Count() >= min_ips; a single's answered from its
   // payload, replayed only when it has more address answers than the sample cap).
@@ -559,16 +561,11 @@ void Aggregator::Impl::UpdateStates(Batch& b) {
     if (p.created) continue;  // the new single holds the record
     // A key seen before: its entry may still be a single (or have been made full by a record
     // ahead of this one in the pipeline since FindKeys).
-    size_t heap_before = sizeof(KeyState);  // (a fresh state's: no sets yet)
-    if (KeyTable<KeyState>::IsSingle(p.state)) {
-      bool promoted;
-      p.state = keys.MakeFull(p.key, p.hash, &promoted,
-                              [&](KeyState& s, const char* payload) { Replay(s, payload, &heap_bytes); });
-      if (!promoted) heap_before = keys.states[p.state].bytes_but_v6();
-    } else {
-      heap_before = keys.states[p.state].bytes_but_v6();
-    }
+    bool promoted = false;
+    if (KeyTable<KeyState>::IsSingle(p.state)) p.state = MakeFull(p.key, p.hash, &promoted);
     KeyState& s = keys.states[p.state];
+    // (A state made now counts from a fresh one's size: its replayed sets are new too.)
+    const size_t heap_before = promoted ? sizeof(KeyState) : s.bytes_but_v6();
     Update(s, p, b.answers, &heap_bytes);
     heap_bytes += s.bytes_but_v6() - heap_before;
   }
@@ -589,12 +586,14 @@ void Aggregator::Impl::Replay(KeyState& s, const char* payload, uint64_t* heap) 
   Update(s, q, answers, heap);
 }
 
+uint32_t Aggregator::Impl::MakeFull(std::string_view key, uint64_t h, bool* promoted) {
+  return keys.MakeFull(key, h, promoted, [&](KeyState& s, const char* payload) { Replay(s, payload, &heap_bytes); });
+}
+
 KeyState& Aggregator::Impl::FullState(std::string_view key, uint64_t h, bool* created) {
   uint32_t ref = keys.FindOrInsertHashed(key, h, created);
-  if (KeyTable<KeyState>::IsSingle(ref)) {
-    bool promoted;
-    ref = keys.MakeFull(key, h, &promoted, [&](KeyState& s, const char* payload) { Replay(s, payload, &heap_bytes); });
-  }
+  bool promoted;
+  if (KeyTable<KeyState>::IsSingle(ref)) ref = MakeFull(key, h, &promoted);
   return keys.states[ref];
 }
 
@@ -618,16 +617,15 @@ bool Aggregator::Impl::PassesPrefilter(uint32_t ref, const char* payload, std::o
   std::memcpy(&n_addr, payload + 8 + 1 + 8 + 4, sizeof n_addr);
   if (n_addr < min_ips) return false;
   thread_local std::vector<PendingAnswer> answers;
-  thread_local std::vector<uint64_t> hashes;
   answers.clear();
   Pending q{};
   DecodeBody(payload, q, answers);
   // Up to the cap, the set holds every distinct hash (IpSketch: equal hashes, one member).
   if (answers.size() > opts.sample_cap) return StateOf(ref, payload, scratch).ips.Count() >= min_ips;
-  hashes.clear();
-  for (const PendingAnswer& a : answers) hashes.push_back(a.hash);
-  std::sort(hashes.begin(), hashes.end());
-  return static_cast<double>(std::unique(hashes.begin(), hashes.end()) - hashes.begin()) >= min_ips;
+  const auto by_hash = [](const PendingAnswer& a, const PendingAnswer& b) { return a.hash < b.hash; };
+  const auto same_hash = [](const PendingAnswer& a, const PendingAnswer& b) { return a.hash == b.hash; };
+  std::sort(answers.begin(), answers.end(), by_hash);
+  return static_cast<double>(std::unique(answers.begin(), answers.end(), same_hash) - answers.begin()) >= min_ips;
 }
 
 __attribute__((always_inline)) inline void Aggregator::Impl::Update(

@@ -243,7 +243,9 @@ class KeyTable {
   // full one is returned as it is. Returns the state's index.
   template <typename Replay>
   uint32_t MakeFull(std::string_view key, uint64_t h, bool* promoted, Replay&& replay) {
-    Slot& s = FindSlot(key, h);
+    Slot* const found = const_cast<Slot*>(Locate(key, h));
+    if (found == nullptr) throw std::logic_error("KeyTable::MakeFull: no entry for the key");
+    Slot& s = *found;
     *promoted = IsSingle(s.ref);
     if (*promoted) {
       const uint32_t ref = NewState();
@@ -258,17 +260,9 @@ class KeyTable {
     const char* payload;
   };
   std::optional<Found> Find(std::string_view key) const {
-    if (slots_.empty()) return std::nullopt;
-    const uint64_t h = HashKey(key);
-    const uint32_t tag = static_cast<uint32_t>(h);
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = tag & mask;; i = (i + 1) & mask) {
-      const Slot& s = slots_[i];
-      if (s.ref == kEmpty) return std::nullopt;
-      if (s.tag == tag && Len(s) == key.size() &&
-          std::memcmp(arena_.data() + Offset(s), key.data(), key.size()) == 0)
-        return Found{s.ref, arena_.data() + Offset(s) + Len(s)};
-    }
+    const Slot* s = Locate(key, HashKey(key));
+    if (s == nullptr) return std::nullopt;
+    return Found{s->ref, arena_.data() + Offset(*s) + Len(*s)};
   }
   // f(key, ref) for every entry, in table order (a single's payload begins at key.data() +
   // key.size()). The views stay valid until the next insertion. Table order is not the order
@@ -325,15 +319,17 @@ class KeyTable {
     states.emplace_back();
     return static_cast<uint32_t>(states.size() - 1);
   }
-  Slot& FindSlot(std::string_view key, uint64_t h) {
+  // The slot of the key (whose HashKey is h), or null when it has none.
+  const Slot* Locate(std::string_view key, uint64_t h) const {
+    if (slots_.empty()) return nullptr;
     const uint32_t tag = static_cast<uint32_t>(h);
     const size_t mask = slots_.size() - 1;
     for (size_t i = tag & mask;; i = (i + 1) & mask) {
-      Slot& s = slots_[i];
-      if (s.ref == kEmpty) throw std::logic_error("KeyTable::MakeFull: no entry for the key");
+      const Slot& s = slots_[i];
+      if (s.ref == kEmpty) return nullptr;
       if (s.tag == tag && Len(s) == key.size() &&
           std::memcmp(arena_.data() + Offset(s), key.data(), key.size()) == 0)
-        return s;
+        return &s;
     }
   }
   void Grow() {

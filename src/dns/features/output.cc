@@ -12,8 +12,7 @@
 namespace fluxscore::dns {
 namespace {
 
-// Domains may hold any printable UTF-8 except what CSV needs quoted. Writes at most
-// 2 * s.size() + 2 bytes at p; returns the end.
+// Domains may hold any printable UTF-8 except what CSV needs quoted.
 bool NeedsQuotes(std::string_view s) {
   size_t i = 0;
 #if defined(__SSE2__)
@@ -30,6 +29,7 @@ bool NeedsQuotes(std::string_view s) {
   return false;
 }
 
+// The field, quoted when it needs to be: at most 2 * s.size() + 2 bytes at p; returns the end.
 char* CsvField(std::string_view s, char* p) {
   if (!NeedsQuotes(s)) {
     std::memcpy(p, s.data(), s.size());
@@ -136,7 +136,6 @@ inline char* Number(double v, bool integer, char* p, FractionFn&& fraction) {
   if (v != 0 && std::isfinite(v)) return fraction(v, p);
   return SpecialNumber(v, p);  // -0, infinities
 }
-
 
 void JsonString(std::string_view s, std::string& out) {
   out.push_back('"');
