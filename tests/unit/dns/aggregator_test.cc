@@ -808,6 +808,223 @@ TEST(AggregatorTest, MillionRandomSubdomainsStayWithinTheBudgetOrSaySo) {
 // Fractional columns print fmt's shortest round-trip text ("{}"), whole values included (they
 // take an integer fast path): CSV and JSON lines both. One writer for all rows, the values twice:
 // its memo of recent texts (by the value's bits, direct-mapped) is filled, hit and overwritten.
+// Every column of every row against a second, deliberately naive implementation of
+// docs/features.md (std::map/std::set per key, no sketches, no shortcuts), on random traffic
+// that mixes names seen once (kept as encoded singles), busy names (full states, repeated
+// answer lists), IPv4 and IPv6 answers with duplicates inside a record, CNAME and other
+// non-address answers, records without addresses or clients, out-of-order timestamps with
+// ties, addresses with and without a known ASN / country, and two windows. The name columns
+// come from ComputeNameFeatures (tested on its own in LexicalTest); everything aggregated is
+// recomputed here from the definitions. Counts must be equal; fractional columns equal to
+// 1e-12 relative (the aggregator takes logs from a table and the TTL deviation from integer
+// sums; the reference uses std::log2 and long double).
+TEST(AggregatorTest, EveryColumnMatchesANaiveReferenceOfTheDefinitions) {
+  Enricher e = GoldenEnricher();
+  std::mt19937_64 rng(4242);
+  auto pick = [&](uint64_t n) { return static_cast<uint32_t>(rng() % n); };
+  const uint32_t ttl_values[] = {0, 1, 5, 9, 10, 60, 99, 100, 299, 300, 600, 899, 900, 3600, 86400};
+  auto random_v4 = [&]() {
+    // First octets 1..5 have an ASN and/or country in GoldenEnricher, 8 and 100 have neither;
+    // few /16s and /24s so that prefixes repeat.
+    const uint32_t first[] = {1, 2, 3, 4, 5, 8, 100};
+    return IpAddr::FromV4(first[pick(7)] << 24 | pick(3) << 16 | pick(4) << 8 | pick(40));
+  };
+  auto record = [&](const std::string& name, double ts, bool busy) {
+    DnsRecord r;
+    r.ts = ts;
+    r.qname = name;
+    r.has_client = pick(10) != 0;
+    if (r.has_client) r.client = IpAddr::FromV4(0x0a000000u + pick(busy ? 400 : 5));
+    r.qtype = pick(4) == 0 ? 28 : 1;
+    r.rcode = pick(8) == 0 ? 3 : 0;
+    const size_t n = r.rcode == 3 ? 0 : pick(busy ? 9 : 7);
+    for (size_t k = 0; k < n; ++k) {
+      Answer a;
+      a.ttl = ttl_values[pick(std::size(ttl_values))];
+      const uint32_t kind = pick(10);
+      if (kind == 0) {
+        a.type = kTypeCNAME;
+        a.data = "alias" + std::to_string(pick(3)) + ".example.net";
+      } else if (kind == 1) {
+        a.type = 16;  // TXT: neither an address nor a CNAME
+        a.data = "v=spf1 -all";
+      } else if (kind == 2 && !r.answers.empty() && r.answers.back().is_address) {
+        a = r.answers.back();  // the same address twice in one record
+      } else if (kind == 3) {
+        a.type = kTypeAAAA;
+        a.is_address = true;
+        a.addr = *IpAddr::Parse(fmt::format("2001:db8:{:x}::{:x}", pick(3), pick(50)));
+        a.data = a.addr.ToString();
+      } else {
+        a.type = kTypeA;
+        a.is_address = true;
+        a.addr = random_v4();
+        a.data = a.addr.ToString();
+      }
+      r.answers.push_back(a);
+    }
+    return r;
+  };
+  std::vector<DnsRecord> traffic;
+  for (int i = 0; i < 4000; ++i)  // names seen once (a few collide: seen twice or more)
+    traffic.push_back(record(fmt::format("n{}.once{}.example.com", pick(3500), pick(2)),
+                             pick(2 * 86400) + pick(4) * 0.25, false));
+  for (int i = 0; i < 12000; ++i)  // busy names, timestamps in any order, ties (whole seconds)
+    traffic.push_back(record(fmt::format("www.busy{}.co.uk", pick(30)), 86000 + pick(800), true));
+  std::shuffle(traffic.begin(), traffic.end(), rng);
+
+  // The reference: per (window, name), the definitions applied literally.
+  struct Ref {
+    uint64_t queries = 0, addr_records = 0, addr_answers = 0, answers_max = 0, cname_depth = 0;
+    std::set<IpAddr> clients, ips;
+    std::vector<uint32_t> ttls;                          // every address answer's TTL
+    std::vector<std::pair<int64_t, uint32_t>> events;  // (time in µs, smallest TTL) per record
+  };
+  std::map<std::pair<int64_t, std::string>, Ref> ref;
+  for (const DnsRecord& r : traffic) {
+    const int64_t window = static_cast<int64_t>(std::floor(r.ts / 86400)) * 86400;
+    Ref& k = ref[{window, r.qname}];
+    ++k.queries;
+    if (r.has_client) k.clients.insert(r.client);
+    uint64_t addr = 0, cnames = 0;
+    uint32_t smallest = UINT32_MAX;
+    for (const Answer& a : r.answers) {
+      cnames += a.type == kTypeCNAME;
+      if (!a.is_address) continue;
+      ++addr;
+      k.ips.insert(a.addr);
+      k.ttls.push_back(a.ttl);
+      smallest = std::min(smallest, a.ttl);
+    }
+    k.answers_max = std::max(k.answers_max, addr);
+    k.cname_depth = std::max(k.cname_depth, cnames);
+    if (addr > 0) {
+      ++k.addr_records;
+      k.addr_answers += addr;
+      k.events.push_back({static_cast<int64_t>(std::llround(r.ts * 1e6)), smallest});
+    }
+  }
+  auto normalised_entropy = [](const std::map<uint64_t, uint64_t>& groups, uint64_t n) {
+    if (n < 2) return 0.0;
+    double h = 0;
+    for (const auto& [g, c] : groups) {
+      const double p = static_cast<double>(c) / static_cast<double>(n);
+      h -= p * std::log2(p);
+    }
+    return h / std::log2(static_cast<double>(n));
+  };
+
+  for (uint32_t min_ips : {1u, 3u}) {
+    FeatureOptions o = Opts();
+    o.min_ips = min_ips;
+    Aggregator agg(o);
+    for (const DnsRecord& r : traffic) agg.Add(r);
+    FinishStats st;
+    const std::vector<FeatureRow> rows = agg.Finish(&e, &Words(), &st);
+    size_t want_rows = 0, singles = 0;
+    for (const auto& [key, k] : ref) {
+      want_rows += k.ips.size() >= min_ips;
+      singles += k.queries == 1 && k.ips.size() >= min_ips;
+    }
+    ASSERT_EQ(rows.size(), want_rows) << "min_ips " << min_ips;
+    EXPECT_EQ(st.filtered, ref.size() - want_rows);
+    EXPECT_GT(singles, 1000u);  // the rows of singles are exercised
+    for (const FeatureRow& row : rows) {
+      auto it = ref.find({row.window_start, row.domain});
+      ASSERT_NE(it, ref.end()) << row.domain << " " << row.window_start;
+      const Ref& k = it->second;
+      std::map<std::string, double> want;
+      want["queries"] = static_cast<double>(k.queries);
+      want["clients"] = static_cast<double>(k.clients.size());
+      want["distinct_ips"] = static_cast<double>(k.ips.size());
+      std::set<uint32_t> p24, p16;
+      std::map<uint64_t, uint64_t> by16, by_asn, by_country;
+      uint64_t v4 = 0, known_asn = 0, known_country = 0;
+      for (const IpAddr& ip : k.ips) {
+        if (ip.is_v4()) {
+          ++v4;
+          p24.insert(ip.v4() >> 8);
+          p16.insert(ip.v4() >> 16);
+          ++by16[ip.v4() >> 16];
+        }
+        if (auto h = e.Asn(ip)) {
+          ++known_asn;
+          ++by_asn[h->asn];
+        }
+        if (auto c = e.Country(ip)) {
+          ++known_country;
+          ++by_country[static_cast<uint64_t>((*c)[0]) << 8 | static_cast<uint64_t>((*c)[1])];
+        }
+      }
+      want["distinct_24"] = static_cast<double>(p24.size());
+      want["distinct_16"] = static_cast<double>(p16.size());
+      want["prefix16_entropy"] = normalised_entropy(by16, v4);
+      want["distinct_asns"] = static_cast<double>(by_asn.size());
+      want["distinct_countries"] = static_cast<double>(by_country.size());
+      want["as_fraction"] = known_asn > 0 ? static_cast<double>(by_asn.size()) / static_cast<double>(known_asn) : NAN;
+      want["asn_entropy"] = normalised_entropy(by_asn, known_asn);
+      want["country_entropy"] = normalised_entropy(by_country, known_country);
+      const bool any = k.addr_records > 0;
+      want["answers_mean"] = any ? static_cast<double>(k.addr_answers) / static_cast<double>(k.addr_records) : NAN;
+      want["answers_max"] = static_cast<double>(k.answers_max);
+      want["ip_growth_ratio"] = any ? static_cast<double>(k.ips.size()) / static_cast<double>(k.addr_records) : NAN;
+      const char* ttl_cols[] = {"ttl_min", "ttl_max", "ttl_mean", "ttl_std", "ttl_distinct", "ttl_changes"};
+      for (const char* c : ttl_cols) want[c] = NAN;
+      if (any) {
+        long double sum = 0;
+        for (uint32_t t : k.ttls) sum += t;
+        const long double mean = sum / k.ttls.size();
+        long double var = 0;
+        for (uint32_t t : k.ttls) var += (t - mean) * (t - mean);
+        want["ttl_min"] = *std::min_element(k.ttls.begin(), k.ttls.end());
+        want["ttl_max"] = *std::max_element(k.ttls.begin(), k.ttls.end());
+        want["ttl_mean"] = static_cast<double>(mean);
+        want["ttl_std"] = static_cast<double>(std::sqrt(var / k.ttls.size()));
+        want["ttl_distinct"] = static_cast<double>(std::set<uint32_t>(k.ttls.begin(), k.ttls.end()).size());
+        auto events = k.events;
+        std::sort(events.begin(), events.end());  // by time, ties: smaller TTL first
+        uint64_t changes = 0;
+        for (size_t i = 1; i < events.size(); ++i) changes += events[i].second != events[i - 1].second;
+        want["ttl_changes"] = static_cast<double>(changes);
+      }
+      want["cname_depth"] = static_cast<double>(k.cname_depth);
+      const NameFeatures nf = ComputeNameFeatures(row.domain, &Psl(), &Words());
+      want["name_length"] = static_cast<double>(row.domain.size());
+      want["name_digit_ratio"] = nf.digit_ratio;
+      want["name_vowel_ratio"] = nf.vowel_ratio;
+      want["name_entropy"] = nf.entropy;
+      want["name_word_ratio"] = nf.word_ratio;
+      want["name_labels"] = static_cast<double>(std::count(row.domain.begin(), row.domain.end(), '.') + 1);
+      want["holz_score"] = 1.32 * static_cast<double>(k.ips.size()) + 18.54 * static_cast<double>(by_asn.size());
+      const std::pair<const char*, std::pair<uint32_t, uint32_t>> shares[] = {
+          {"ttl_share_0_1", {0, 1}},       {"ttl_share_1_10", {1, 10}},      {"ttl_share_10_100", {10, 100}},
+          {"ttl_share_100_300", {100, 300}}, {"ttl_share_300_900", {300, 900}}, {"ttl_share_900_inf", {900, UINT32_MAX}}};
+      for (const auto& [name, range] : shares) {
+        uint64_t in = 0;
+        for (uint32_t t : k.ttls) in += t >= range.first && (t < range.second || range.second == UINT32_MAX);
+        want[name] = any ? static_cast<double>(in) / static_cast<double>(k.ttls.size()) : NAN;
+      }
+      want["unknown_asn_ips"] = static_cast<double>(k.ips.size() - known_asn);
+      want["ips_sampled"] = 0;
+
+      const auto& cols = FeatureColumns();
+      ASSERT_EQ(want.size(), cols.size());
+      for (size_t c = 0; c < cols.size(); ++c) {
+        const std::string name(cols[c].name);
+        ASSERT_EQ(want.count(name), 1u) << name;
+        const double w = want[name], got = row.values[c];
+        if (std::isnan(w)) {
+          EXPECT_TRUE(std::isnan(got)) << row.domain << " " << name << " = " << got;
+        } else if (cols[c].integer) {
+          EXPECT_EQ(got, w) << row.domain << " " << name;
+        } else {
+          EXPECT_NEAR(got, w, 1e-12 * std::max(1.0, std::fabs(w))) << row.domain << " " << name;
+        }
+      }
+    }
+  }
+}
+
 TEST(FeatureWriterTest, NumbersPrintAsShortestRoundTrip) {
   const auto& cols = FeatureColumns();
   std::vector<size_t> fractional;
