@@ -117,6 +117,15 @@ constexpr size_t kMaxNumber = 32;
 }
 [[gnu::noinline]] char* SpecialNumber(double v, char* p) { return fmt::format_to(p, FMT_COMPILE("{}"), v); }
 
+// The text of 0..99, two bytes each: "0?1?...9?101112...99" (for one digit, the second byte
+// is not part of the text).
+constexpr char kSmallNumbers[] =
+    "0 1 2 3 4 5 6 7 8 9 "
+    "10111213141516171819202122232425262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374757677787980818283848586878889"
+    "90919293949596979899";
+static_assert(sizeof kSmallNumbers == 201);
+
 template <typename FractionFn>
 inline char* Number(double v, bool integer, char* p, FractionFn&& fraction) {
   // Whole values below 2^53 print as fmt's shortest "{}" prints them, as integers (-0.0 aside:
@@ -126,9 +135,10 @@ inline char* Number(double v, bool integer, char* p, FractionFn&& fraction) {
     const int64_t i = static_cast<int64_t>(v);
     if (integer || (static_cast<double>(i) == v && !(v == 0 && std::signbit(v)))) {
       if (static_cast<uint64_t>(i) < 100) {  // most counts and whole shares: one or two digits
-        if (i >= 10) *p++ = static_cast<char>('0' + i / 10);
-        *p++ = static_cast<char>('0' + i % 10);
-        return p;
+        // Two bytes from the table, the second one past the end for 0..9 (the caller's room
+        // is kMaxNumber bytes; what follows overwrites it or lies beyond the returned end).
+        std::memcpy(p, kSmallNumbers + 2 * i, 2);
+        return p + 1 + (i >= 10);
       }
       return WholeNumber(i, p);
     }
@@ -212,10 +222,15 @@ void FeatureWriter::Write(const FeatureRow& r) {
     const fmt::format_int ws(r.window_start);
     std::memcpy(p, ws.data(), ws.size());
     p += ws.size();
-    for (size_t i = 0; i < cols.size(); ++i) {
+    // (In locals: the char stores through p may alias anything, so the vectors' sizes and data
+    // pointers would be reloaded for every column.)
+    const FeatureColumn* const col = cols.data();
+    const double* const values = r.values.data();
+    const size_t ncols = cols.size();
+    for (size_t i = 0; i < ncols; ++i) {
       *p++ = ',';
-      if (!std::isnan(r.values[i]))
-        p = Number(r.values[i], cols[i].integer, p, fraction);
+      const double v = values[i];
+      if (!std::isnan(v)) p = Number(v, col[i].integer, p, fraction);
     }
     *p++ = '\n';
     out_.write(csv_.data(), static_cast<std::streamsize>(p - csv_.data()));
