@@ -105,8 +105,12 @@ class Enricher {
  private:
   std::vector<std::unique_ptr<enrich_internal::Source>> asn_;
   std::vector<std::unique_ptr<enrich_internal::Source>> country_;
-  std::unique_ptr<enrich_internal::V4Table> v4_;  // null when a source cannot export its answers
-  void MergeV4();  // rebuilds v4_ after a source is added
+  // Every source's IPv4 answers merged into one table, built on the first lookup after a source
+  // was added (once, also when several threads look up at once); its table is null when a
+  // source cannot export its answers.
+  struct MergedV4;
+  std::unique_ptr<MergedV4> v4_;
+  const enrich_internal::V4Table* V4() const;
 };
 
 }  // namespace fluxscore::dns

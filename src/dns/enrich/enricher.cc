@@ -9,6 +9,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include "dns/enrich/source.h"
 #include "fluxscore/dns/enrich.h"
@@ -134,6 +135,11 @@ V4Table V4Table::Merge(const std::vector<std::vector<V4Run>>& asn,
 
 }  // namespace enrich_internal
 
+struct Enricher::MergedV4 {
+  std::once_flag once;
+  std::unique_ptr<enrich_internal::V4Table> table;
+};
+
 Enricher::Enricher() = default;
 Enricher::~Enricher() = default;
 Enricher::Enricher(Enricher&&) noexcept = default;
@@ -142,7 +148,7 @@ Enricher& Enricher::operator=(Enricher&&) noexcept = default;
 Status Enricher::AddAsnSource(const std::string& path) {
   FLUXSCORE_ASSIGN_OR_RETURN(auto src, enrich_internal::Load(path, enrich_internal::Kind::kAsn));
   asn_.push_back(std::move(src));
-  MergeV4();
+  v4_ = std::make_unique<MergedV4>();  // (merged again on the next lookup)
   return Status::Ok();
 }
 
@@ -150,25 +156,29 @@ Status Enricher::AddCountrySource(const std::string& path) {
   FLUXSCORE_ASSIGN_OR_RETURN(auto src,
                              enrich_internal::Load(path, enrich_internal::Kind::kCountry));
   country_.push_back(std::move(src));
-  MergeV4();
+  v4_ = std::make_unique<MergedV4>();
   return Status::Ok();
 }
 
-void Enricher::MergeV4() {
-  using enrich_internal::V4Run;
-  v4_.reset();
-  std::vector<std::vector<V4Run>> asn(asn_.size()), country(country_.size());
-  for (size_t i = 0; i < asn_.size(); ++i)
-    if (!asn_[i]->ExportV4(&asn[i])) return;
-  for (size_t i = 0; i < country_.size(); ++i)
-    if (!country_[i]->ExportV4(&country[i])) return;
-  v4_ = std::make_unique<enrich_internal::V4Table>(enrich_internal::V4Table::Merge(asn, country));
+const enrich_internal::V4Table* Enricher::V4() const {
+  if (v4_ == nullptr) return nullptr;  // no source
+  std::call_once(v4_->once, [this] {
+    using enrich_internal::V4Run;
+    std::vector<std::vector<V4Run>> asn(asn_.size()), country(country_.size());
+    for (size_t i = 0; i < asn_.size(); ++i)
+      if (!asn_[i]->ExportV4(&asn[i])) return;
+    for (size_t i = 0; i < country_.size(); ++i)
+      if (!country_[i]->ExportV4(&country[i])) return;
+    v4_->table = std::make_unique<enrich_internal::V4Table>(enrich_internal::V4Table::Merge(asn, country));
+  });
+  return v4_->table.get();
 }
 
 IpInfo Enricher::Lookup(const IpAddr& a) const {
   IpInfo info;
-  if (v4_ != nullptr && a.is_v4()) {
-    const enrich_internal::V4Table::Segment& s = v4_->Find(a.v4());
+  const enrich_internal::V4Table* v4 = a.is_v4() ? V4() : nullptr;
+  if (v4 != nullptr) {
+    const enrich_internal::V4Table::Segment& s = v4->Find(a.v4());
     info.has_asn = s.has_asn != 0;
     info.asn = s.asn;
     if (s.country != enrich_internal::V4Table::kNoCountry) {
@@ -206,7 +216,7 @@ std::string Enricher::Describe() const {
   std::string out;
   for (const auto& s : asn_) out += "asn: " + s->Describe() + "\n";
   for (const auto& s : country_) out += "country: " + s->Describe() + "\n";
-  if (v4_ != nullptr) out += fmt::format("IPv4 answers of all sources merged: {} segments\n", v4_->size());
+  if (const auto* v4 = V4()) out += fmt::format("IPv4 answers of all sources merged: {} segments\n", v4->size());
   return out;
 }
 
