@@ -2,7 +2,8 @@
 # Ingest + enrich + aggregate benchmark of `fluxscore features` on a generated Zeek dns.log.
 # Usage: bench/dns_ingest.sh [LINES] [BUILD_DIR]   (defaults: 10000000, build/release)
 # Writes the log once (cached) under build/bench-work/, then runs the TSV and the JSON form,
-# one thread, printing lines/s and peak resident memory (/usr/bin/time).
+# one thread, printing lines/s (wall clock, and per second of CPU time: user + system, the
+# "per core" figure) and peak resident memory (/usr/bin/time).
 set -euo pipefail
 LINES=${1:-10000000}
 BUILD=${2:-build/release}
@@ -22,14 +23,16 @@ for fmt in tsv json; do
   LOG=$WORK/dns-$LINES.$fmt
   [ -s "$LOG" ] || "$GEN" "$LINES" 1 "$fmt" > "$LOG"
   BYTES=$(stat -c %s "$LOG")
-  /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$BIN" features "$LOG" "${ASN[@]}" --progress off \
+  /usr/bin/time -f "%e %M %U %S" -o "$WORK/time.txt" "$BIN" features "$LOG" "${ASN[@]}" --progress off \
       -o /dev/null 2> "$WORK/features-$fmt.txt" || { cat "$WORK/features-$fmt.txt"; exit 1; }
-  read -r SECS KB < "$WORK/time.txt"
-  python3 - "$fmt" "$LINES" "$BYTES" "$SECS" "$KB" "$WORK/features-$fmt.txt" <<'PY'
+  read -r SECS KB USER SYS < "$WORK/time.txt"
+  python3 - "$fmt" "$LINES" "$BYTES" "$SECS" "$KB" "$USER" "$SYS" "$WORK/features-$fmt.txt" <<'PY'
 import sys
-fmt, lines, size, secs, kb, summary = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+fmt, lines, size, secs, kb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+cpu, summary = float(sys.argv[6]) + float(sys.argv[7]), sys.argv[8]
 print(f"{fmt}: {lines:,} lines, {size/1e6:.0f} MB in {secs:.2f} s = {lines/secs/1e6:.2f} M lines/s, "
-      f"{size/secs/1e6:.0f} MB/s, peak RSS {kb/1024:.0f} MiB (1 thread)")
+      f"{size/secs/1e6:.0f} MB/s, peak RSS {kb/1024:.0f} MiB (1 thread); "
+      f"CPU {cpu:.2f} s (user {sys.argv[6]} + sys {sys.argv[7]}) = {lines/cpu/1e6:.2f} M lines per CPU-second")
 print("  " + open(summary).read().strip().replace("\n", "\n  "))
 PY
 done
