@@ -170,7 +170,8 @@ class Aggregator : public RecordSink {
   std::vector<FeatureRow> Finish(const Enricher* enricher, const WordList* words,
                                  FinishStats* stats) const;
   // The same rows, in the same order, handed to `fn` one at a time (nothing is kept: the
-  // output of a large run costs no memory beyond the aggregation state).
+  // output of a large run costs no memory beyond the aggregation state). `fn` may read this
+  // aggregator (Evidence, keys) but not change it (Add, Merge...).
   void Finish(const Enricher* enricher, const WordList* words, FinishStats* stats,
               const std::function<void(const FeatureRow&)>& fn) const;
   // The evidence of one row (as FeatureOptions::evidence puts in FeatureRow::evidence), for a key
