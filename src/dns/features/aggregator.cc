@@ -338,6 +338,8 @@ void Aggregator::Add(const DnsRecord& r) {
 // The encoded record: hash u64 | key length u32 | key bytes (window big-endian, name) | ts f64 |
 // has_client u8 | client hash u64 | CNAME answers u32 | address answers u32 | per address
 // answer: TTL u32, family u8 (4 or 6), 4 or 16 address bytes.
+// The body is what follows the key bytes (a single's payload); its address-answer count is at:
+constexpr size_t kBodyAddrCount = 8 + 1 + 8 + 4;
 // At most this many bytes (every answer taken as an IPv6 address): Encode writes this much or less.
 size_t Aggregator::Impl::EncodedSize(const DnsRecord& r, size_t key_len) {
   return 8 + 4 + key_len + 8 + 1 + 8 + 4 + 4 + r.answers.size() * (5 + 16);
@@ -612,10 +614,9 @@ const KeyState& Aggregator::Impl::StateOf(uint32_t ref, const char* payload,
 bool Aggregator::Impl::PassesPrefilter(uint32_t ref, const char* payload, std::optional<KeyState>& scratch) const {
   const double min_ips = opts.min_ips;
   if (!KeyTable<KeyState>::IsSingle(ref)) return keys.states[ref].ips.Count() >= min_ips;
-  // At most its address answers are distinct (the payload: ts f64, has_client u8, client hash
-  // u64, CNAME answers u32, address answers u32, ...): most singles below the prefilter stop here.
+  // At most its address answers are distinct: most singles below the prefilter stop here.
   uint32_t n_addr;
-  std::memcpy(&n_addr, payload + 8 + 1 + 8 + 4, sizeof n_addr);
+  std::memcpy(&n_addr, payload + kBodyAddrCount, sizeof n_addr);
   if (n_addr < min_ips) return false;
   thread_local std::vector<PendingAnswer> answers;
   answers.clear();
@@ -1076,7 +1077,6 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
     if (a.prefix2 != b.prefix2) return a.prefix2 < b.prefix2;
     return a.name() < b.name();
   });
-  const SortEntry* const order = entries;
   const auto& cols = FeatureColumns();
   st.keys = m.keys.size();
   FeatureRow row;
@@ -1087,7 +1087,7 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
   constexpr size_t kAheadState = 8, kAheadSets = 4;
   for (size_t j = 0; j < rows; ++j) {
     if (j + kAheadState < rows) {
-      const SortEntry& ahead = order[j + kAheadState];
+      const SortEntry& ahead = entries[j + kAheadState];
       __builtin_prefetch(ahead.domain - 8);
       if (KeyTable<KeyState>::IsSingle(ahead.ref)) {
         __builtin_prefetch(ahead.domain + ahead.domain_len);
@@ -1099,13 +1099,13 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
         __builtin_prefetch(st + 128);
       }
     }
-    if (j + kAheadSets < rows && !KeyTable<KeyState>::IsSingle(order[j + kAheadSets].ref)) {
-      const KeyState& a = m.keys.states[order[j + kAheadSets].ref];
+    if (j + kAheadSets < rows && !KeyTable<KeyState>::IsSingle(entries[j + kAheadSets].ref)) {
+      const KeyState& a = m.keys.states[entries[j + kAheadSets].ref];
       if (!a.ips.empty()) __builtin_prefetch(a.ips.middle());
       if (!a.ttl_events.empty()) __builtin_prefetch(a.ttl_events.data());
     }
-    const std::string_view key = order[j].key();
-    const KeyState& s = m.StateOf(order[j].ref, key.data() + key.size(), scratch);
+    const std::string_view key = entries[j].key();
+    const KeyState& s = m.StateOf(entries[j].ref, key.data() + key.size(), scratch);
     const double distinct_ips = s.ips.Count();
     ++st.passed;
     row.window_start = KeyWindow(key);
