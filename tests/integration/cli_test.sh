@@ -131,6 +131,16 @@ check "simulate: summary on stderr" grep -q '^20000 lines written' "$tmp/sim.err
 check "simulate: truth header" bash -c "head -1 '$tmp/truth1.csv' | grep -qx 'domain,class,label'"
 "$bin" features "$tmp/sim1.log" "${sim_db[@]}" -o "$tmp/simf.csv" 2>"$tmp/simf.err"
 check "features on simulated log: 0 rejected" grep -q '^20000 records read, 20000 used, 0 rejected' "$tmp/simf.err"
+# --threads 2: with --memory 128M the record buffers are two sets of 4 MiB, handed to the drain
+# thread several times over 200k lines (~20 MB encoded); the rows are those of one thread.
+"$bin" simulate --lines 200000 --seed 11 "${sim_db[@]}" -q -o "$tmp/sim3.log"
+"$bin" features "$tmp/sim3.log" "${sim_db[@]}" --memory 128M --threads 1 -q -o "$tmp/simt1.csv"
+"$bin" features "$tmp/sim3.log" "${sim_db[@]}" --memory 128M --threads 2 -q -o "$tmp/simt2.csv"
+check "features --threads 2 exits 0" test $? -eq 0
+check "features --threads 1 and 2: same rows" cmp -s "$tmp/simt1.csv" "$tmp/simt2.csv"
+check "features --threads: rows written" test "$(wc -l <"$tmp/simt2.csv")" -gt 100
+"$bin" features "$tmp/sim3.log" --threads 3 -q -o /dev/null 2>"$tmp/thr.err"
+check "features --threads 3 is a usage error (exit 2)" test $? -eq 2
 "$bin" simulate --lines 3000 --seed 7 --format zeek-json "${sim_db[@]}" -q | "$bin" features - -q -o /dev/null 2>"$tmp/simj.err"
 check "simulate --format zeek-json | features" test $? -eq 0
 "$bin" simulate --lines 100 --mix bogus=1 "${sim_db[@]}" -q -o /dev/null 2>"$tmp/simbad.err"

@@ -61,6 +61,7 @@ struct FeaturesArgs {
   std::string words = "/usr/share/dict/words";
   bool quiet = false;
   std::string progress = "auto";        // auto (when stderr is a terminal), on, off
+  std::string threads = "auto";         // aggregation threads: auto (2 when there are 2 cores), 1, 2
 };
 int RunFeatures(const FeaturesArgs& args);
 

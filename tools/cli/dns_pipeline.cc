@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 namespace fluxscore::cli {
 
@@ -70,6 +71,8 @@ int SetUpDns(const char* cmd, const FeaturesArgs& a, DnsPipeline& p) {
   p.options.min_ips = a.min_ips;
   p.options.sample_cap = a.sample_cap;
   p.options.memory_budget = budget;
+  p.options.threads = a.threads == "auto" ? (std::thread::hardware_concurrency() >= 2 ? 2 : 1)
+                                          : static_cast<uint32_t>(std::stoul(a.threads));
   return 0;
 }
 

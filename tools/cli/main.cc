@@ -101,6 +101,11 @@ int main(int argc, char** argv) {
   add_dns_options(fc, feat, "--format");
   fc->add_option("--output,-o", feat.output, "output file; - for stdout")->capture_default_str();
   fc->add_option("--output-format", feat.output_format, "csv or jsonl")->capture_default_str();
+  fc->add_option("--threads", feat.threads,
+                 "1: read and aggregate on one thread; 2: aggregate on a second thread while "
+                 "reading goes on (same results); auto: 2 when there are 2 or more cores")
+      ->check(CLI::IsMember({"auto", "1", "2"}))
+      ->capture_default_str();
 
   DetectArgs det;
   auto* dc = app.add_subcommand(
@@ -128,7 +133,10 @@ int main(int argc, char** argv) {
   dc->add_flag("--exploded", det.exploded,
                "one column per class probability and per feature instead of the summary columns");
   dc->add_option("--top", det.top, "rows shown by --format table")->capture_default_str();
-  dc->add_option("--threads", det.threads, "scoring threads")->capture_default_str();
+  dc->add_option("--threads", det.threads,
+                 "scoring threads; 2 or more also aggregate on a second thread while reading "
+                 "goes on (same results)")
+      ->capture_default_str();
 
   SimulateArgs simargs;
   auto* simc = app.add_subcommand(
@@ -181,7 +189,10 @@ int main(int argc, char** argv) {
   if (*ic) return RunInspect(inspect);
   if (*fc) return RunFeatures(feat);
   if (*simc) return RunSimulate(simargs);
-  if (*dc) return RunDetect(det);
+  if (*dc) {
+    det.dns.threads = det.threads >= 2 ? "2" : "1";
+    return RunDetect(det);
+  }
   if (*cc) {
     if (!filter_csv.empty()) conf.elements = split(filter_csv);
     return RunConformance(conf);

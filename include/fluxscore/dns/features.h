@@ -86,6 +86,11 @@ struct FeatureOptions {
   uint32_t sample_cap = 2048;
   // TTL change counting keeps the first `sample_cap` (time, TTL) events by time.
   uint64_t memory_budget = uint64_t{2} << 30;  // bytes of aggregation state
+  // 2 (or more): buffered records are aggregated on a second thread while the caller's thread
+  // goes on reading and encoding the next ones into a second set of record buffers; 1: on the
+  // caller's thread. Every result is the same either way (the records of a key are aggregated
+  // in the order they were added); the second set of buffers counts against the budget.
+  uint32_t threads = 1;
   // Finish also fills FeatureRow::evidence (for detection reports).
   bool evidence = false;
 };
@@ -137,7 +142,8 @@ class Aggregator : public RecordSink {
   Aggregator(Aggregator&&) noexcept;
 
   // A key (window and query name) longer than 16 MiB throws std::length_error when its record
-  // is aggregated (at a later drain); the readers never produce one (their lines are at most
+  // is aggregated (at a later drain: with threads >= 2, from the Add or public method that
+  // next waits for the drain thread); the readers never produce one (their lines are at most
   // 1 MiB).
   void Add(const DnsRecord& r) override;
   // The features use each answer's type, TTL and address, never its text.
@@ -161,7 +167,8 @@ class Aggregator : public RecordSink {
   uint64_t dropped_records() const;
   // What the budget is checked against: the state (key table, states, the sets' memory) and the
   // bytes of the record buffers in use so far (records wait there before they are aggregated
-  // shard by shard; together at most a sixteenth of the budget, at most 128 MiB, at least 4 MiB).
+  // shard by shard; together at most a sixteenth of the budget, at most 128 MiB, at least 4 MiB
+  // — 8 MiB with threads >= 2, whose two sets share the rest).
   uint64_t approx_bytes() const;
   size_t keys() const;
 

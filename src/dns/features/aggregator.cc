@@ -2,13 +2,19 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <exception>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <optional>
+#include <thread>
 #include <type_traits>
+#include <utility>
 
 #include "common/huge_pages.h"
 
@@ -191,13 +197,18 @@ struct Aggregator::Impl {
   // into it while destroy_scope (second member, destroyed just before it) keeps it current.
   SetArena arena;
   std::optional<ArenaScope> destroy_scope;
-  ~Impl() { destroy_scope.emplace(&arena); }
+  ~Impl() {
+    StopDrainThread();
+    destroy_scope.emplace(&arena);
+  }
   FeatureOptions opts;
   KeyTable<KeyState> keys;
   uint64_t heap_bytes = 0;  // the per-key vectors' capacity, tracked by deltas
-  uint64_t dropped = 0;
+  uint64_t dropped = 0;     // records not aggregated (over budget): complete after Flush
+  uint64_t dropped_in_add = 0;  // those Add turned away (the adding thread's count until Flush)
   uint32_t since_check = 0;
-  bool over_budget = false;
+  // Set by the drains (which then drop every later record); read by Add on the adding thread.
+  std::atomic<bool> over_budget{false};
 
   // Records are not aggregated as they arrive: Add encodes each one (key, time, client hash,
   // CNAME count, address answers) into the buffer of its shard — the top bits of its key's
@@ -208,19 +219,48 @@ struct Aggregator::Impl {
   // hash shards per 1M / 3M lines / whole file: user time 12.5 s → 10.5 / 9.6 / 9.4 s.) Each
   // key's records stay in arrival order, so every result is that of one-at-a-time aggregation;
   // only the order in which keys are created changes. Every public method drains first (Flush).
+  //
+  // With opts.threads >= 2 there are two sets of buffers: when a shard's buffer is full, its set
+  // goes to the drain thread (after the set before it has been drained) and Add goes on into
+  // the other set. Sets are drained whole and in the order they were filled, so the records
+  // reach the pipeline in the same order as with one set and one thread. The adding thread
+  // touches only its set, the drain thread only the other set and the state; the hand-over
+  // (a mutex) orders the two. Every public method but Add waits for the drain thread first.
   static constexpr unsigned kShardBits = 6;
   static constexpr size_t kShards = size_t{1} << kShardBits;
-  std::unique_ptr<char[]> shard_mem;  // kShards regions of region_bytes (allocated on first use)
+  struct BufferSet {
+    char* mem = nullptr;  // kShards regions of region_bytes, in shard_mem
+    std::array<size_t, kShards> used{};
+    uint64_t records = 0;
+    std::array<size_t, kShards> high{};  // bytes of each region ever used (resident pages)
+  };
+  std::unique_ptr<char[]> shard_mem;  // the sets' regions (allocated on first use)
+  size_t shard_mem_bytes = 0;
   size_t region_bytes = 0;
-  std::array<size_t, kShards> shard_used{};
-  uint64_t buffered = 0;  // records in the shard buffers
-  std::array<size_t, kShards> shard_high{};  // bytes of each region ever used (resident pages)
+  std::array<BufferSet, 2> sets;
+  size_t adding = 0;  // sets[adding] takes Add's records
   static size_t EncodedSize(const DnsRecord& r, size_t key_len);
   static char* Encode(char* out, uint64_t hash, int64_t window, std::string_view name, double ts,
                       const DnsRecord& r);
   void Buffer(uint64_t hash, int64_t window, std::string_view name, double ts, const DnsRecord& r);
   void DrainRegion(const char* p, const char* end);  // into the pipeline
-  void Drain();  // every buffered record aggregated, the buffers empty
+  void DrainSet(BufferSet& set);  // every record of the set aggregated, the set empty
+  void Drain();  // every buffered record aggregated, the buffers empty (waits for the thread)
+
+  // The drain thread (started at the first hand-over).
+  struct DrainThread {
+    std::thread thread;
+    std::mutex mu;
+    std::condition_variable cv;
+    int draining = -1;  // the set being drained, -1 when idle
+    bool stop = false;
+    std::exception_ptr error;  // thrown by a drain, rethrown by WaitForDrain
+  };
+  std::unique_ptr<DrainThread> drain_thread;
+  void HandOver();     // sets[adding] to the drain thread; Add goes on into the other set
+  void WaitForDrain();  // the drain thread idle (its error, if any, rethrown here)
+  void DrainLoop();
+  void StopDrainThread();
 
   // The buffered records are aggregated in batches of kBatch, in a three-stage pipeline: the key
   // of each record is hashed and its slot prefetched when it is decoded; when a batch is full, (1) it finds
@@ -290,14 +330,19 @@ struct Aggregator::Impl {
     for (size_t i = 0; i < keys.states.size(); ++i) keys.states[i].clients.Normalize(cap);
   }
   void FlushPipeline();          // all records in the pipeline aggregated
-  void Flush() { Drain(); }      // all records aggregated
+  void Flush() {                 // all records aggregated
+    Drain();
+    dropped += dropped_in_add;
+    dropped_in_add = 0;
+  }
 
   // The state's size for the memory budget: the key table and the sets' members; those are
   // counted both ways, by their capacities (heap_bytes) and by what the arena has mapped (class
   // rounding, free blocks and the last chunk's tail included), whichever is larger.
   uint64_t Bytes() const {
     uint64_t buffers = 0;
-    for (size_t b : shard_high) buffers += b;
+    for (const BufferSet& set : sets)
+      for (size_t b : set.high) buffers += b;
     return keys.bytes() + std::max<uint64_t>(heap_bytes, arena.mapped()) + buffers;
   }
   void Recount() {
@@ -317,8 +362,10 @@ Aggregator::Aggregator(Aggregator&&) noexcept = default;
 
 void Aggregator::Add(const DnsRecord& r) {
   Impl& m = *impl_;
-  if (m.over_budget) {
-    ++m.dropped;
+  if (m.over_budget.load(std::memory_order_relaxed)) {
+    // (The flag never goes back, and the drains set it while they aggregate records added
+    // before this one: every later record would be dropped there too.)
+    ++m.dropped_in_add;
     return;
   }
   const FeatureOptions& o = m.opts;
@@ -393,15 +440,18 @@ void Aggregator::Impl::Buffer(uint64_t hash, int64_t window, std::string_view na
                               const DnsRecord& r) {
   const size_t need = EncodedSize(r, 8 + name.size());
   if (shard_mem == nullptr) {
-    // A sixteenth of the budget, at most 128 MiB, at least 64 KiB a shard. The regions' pages
-    // are touched as they fill: a small log costs a few pages per shard.
-    region_bytes = std::clamp<uint64_t>(opts.memory_budget / 16 / kShards, 64u << 10, 2u << 20);
-    shard_mem.reset(new char[kShards * region_bytes]);
+    // A sixteenth of the budget, at most 128 MiB, at least 64 KiB a shard, shared by the sets.
+    // The regions' pages are touched as they fill: a small log costs a few pages per shard.
+    const size_t n_sets = opts.threads >= 2 ? 2 : 1;
+    region_bytes = std::clamp<uint64_t>(opts.memory_budget / 16 / kShards / n_sets, 64u << 10, (2u << 20) / n_sets);
+    shard_mem_bytes = n_sets * kShards * region_bytes;
+    shard_mem.reset(new char[shard_mem_bytes]);
+    for (size_t i = 0; i < n_sets; ++i) sets[i].mem = shard_mem.get() + i * kShards * region_bytes;
   }
   const size_t sh = hash >> (64 - kShardBits);
-  if (shard_used[sh] + need > region_bytes) {
-    Drain();
+  if (sets[adding].used[sh] + need > region_bytes) {
     if (need > region_bytes) {  // a record larger than a region: aggregated on its own
+      Drain();
       std::unique_ptr<char[]> one(new char[need]);
       const char* end = Encode(one.get(), hash, window, name, ts, r);
       const ArenaScope scope(&arena);
@@ -409,11 +459,16 @@ void Aggregator::Impl::Buffer(uint64_t hash, int64_t window, std::string_view na
       FlushPipeline();
       return;
     }
+    if (opts.threads >= 2) {
+      HandOver();
+    } else {
+      Drain();
+    }
   }
-  char* out = shard_mem.get() + sh * region_bytes + shard_used[sh];
-  shard_used[sh] = static_cast<size_t>(Encode(out, hash, window, name, ts, r) - shard_mem.get()) -
-                   sh * region_bytes;
-  ++buffered;
+  BufferSet& set = sets[adding];
+  char* const region = set.mem + sh * region_bytes;
+  set.used[sh] = static_cast<size_t>(Encode(region + set.used[sh], hash, window, name, ts, r) - region);
+  ++set.records;
 }
 
 __attribute__((always_inline)) inline const char* Aggregator::Impl::DecodeBody(
@@ -476,19 +531,78 @@ void Aggregator::Impl::DrainRegion(const char* p, const char* end) {
   }
 }
 
-void Aggregator::Impl::Drain() {
-  if (buffered == 0) return;
+void Aggregator::Impl::DrainSet(BufferSet& set) {
+  if (set.records == 0) return;
   {
     const ArenaScope scope(&arena);
     for (size_t sh = 0; sh < kShards; ++sh) {
-      shard_high[sh] = std::max(shard_high[sh], shard_used[sh]);
-      const char* region = shard_mem.get() + sh * region_bytes;
-      DrainRegion(region, region + shard_used[sh]);
+      set.high[sh] = std::max(set.high[sh], set.used[sh]);
+      const char* region = set.mem + sh * region_bytes;
+      DrainRegion(region, region + set.used[sh]);
     }
   }
   FlushPipeline();  // (the pipeline's keys point into the regions: emptied after it)
-  shard_used.fill(0);
-  buffered = 0;
+  set.used.fill(0);
+  set.records = 0;
+}
+
+void Aggregator::Impl::Drain() {
+  WaitForDrain();
+  DrainSet(sets[adding]);
+}
+
+void Aggregator::Impl::HandOver() {
+  WaitForDrain();
+  if (drain_thread == nullptr) {
+    drain_thread = std::make_unique<DrainThread>();
+    drain_thread->thread = std::thread([this] { DrainLoop(); });
+  }
+  {
+    const std::lock_guard<std::mutex> lock(drain_thread->mu);
+    drain_thread->draining = static_cast<int>(adding);
+  }
+  drain_thread->cv.notify_all();
+  adding ^= 1;
+}
+
+void Aggregator::Impl::WaitForDrain() {
+  if (drain_thread == nullptr) return;
+  DrainThread& t = *drain_thread;
+  std::unique_lock<std::mutex> lock(t.mu);
+  t.cv.wait(lock, [&t] { return t.draining < 0; });
+  if (t.error != nullptr) std::rethrow_exception(std::exchange(t.error, nullptr));
+}
+
+void Aggregator::Impl::DrainLoop() {
+  DrainThread& t = *drain_thread;
+  std::unique_lock<std::mutex> lock(t.mu);
+  for (;;) {
+    t.cv.wait(lock, [&t] { return t.draining >= 0 || t.stop; });
+    if (t.draining < 0) return;  // stopped
+    BufferSet& set = sets[static_cast<size_t>(t.draining)];
+    lock.unlock();
+    std::exception_ptr error;
+    try {
+      DrainSet(set);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    t.error = error;
+    t.draining = -1;
+    t.cv.notify_all();
+  }
+}
+
+void Aggregator::Impl::StopDrainThread() {
+  if (drain_thread == nullptr) return;
+  {
+    const std::lock_guard<std::mutex> lock(drain_thread->mu);
+    drain_thread->stop = true;
+  }
+  drain_thread->cv.notify_all();
+  drain_thread->thread.join();  // (after the set it may be draining)
+  drain_thread.reset();
 }
 
 void Aggregator::Impl::Advance() {
@@ -929,7 +1043,7 @@ Status Aggregator::MergeSerialized(std::string_view bytes) {
 
 Status Aggregator::budget_status() const {
   impl_->Flush();
-  if (!impl_->over_budget) return Status::Ok();
+  if (!impl_->over_budget.load()) return Status::Ok();
   return Status::DataError(fmt::format(
       "memory budget exceeded: the aggregation state reached about {} MiB (budget {} MiB) with "
       "{} keys; {} later records were not aggregated. Raise --memory, shorten --window, or use "
@@ -1017,6 +1131,108 @@ std::vector<FeatureRow> Aggregator::Finish(const Enricher* enricher, const WordL
   return rows;
 }
 
+namespace {
+
+// Finish's rows in chunks of this many: with threads >= 2, a helper thread computes the odd
+// chunks while the calling thread computes the even ones and hands every row to the callback
+// in order.
+constexpr size_t kFinishChunk = 1024;
+
+void AddStats(FinishStats& to, const FinishStats& from) {
+  to.passed += from.passed;
+  to.address_ips += from.address_ips;
+  to.unknown_asn += from.unknown_asn;
+  to.unknown_country += from.unknown_country;
+  to.sampled_keys += from.sampled_keys;
+}
+
+// Rows 0..rows-1 computed by compute(j, row, stats, scratch) on two threads and passed to fn in
+// order, on the calling thread. The helper's chunks go through two slots (it runs at most two
+// chunks ahead); it replays singles into its own arena. An exception on either side stops both
+// and is rethrown here.
+template <typename Compute>
+void ParallelRows(size_t rows, FinishStats& st, std::optional<KeyState>& scratch, Compute& compute,
+                  const std::function<void(const FeatureRow&)>& fn) {
+  struct Slot {
+    std::vector<FeatureRow> rows;
+    FinishStats st;
+    bool ready = false;
+  };
+  std::array<Slot, 2> slots;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  std::exception_ptr helper_error;
+  const size_t chunks = (rows + kFinishChunk - 1) / kFinishChunk;
+  std::thread helper([&] {
+    SetArena arena;
+    const ArenaScope scope(&arena);
+    std::optional<KeyState> own_scratch;
+    try {
+      for (size_t c = 1; c < chunks; c += 2) {
+        Slot& slot = slots[(c / 2) % 2];
+        {
+          std::unique_lock<std::mutex> lock(mu);
+          cv.wait(lock, [&] { return !slot.ready || stop; });
+          if (stop) break;
+        }
+        const size_t begin = c * kFinishChunk, end = std::min(rows, begin + kFinishChunk);
+        slot.rows.resize(end - begin);
+        slot.st = FinishStats{};
+        for (size_t j = begin; j < end; ++j) compute(j, slot.rows[j - begin], slot.st, own_scratch);
+        {
+          const std::lock_guard<std::mutex> lock(mu);
+          slot.ready = true;
+        }
+        cv.notify_all();
+      }
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(mu);
+      helper_error = std::current_exception();
+      stop = true;
+      cv.notify_all();
+    }
+    own_scratch.reset();  // (its sets back into `arena` while it is current)
+  });
+  try {
+    FeatureRow row;
+    for (size_t c = 0; c < chunks; ++c) {
+      if (c % 2 == 0) {
+        const size_t begin = c * kFinishChunk, end = std::min(rows, begin + kFinishChunk);
+        for (size_t j = begin; j < end; ++j) {
+          compute(j, row, st, scratch);
+          fn(row);
+        }
+        continue;
+      }
+      Slot& slot = slots[(c / 2) % 2];
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return slot.ready || helper_error != nullptr; });
+        if (helper_error != nullptr) std::rethrow_exception(helper_error);
+      }
+      for (const FeatureRow& r : slot.rows) fn(r);
+      AddStats(st, slot.st);
+      {
+        const std::lock_guard<std::mutex> lock(mu);
+        slot.ready = false;
+      }
+      cv.notify_all();
+    }
+  } catch (...) {
+    {
+      const std::lock_guard<std::mutex> lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    helper.join();
+    throw;
+  }
+  helper.join();
+}
+
+}  // namespace
+
 void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishStats* stats,
                         const std::function<void(const FeatureRow&)>& fn) const {
   impl_->Flush();
@@ -1045,7 +1261,7 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
   // runs (its callback may ask for Evidence, which drains nothing then).
   std::vector<SortEntry> own;
   SortEntry* entries;
-  if (m.shard_mem != nullptr && m.keys.size() * sizeof(SortEntry) <= Impl::kShards * m.region_bytes) {
+  if (m.shard_mem != nullptr && m.keys.size() * sizeof(SortEntry) <= m.shard_mem_bytes) {
     static_assert(alignof(SortEntry) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);  // (new char[])
     entries = reinterpret_cast<SortEntry*>(m.shard_mem.get());
   } else {
@@ -1079,13 +1295,14 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
   });
   const auto& cols = FeatureColumns();
   st.keys = m.keys.size();
-  FeatureRow row;
   // Rows go in name order, states were created in record order: every row's state, sets and
   // key bytes are cache misses. They are prefetched a few rows ahead (the state and the key
   // bytes — with a single's payload after them — 8 rows ahead, the sets 4 rows ahead, once the
   // state has arrived).
   constexpr size_t kAheadState = 8, kAheadSets = 4;
-  for (size_t j = 0; j < rows; ++j) {
+  // Row j into `row`, its counts into `st` (a single's state replayed into `scratch`, whose
+  // sets come from the calling thread's current arena).
+  auto compute = [&](size_t j, FeatureRow& row, FinishStats& st, std::optional<KeyState>& scratch) {
     if (j + kAheadState < rows) {
       const SortEntry& ahead = entries[j + kAheadState];
       __builtin_prefetch(ahead.domain - 8);
@@ -1200,7 +1417,15 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
       put(nt > 0 ? static_cast<double>(s.TtlRangeCount(i)) / static_cast<double>(nt) : NAN);
     put(have_asn ? static_cast<double>(s.ips.size() - known_asn) : NAN);
     put(s.ips.saturated() ? 1 : 0);
-    fn(row);
+  };
+  if (m.opts.threads < 2 || rows < 4 * kFinishChunk) {
+    FeatureRow row;
+    for (size_t j = 0; j < rows; ++j) {
+      compute(j, row, st, scratch);
+      fn(row);
+    }
+  } else {
+    ParallelRows(rows, st, scratch, compute, fn);
   }
   if (stats != nullptr) *stats = st;
 }

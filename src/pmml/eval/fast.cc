@@ -16,8 +16,10 @@ namespace {
 
 // The column loops are compiled twice, for AVX2 and for baseline x86-64, and the loader picks the
 // one this CPU runs (GCC function multi-versioning). The arithmetic is the same IEEE operations
-// in the same order either way (no FMA: -ffp-contract=off), so results do not change.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+// in the same order either way (no FMA: -ffp-contract=off), so results do not change. Not under
+// ASan or TSan: the loader runs the resolver (instrumented code) before the sanitizer has started.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)
 #define FLUXSCORE_MULTIVERSION __attribute__((target_clones("avx2", "default")))
 #else
 #define FLUXSCORE_MULTIVERSION

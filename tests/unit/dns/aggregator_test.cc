@@ -445,6 +445,49 @@ TEST(AggregatorTest, ShardBuffersGiveTheOneAtATimeResult) {
   }
 }
 
+// With FeatureOptions::threads = 2 the buffers come in two sets: a full set is handed to a drain
+// thread while Add fills the other. 300k records in 64 KiB shard buffers: dozens of hand-overs,
+// a record larger than a shard buffer among them (the caller's thread waits for the drain
+// thread, then aggregates it), public methods called while a drain may be running. Rows and
+// serialized state are those of one thread, which are those of one-at-a-time aggregation.
+TEST(AggregatorTest, DrainThreadGivesTheOneThreadResult) {
+  Enricher e = GoldenEnricher();
+  for (uint32_t cap : {4096u, 16u}) {
+    std::vector<DnsRecord> traffic = RandomTraffic(cap + 1, 300000);
+    DnsRecord big = traffic[100];
+    for (uint32_t k = 0; k < 4000; ++k) {
+      Answer a;
+      a.type = kTypeAAAA;
+      a.is_address = true;
+      a.addr = *IpAddr::Parse(fmt::format("2001:db8::{:x}:{:x}", k / 7, k));
+      a.ttl = 30 + k % 3;
+      big.answers.push_back(a);
+    }
+    traffic.insert(traffic.begin() + 150000, big);
+    FeatureOptions o = Opts();
+    o.sample_cap = cap;
+    o.min_ips = 1;
+    o.memory_budget = 128u << 20;  // shard buffers of 128 KiB (one set), 64 KiB (two sets)
+    FeatureOptions o2 = o;
+    o2.threads = 2;
+    Aggregator one(o), two(o2), asked(o2);
+    for (size_t i = 0; i < traffic.size(); ++i) {
+      one.Add(traffic[i]);
+      two.Add(traffic[i]);
+      asked.Add(traffic[i]);
+      if (i % 4999 == 0) {
+        ASSERT_GT(asked.keys(), 0u);
+      }
+    }
+    const std::string want = Csv(one.Finish(&e, &Words(), nullptr));
+    EXPECT_NE(want.find(big.qname), std::string::npos);
+    EXPECT_EQ(Csv(two.Finish(&e, &Words(), nullptr)), want) << cap;
+    EXPECT_EQ(Csv(asked.Finish(&e, &Words(), nullptr)), want) << cap;
+    EXPECT_EQ(two.Serialize(), one.Serialize()) << cap;
+    EXPECT_EQ(two.dropped_records(), 0u);
+  }
+}
+
 TEST(AggregatorTest, MergeOfRandomSplitsEqualsOnePass) {
   Enricher e = GoldenEnricher();
   for (uint32_t cap : {4096u, 16u}) {  // exact sets, and sampled sets beyond 16 members
@@ -648,6 +691,75 @@ TEST(AggregatorTest, SinglesPassThePrefilterAsFullStatesDo) {
   }
 }
 
+// With threads = 2 Finish computes the rows in chunks on two threads (a helper takes every other
+// chunk and replays its singles into its own arena) and hands them over in order: 30k keys —
+// singles and full states, sampled and exact sets, with and without evidence — give the rows and
+// counts of one thread. A callback that throws stops both threads; the exception reaches the
+// caller.
+TEST(AggregatorTest, FinishOnTwoThreadsGivesTheOneThreadRows) {
+  Enricher e = GoldenEnricher();
+  std::mt19937_64 rng(23);
+  std::vector<DnsRecord> traffic;
+  for (size_t i = 0; i < 120000; ++i) {
+    const uint64_t k = rng() % 30000;
+    DnsRecord r = OneA(fmt::format("n{}.s{}.example.com", k, k % 97), 0, 60 + static_cast<uint32_t>(rng() % 3) * 240);
+    r.ts = static_cast<double>(rng() % 86400);
+    r.answers.clear();
+    const size_t answers = 1 + rng() % 4;
+    for (size_t a = 0; a < answers; ++a) {
+      Answer ans;
+      ans.type = kTypeA;
+      ans.is_address = true;
+      ans.addr = IpAddr::FromV4(static_cast<uint32_t>(rng() % (k % 7 == 0 ? 5000 : 40)) * 7919u + 0x01000000u);
+      ans.ttl = 300;
+      r.answers.push_back(ans);
+    }
+    traffic.push_back(std::move(r));
+  }
+  for (const bool evidence : {false, true}) {
+    FeatureOptions o = Opts();
+    o.min_ips = 1;
+    o.sample_cap = 16;
+    o.evidence = evidence;
+    FeatureOptions o2 = o;
+    o2.threads = 2;
+    Aggregator one(o), two(o2);
+    for (const DnsRecord& r : traffic) {
+      one.Add(r);
+      two.Add(r);
+    }
+    FinishStats st1, st2;
+    const std::vector<FeatureRow> rows1 = one.Finish(&e, &Words(), &st1);
+    const std::vector<FeatureRow> rows2 = two.Finish(&e, &Words(), &st2);
+    ASSERT_GT(rows1.size(), 20000u);
+    EXPECT_EQ(Csv(rows2), Csv(rows1)) << evidence;
+    for (size_t i = 0; evidence && i < rows1.size(); ++i) {
+      EXPECT_EQ(rows2[i].evidence.ips, rows1[i].evidence.ips) << i;
+      EXPECT_EQ(rows2[i].evidence.ttls, rows1[i].evidence.ttls) << i;
+      EXPECT_EQ(rows2[i].evidence.countries, rows1[i].evidence.countries) << i;
+      ASSERT_EQ(rows2[i].evidence.networks.size(), rows1[i].evidence.networks.size()) << i;
+    }
+    EXPECT_EQ(st2.keys, st1.keys);
+    EXPECT_EQ(st2.passed, st1.passed);
+    EXPECT_EQ(st2.filtered, st1.filtered);
+    EXPECT_EQ(st2.address_ips, st1.address_ips);
+    EXPECT_EQ(st2.unknown_asn, st1.unknown_asn);
+    EXPECT_EQ(st2.unknown_country, st1.unknown_country);
+    EXPECT_EQ(st2.sampled_keys, st1.sampled_keys);
+    EXPECT_GT(st1.sampled_keys, 0u);
+    // A callback that throws, early (chunk 0) and late (a helper's chunk).
+    for (const size_t at : {size_t{10}, size_t{5000}}) {
+      size_t seen = 0;
+      EXPECT_THROW(two.Finish(&e, &Words(), nullptr,
+                              [&](const FeatureRow&) {
+                                if (++seen == at) throw std::runtime_error("stop");
+                              }),
+                   std::runtime_error);
+      EXPECT_EQ(seen, at);
+    }
+  }
+}
+
 TEST(AggregatorTest, AbsurdTimestampsFromTheApiDoNotOverflow) {
   FeatureOptions o = Opts();
   o.min_ips = 1;
@@ -794,6 +906,25 @@ TEST(AggregatorTest, MillionRandomSubdomainsStayWithinTheBudgetOrSaySo) {
   EXPECT_NE(st.message().find("memory budget exceeded"), std::string::npos);
   EXPECT_GT(agg.dropped_records(), 0u);
   EXPECT_LT(agg.approx_bytes(), (64u << 20) + (8u << 20));
+  // With the drains on a second thread (its second set of record buffers comes out of the same
+  // budget, so the records dropped are not the same ones).
+  {
+    FeatureOptions o2 = o;
+    o2.threads = 2;
+    Aggregator agg2(o2);
+    std::mt19937_64 rng2(5);
+    for (int i = 0; i < 1000000; ++i) {
+      r.ts = i * 0.01;
+      r.qname = std::to_string(rng2()) + ".victim.example.com";
+      agg2.Add(r);
+    }
+    const Status st2 = agg2.budget_status();
+    ASSERT_FALSE(st2.ok());
+    EXPECT_NE(st2.message().find("memory budget exceeded"), std::string::npos);
+    EXPECT_GT(agg2.dropped_records(), 0u);
+    EXPECT_EQ(agg2.dropped_records() + agg2.keys(), 1000000u);  // every record a new key
+    EXPECT_LT(agg2.approx_bytes(), (64u << 20) + (8u << 20));
+  }
   // With --key registered the same traffic is one key.
   o.key = KeyMode::kRegistered;
   Aggregator reg(o);
