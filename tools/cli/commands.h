@@ -88,7 +88,7 @@ struct DetectArgs {
   std::string probability_col = "probability";
   bool exploded = false;             // one column per class probability and per feature
   size_t top = 50;                   // table rows shown
-  int threads = 1;
+  int threads = 0;                   // 0: all cores (scoring), 2 aggregation threads when >= 2 cores
 };
 int RunDetect(const DetectArgs& args);
 

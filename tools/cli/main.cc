@@ -134,8 +134,9 @@ int main(int argc, char** argv) {
                "one column per class probability and per feature instead of the summary columns");
   dc->add_option("--top", det.top, "rows shown by --format table")->capture_default_str();
   dc->add_option("--threads", det.threads,
-                 "scoring threads; 2 or more also aggregate on a second thread while reading "
-                 "goes on (same results)")
+                 "scoring threads (0 = all cores); 2 or more, or 0 on a machine with 2 or more "
+                 "cores, also aggregate on a second thread while reading goes on (same results)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
 
   SimulateArgs simargs;
@@ -190,7 +191,7 @@ int main(int argc, char** argv) {
   if (*fc) return RunFeatures(feat);
   if (*simc) return RunSimulate(simargs);
   if (*dc) {
-    det.dns.threads = det.threads >= 2 ? "2" : "1";
+    det.dns.threads = det.threads == 0 ? "auto" : det.threads >= 2 ? "2" : "1";
     return RunDetect(det);
   }
   if (*cc) {
