@@ -18,7 +18,8 @@ split of the inputs equals ``extract`` of all of them.
 Options (same meaning and grammar as the CLI flags): window ("24h", "30m", "1d", 3600),
 key ("fqdn" | "registered"), min_ips, format ("auto", "zeek", "zeek-json", "passivedns",
 "pcap"), strict, memory ("2G"), sample_cap, psl, words, asn_db / country_db (a path or a list;
-first match wins). Loaded configurations (PSL, word list, enrichment data) are cached per
+first match wins), threads (1 or 2, as --threads; default 1 here — Dask runs partitions side by
+side — where the CLI's default is 2 on a machine with two cores; the rows are the same). Loaded configurations (PSL, word list, enrichment data) are cached per
 process by their options, so repeated calls in one process (e.g. a Dask worker) load them once.
 
 Errors raise ``fluxscore.DataError``: bad options, an unreadable PSL / word list / enrichment
@@ -62,10 +63,11 @@ def _path_list(v):
 
 
 def config(*, window="24h", key="fqdn", min_ips=3, format="auto", memory="2G", sample_cap=2048,
-           psl=DEFAULT_PSL, words=DEFAULT_WORDS, asn_db=None, country_db=None):
+           psl=DEFAULT_PSL, words=DEFAULT_WORDS, asn_db=None, country_db=None, threads=1):
     """The native pipeline configuration for these options (cached per process)."""
     k = (str(window), str(key), int(min_ips), str(format), str(memory), int(sample_cap),
-         os.fsdecode(psl), os.fsdecode(words), tuple(_path_list(asn_db)), tuple(_path_list(country_db)))
+         os.fsdecode(psl), os.fsdecode(words), tuple(_path_list(asn_db)), tuple(_path_list(country_db)),
+         int(threads))
     with _CONFIGS_LOCK:
         cfg = _CONFIGS.get(k)
     if cfg is None:
@@ -73,7 +75,7 @@ def config(*, window="24h", key="fqdn", min_ips=3, format="auto", memory="2G", s
             raise DataError("min_ips must be >= 0 and sample_cap > 0")
         cfg = _native_module().DnsConfig(window=k[0], key=k[1], min_ips=k[2], sample_cap=k[5],
                                          memory=k[4], psl=k[6], words=k[7], format=k[3],
-                                         asn_db=list(k[8]), country_db=list(k[9]))
+                                         asn_db=list(k[8]), country_db=list(k[9]), threads=k[10])
         with _CONFIGS_LOCK:
             cfg = _CONFIGS.setdefault(k, cfg)
     return cfg

@@ -493,8 +493,9 @@ class DnsConfig {
   DnsConfig(const std::string& window, const std::string& key, uint32_t min_ips, uint32_t sample_cap,
             const std::string& memory, const std::string& psl, const std::string& words,
             const std::string& format, std::vector<std::string> asn_dbs,
-            std::vector<std::string> country_dbs)
+            std::vector<std::string> country_dbs, uint32_t threads)
       : asn_dbs_(std::move(asn_dbs)), country_dbs_(std::move(country_dbs)) {
+    if (threads != 1 && threads != 2) ThrowData("threads " + std::to_string(threads) + ": expected 1 or 2");
     auto fmt_r = dns::ParseLogFormat(format);
     if (!fmt_r.ok()) ThrowData(fmt_r.status().message());
     format_ = *fmt_r;
@@ -526,6 +527,7 @@ class DnsConfig {
     options_.min_ips = min_ips;
     options_.sample_cap = sample_cap;
     options_.memory_budget = budget;
+    options_.threads = threads;
   }
   DnsConfig(const DnsConfig&) = delete;
 
@@ -752,9 +754,10 @@ PYBIND11_MODULE(_native, m) {
   py::class_<DnsConfig, std::shared_ptr<DnsConfig>>(m, "DnsConfig")
       .def(py::init<const std::string&, const std::string&, uint32_t, uint32_t, const std::string&,
                     const std::string&, const std::string&, const std::string&, std::vector<std::string>,
-                    std::vector<std::string>>(),
+                    std::vector<std::string>, uint32_t>(),
            py::arg("window"), py::arg("key"), py::arg("min_ips"), py::arg("sample_cap"), py::arg("memory"),
-           py::arg("psl"), py::arg("words"), py::arg("format"), py::arg("asn_db"), py::arg("country_db"))
+           py::arg("psl"), py::arg("words"), py::arg("format"), py::arg("asn_db"), py::arg("country_db"),
+           py::arg("threads") = 1)
       .def("load_enricher", &DnsConfig::LoadEnricher)
       .def("describe_enricher", &DnsConfig::DescribeEnricher);
 
