@@ -406,6 +406,19 @@ TEST(AggregatorTest, EvidenceOnDemandEqualsFinishEvidence) {
   }
 }
 
+// `r` with 4000 IPv6 answers more: ~84 KB encoded, more than a 64 KiB shard buffer.
+DnsRecord Oversized(DnsRecord r) {
+  for (uint32_t k = 0; k < 4000; ++k) {
+    Answer a;
+    a.type = kTypeAAAA;
+    a.is_address = true;
+    a.addr = *IpAddr::Parse(fmt::format("2001:db8::{:x}:{:x}", k / 7, k));
+    a.ttl = 30 + k % 3;
+    r.answers.push_back(a);
+  }
+  return r;
+}
+
 // Add buffers records per key-hash shard and aggregates them shard after shard when a buffer is
 // full (or before any read). Whatever the buffer size — one drain, many drains, a drain after
 // every record (keys() drains) — and with a record larger than a whole shard buffer (aggregated
@@ -414,16 +427,7 @@ TEST(AggregatorTest, ShardBuffersGiveTheOneAtATimeResult) {
   Enricher e = GoldenEnricher();
   for (uint32_t cap : {4096u, 16u}) {
     std::vector<DnsRecord> traffic = RandomTraffic(cap, 20000);
-    // 4000 IPv6 answers: ~84 KB encoded, more than a 64 KiB shard buffer.
-    DnsRecord big = traffic[100];
-    for (uint32_t k = 0; k < 4000; ++k) {
-      Answer a;
-      a.type = kTypeAAAA;
-      a.is_address = true;
-      a.addr = *IpAddr::Parse(fmt::format("2001:db8::{:x}:{:x}", k / 7, k));
-      a.ttl = 30 + k % 3;
-      big.answers.push_back(a);
-    }
+    const DnsRecord big = Oversized(traffic[100]);
     traffic.insert(traffic.begin() + 10000, big);
     FeatureOptions o = Opts();
     o.sample_cap = cap;
@@ -454,15 +458,7 @@ TEST(AggregatorTest, DrainThreadGivesTheOneThreadResult) {
   Enricher e = GoldenEnricher();
   for (uint32_t cap : {4096u, 16u}) {
     std::vector<DnsRecord> traffic = RandomTraffic(cap + 1, 300000);
-    DnsRecord big = traffic[100];
-    for (uint32_t k = 0; k < 4000; ++k) {
-      Answer a;
-      a.type = kTypeAAAA;
-      a.is_address = true;
-      a.addr = *IpAddr::Parse(fmt::format("2001:db8::{:x}:{:x}", k / 7, k));
-      a.ttl = 30 + k % 3;
-      big.answers.push_back(a);
-    }
+    const DnsRecord big = Oversized(traffic[100]);
     traffic.insert(traffic.begin() + 150000, big);
     FeatureOptions o = Opts();
     o.sample_cap = cap;
