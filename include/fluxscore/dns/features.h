@@ -87,9 +87,10 @@ struct FeatureOptions {
   // TTL change counting keeps the first `sample_cap` (time, TTL) events by time.
   uint64_t memory_budget = uint64_t{2} << 30;  // bytes of aggregation state
   // 2 (or more): buffered records are aggregated on a second thread while the caller's thread
-  // goes on reading and encoding the next ones into a second set of record buffers; 1: on the
-  // caller's thread. Every result is the same either way (the records of a key are aggregated
-  // in the order they were added); the second set of buffers counts against the budget.
+  // goes on reading and encoding the next ones into a second set of record buffers, and Finish
+  // computes its rows on two threads; 1: everything on the caller's thread. Every result is the
+  // same either way (the records of a key are aggregated in the order they were added); the
+  // second set of buffers counts against the budget.
   uint32_t threads = 1;
   // Finish also fills FeatureRow::evidence (for detection reports).
   bool evidence = false;
@@ -177,8 +178,9 @@ class Aggregator : public RecordSink {
   std::vector<FeatureRow> Finish(const Enricher* enricher, const WordList* words,
                                  FinishStats* stats) const;
   // The same rows, in the same order, handed to `fn` one at a time (nothing is kept: the
-  // output of a large run costs no memory beyond the aggregation state). `fn` may read this
-  // aggregator (Evidence, keys) but not change it (Add, Merge...).
+  // output of a large run costs no memory beyond the aggregation state), on the calling thread
+  // whatever FeatureOptions::threads. `fn` may read this aggregator (Evidence, keys) but not
+  // change it (Add, Merge...); an exception from `fn` stops Finish and reaches the caller.
   void Finish(const Enricher* enricher, const WordList* words, FinishStats* stats,
               const std::function<void(const FeatureRow&)>& fn) const;
   // The evidence of one row (as FeatureOptions::evidence puts in FeatureRow::evidence), for a key
