@@ -1164,6 +1164,7 @@ void ParallelRows(size_t rows, FinishStats& st, std::optional<KeyState>& scratch
   bool stop = false;
   std::exception_ptr helper_error;
   const size_t chunks = (rows + kFinishChunk - 1) / kFinishChunk;
+  const auto chunk_end = [rows](size_t c) { return std::min(rows, (c + 1) * kFinishChunk); };
   std::thread helper([&] {
     SetArena arena;
     const ArenaScope scope(&arena);
@@ -1176,10 +1177,10 @@ void ParallelRows(size_t rows, FinishStats& st, std::optional<KeyState>& scratch
           cv.wait(lock, [&] { return !slot.ready || stop; });
           if (stop) break;
         }
-        const size_t begin = c * kFinishChunk, end = std::min(rows, begin + kFinishChunk);
-        slot.rows.resize(end - begin);
+        const size_t begin = c * kFinishChunk;
+        slot.rows.resize(chunk_end(c) - begin);
         slot.st = FinishStats{};
-        for (size_t j = begin; j < end; ++j) compute(j, slot.rows[j - begin], slot.st, own_scratch);
+        for (size_t j = begin; j < chunk_end(c); ++j) compute(j, slot.rows[j - begin], slot.st, own_scratch);
         {
           const std::lock_guard<std::mutex> lock(mu);
           slot.ready = true;
@@ -1198,8 +1199,7 @@ void ParallelRows(size_t rows, FinishStats& st, std::optional<KeyState>& scratch
     FeatureRow row;
     for (size_t c = 0; c < chunks; ++c) {
       if (c % 2 == 0) {
-        const size_t begin = c * kFinishChunk, end = std::min(rows, begin + kFinishChunk);
-        for (size_t j = begin; j < end; ++j) {
+        for (size_t j = c * kFinishChunk; j < chunk_end(c); ++j) {
           compute(j, row, st, scratch);
           fn(row);
         }
@@ -1310,10 +1310,10 @@ void Aggregator::Finish(const Enricher* enricher, const WordList* words, FinishS
         __builtin_prefetch(ahead.domain + ahead.domain_len);
         __builtin_prefetch(ahead.domain + ahead.domain_len + 64);
       } else {
-        const char* st = reinterpret_cast<const char*>(&m.keys.states[ahead.ref]);
-        __builtin_prefetch(st);
-        __builtin_prefetch(st + 64);
-        __builtin_prefetch(st + 128);
+        const char* state = reinterpret_cast<const char*>(&m.keys.states[ahead.ref]);
+        __builtin_prefetch(state);
+        __builtin_prefetch(state + 64);
+        __builtin_prefetch(state + 128);
       }
     }
     if (j + kAheadSets < rows && !KeyTable<KeyState>::IsSingle(entries[j + kAheadSets].ref)) {
