@@ -8,13 +8,7 @@
 set -euo pipefail
 LINES=${1:-10000000}
 BUILD=${2:-build/release}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-WORK=build/bench-work
-mkdir -p "$WORK"
-GEN=$BUILD/bench/fluxscore_make_dns_log
-BIN=$BUILD/fluxscore
-[ -x "$GEN" ] && [ -x "$BIN" ] || { echo "build first: cmake --build --preset release -j2" >&2; exit 2; }
+source "$(dirname "$0")/dns_common.sh"
 ASN=()
 if [ -f data/ipdb/asn-ipv4.csv ]; then  # scripts/fetch-ipdata.sh
   ASN=(--asn-db data/ipdb/asn-ipv4.csv --asn-db data/ipdb/asn-ipv6.csv
