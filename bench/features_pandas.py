@@ -12,7 +12,8 @@ word list or country data:
     ip_growth_ratio, ttl_min, ttl_max, ttl_mean, ttl_std, ttl_distinct, ttl_changes,
     cname_depth, name_length, name_labels, holz_score, ttl_share_*, unknown_asn_ips
 
-Scope: one header block (no concatenated files), no `\\xNN` escapes, exact sets (compare with
+Addresses: an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address a.b.c.d, as in
+docs/features.md. Scope: one header block (no concatenated files), no `\\xNN` escapes, exact sets (compare with
 `fluxscore features --sample-cap` above every key's cardinality), `--key fqdn`. ASN data: range
 CSVs `start,end,asn[,org]` (IPv4 and IPv6). Records fluxscore would reject (bad ts, no query
 name, bad TTL, answers and TTLs of different lengths, text that looks like an address but does
@@ -153,6 +154,12 @@ class RangeTable:
         return np.nan if a is None else a
 
 
+def _canonical(text):
+    """One text per address: IPv6 in its canonical form, ::ffff:a.b.c.d as a.b.c.d."""
+    ip = ipaddress.ip_address(text)
+    return str(ip.ipv4_mapped if ip.version == 6 and ip.ipv4_mapped is not None else ip)
+
+
 @functools.lru_cache(maxsize=8)
 def range_table(path):
     return RangeTable(path)
@@ -228,7 +235,10 @@ def features(path, asn_paths=(), window=86400, min_ips=3, stats=None):
             pass
     v6_canon, v6_ids = {}, {}
     for text, ip in v6_text.items():
-        v6_ids[text] = V6_BASE + v6_canon.setdefault(str(ip), len(v6_canon))
+        if ip.version == 6 and ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d is a.b.c.d
+            v6_ids[text] = int(ip.ipv4_mapped)
+        else:
+            v6_ids[text] = V6_BASE + v6_canon.setdefault(str(ip), len(v6_canon))
     v6_ints = {V6_BASE + i: int(ipaddress.ip_address(c)) for c, i in v6_canon.items()}
     if v6_ids:
         six = ans["answers"][maybe6].map(v6_ids)
@@ -257,7 +267,7 @@ def features(path, asn_paths=(), window=86400, min_ips=3, stats=None):
     g = rec.groupby(key, sort=False)
     out = pd.DataFrame({"queries": g.size()})
     clients = rec.loc[rec["client"] != unset, key + ["client"]]
-    canon = {c: str(ipaddress.ip_address(c)) for c in pd.unique(clients["client"]) if ":" in c}
+    canon = {c: _canonical(c) for c in pd.unique(clients["client"]) if ":" in c}
     canon = {c: canon.get(c, c) for c in pd.unique(clients["client"])}
     clients = clients.assign(client=clients["client"].map(canon))
     out["clients"] = clients.groupby(key, sort=False)["client"].nunique()

@@ -24,8 +24,8 @@ HEADER = ("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_fi
 # Cases: non-canonical IPv6 text (answers and clients), an upper-case name with a trailing dot,
 # a CNAME before addresses, TXT and unknown-type data, NXDOMAIN, an unset client, answers and
 # TTLs of different lengths, text that looks like an address and is not, a fractional TTL, an
-# unset query name, a CNAME query, an IPv4-mapped IPv6 answer, private addresses (no ASN), and
-# records in two windows of an hour.
+# unset query name, a CNAME query, IPv4-mapped IPv6 answers and clients (the IPv4 address),
+# private addresses (no ASN), and records in two windows of an hour.
 EDGE = """\
 100.5	C1	10.0.0.1	WWW.Flux.Example.	1	0	1.2.3.4,1.2.4.5,5.6.7.8	60.000000,60.000000,30.000000
 100.7	C2	2001:DB8:0::1	www.flux.example	28	0	2001:db8::10,2001:0db8:0:0::10,2001:db8::11	60,60,60
@@ -40,8 +40,8 @@ EDGE = """\
 3700	C10	10.0.0.5	www.flux.example	1	0	7.7.7.7,7.7.8.8,7.8.8.8,<unknown type=99>	10,10,10,10
 3701	C11	10.0.0.6	other.example	1	0	(empty)	(empty)
 3702	C12	10.0.0.6	other.example	5	0	a.b.c,d.e.f	5,5
-3703	C13	10.0.0.6	other.example	1	0	10.1.1.1,10.1.1.2,10.1.1.3,::ffff:10.1.1.4	100,100,100,100
-3704	C14	10.0.0.7	other.example	1	0	10.1.1.1,10.1.2.1	900,3600
+3703	C13	10.0.0.6	other.example	1	0	10.1.1.1,10.1.1.2,10.1.1.3,::ffff:10.9.1.4,::ffff:10.1.1.2	100,100,100,100,100
+3704	C14	::ffff:10.0.0.6	other.example	1	0	10.1.1.1,10.1.2.1	900,3600
 """
 
 
@@ -81,6 +81,11 @@ def test_edge_cases(tmp_path, window):
         www = rows[rows["domain"] == "www.flux.example"].iloc[0]
         assert (www["queries"], www["distinct_ips"], www["distinct_24"], www["cname_depth"]) == (7, 11, 8, 1)
         assert (www["ttl_min"], www["ttl_max"], www["answers_max"]) == (10, 60, 3)
+    # other.example: 10.1.1.1 10.1.1.2 10.1.1.3 10.9.1.4 10.1.2.1 (::ffff:10.1.1.2 is 10.1.1.2),
+    # in 3 /24s and 2 /16s; one client (::ffff:10.0.0.6 is 10.0.0.6)
+    other = rows[rows["domain"] == "other.example"].iloc[-1]
+    if window == 86400:
+        assert (other["distinct_ips"], other["distinct_24"], other["distinct_16"], other["clients"]) == (5, 3, 2, 1)
 
 
 @pytest.mark.skipif(not HAVE_IPDB, reason="data/ipdb missing (scripts/fetch-ipdata.sh)")
