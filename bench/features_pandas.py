@@ -212,6 +212,26 @@ def features(path, asn_paths=(), window=86400, min_ips=3, stats=None):
     name = q.str.translate(_ASCII_LOWER)
     name = name.where(~name.str.endswith("."), name.str[:-1])
     rec["domain"] = name
+    # a name that cannot be a DNS name is rejected: after the dot is removed, 1 to 253 bytes,
+    # labels of 1 to 63 bytes, no control characters or spaces, valid UTF-8 (read with
+    # surrogateescape: an invalid byte is a lone surrogate)
+    label_ok = ~name.str.contains(r"^$|^\.|\.\.|\.$|[^.]{64,}")  # in characters: bytes when ASCII
+    non_ascii = name.str.contains("[^\x00-\x7f]")
+    label_ok[non_ascii] = name[non_ascii].map(
+        lambda n: all(1 <= len(x.encode("utf-8", "surrogateescape")) <= 63 for x in n.split(".")))
+    nbytes = name.str.len()
+    nbytes[non_ascii] = name[non_ascii].str.encode("utf-8", "surrogateescape").str.len()
+    rejected |= ~label_ok.astype(bool) | (nbytes > 253) | name.str.contains("[\x00-\x20\x7f\udc80-\udcff]")
+    # a client address that does not parse is rejected (an unset one is no client)
+    client = df["id.orig_h"]
+    bad_client = (client != unset) & (parse_v4(client) < 0)
+    for i in np.flatnonzero(bad_client.to_numpy()):
+        try:
+            ipaddress.ip_address(client.iat[i])
+            bad_client.iat[i] = False
+        except ValueError:
+            pass
+    rejected |= bad_client
     # the window from the integer seconds of ts (exact, no float rounding at a boundary)
     secs = np.floor(ts.fillna(0)).astype(np.int64)
     rec["window_start"] = secs // window * window
@@ -349,7 +369,7 @@ def features(path, asn_paths=(), window=86400, min_ips=3, stats=None):
             out[c] = np.nan
     for c in ("distinct_24", "distinct_16", "ttl_changes", "cname_depth", "prefix16_entropy"):
         out[c] = out[c].fillna(0)
-    out["name_length"] = out["domain"].str.len()
+    out["name_length"] = out["domain"].map(lambda n: len(n.encode("utf-8", "surrogateescape")))
     out["name_labels"] = out["domain"].str.count(r"\.") + 1
     stats["rows"] = len(out)
     return out.sort_values(["window_start", "domain"])[COLUMNS].reset_index(drop=True)

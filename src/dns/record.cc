@@ -12,17 +12,40 @@
 
 namespace fluxscore::dns {
 
+namespace {
+size_t Utf8Len(std::string_view s, size_t i);
+}  // namespace
+
+// The first max_bytes of untrusted text (a field of a rejected record) for a message: valid
+// UTF-8 as it is, a control character as '?', any other byte as \xNN (as Zeek writes bytes it
+// cannot print), so that the message is valid UTF-8 and cannot move a terminal's cursor; "..."
+// when the text goes on (a character is not cut in two).
+std::string Printable(std::string_view s, size_t max_bytes) {
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80 ? 1 : Utf8Len(s, i);
+    if (i + std::max<size_t>(n, 1) > max_bytes) break;
+    if (c < 0x20 || c == 0x7f) {
+      out += '?';
+    } else if (n == 0) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out.append(s.data() + i, n);
+    }
+    i += std::max<size_t>(n, 1);
+  }
+  if (i < s.size()) out += "...";
+  return out;
+}
+
 Status IngestStats::Reject(SourcePos pos, std::string_view reason, std::string_view detail) {
   ++rejected_[std::string(reason)];
   if (first_.size() < keep_first_ || strict_) {
     std::string msg = pos.line > 0 ? fmt::format("{}:{}: {}", pos.file, pos.line, reason)
                                    : fmt::format("{}: {}", pos.file, reason);
-    if (!detail.empty()) {
-      std::string d(detail.substr(0, 120));
-      for (char& c : d)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-      msg += fmt::format(" ({}{})", d, detail.size() > 120 ? "..." : "");
-    }
+    if (!detail.empty()) msg += fmt::format(" ({})", Printable(detail, 120));
     if (strict_) return Status::DataError(msg + " [--strict]");
     first_.push_back(std::move(msg));
   }

@@ -45,6 +45,26 @@ EDGE = """\
 """
 
 
+C253 = ".".join(["c" * 63] * 3 + ["c" * 61])  # the longest name: 253 bytes
+
+
+def names_log():
+    """Query names, timestamps, TTLs and clients that are kept or rejected by the rules of
+    docs/features.md: empty labels, a space, a 300-byte label, a 254-byte name, invalid UTF-8,
+    upper-case non-ASCII (kept as it is), unset and empty names, a ts in exponent form and a
+    negative one, a negative and an empty TTL, an unset qtype, a client that is not an address."""
+    ok3 = "1.1.1.1,2.2.2.2,3.3.3.3\t1,1,1"
+    names = ["A.B..", ".", "..", "a..b", "x y.com", "\u00dcn\u00ef.COM", "-", "(empty)", "a.b.c.",
+             "a" * 300 + ".com", ".".join(["b" * 63] * 3 + ["b" * 62]), C253 + ".", C253, "\udcff.com",
+             "ok\udcc3\udca9.com"]
+    lines = [f"5\tC\t10.0.0.1\t{n}\t1\t0\t{ok3}" for n in names]
+    lines += [f"1e3\tC\t10.0.0.1\tts.example\t1\t0\t{ok3}", f"-5\tC\t10.0.0.1\tts.example\t1\t0\t{ok3}",
+              "7\tC\t10.0.0.1\tttl.example\t1\t0\t1.1.1.1,2.2.2.2,3.3.3.3\t1,-1,1",
+              "9\tC\t10.0.0.1\tttl.example\t1\t0\t1.1.1.1,2.2.2.2,3.3.3.3\t1,,1",
+              f"8\tC\t10.0.0.1\tttl.example\t-\t-\t{ok3}", "9\tC\tbogus\tttl.example\t1\t0\t1.1.1.1\t1"]
+    return (HEADER + "\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
+
+
 def run_fluxscore(log, out, *flags):
     r = subprocess.run([BIN, "features", str(log), "-o", str(out), "--progress", "off", *flags],
                        capture_output=True, text=True)
@@ -86,6 +106,19 @@ def test_edge_cases(tmp_path, window):
     other = rows[rows["domain"] == "other.example"].iloc[-1]
     if window == 86400:
         assert (other["distinct_ips"], other["distinct_24"], other["distinct_16"], other["clients"]) == (5, 3, 2, 1)
+
+
+def test_names_times_and_clients(tmp_path):
+    log = tmp_path / "names.log"
+    log.write_bytes(names_log())
+    rows = check_same(log, tmp_path, min_ips=1, asn=False)
+    # kept: a.b.c, the upper-case non-ASCII name (ASCII letters lower-cased only), the 253-byte
+    # name with and without its dot (one key), the valid UTF-8 name, ts.example in two windows,
+    # ttl.example
+    assert rows["domain"].tolist() == [
+        "ts.example", "a.b.c", C253, "ok\u00e9.com", "ts.example", "ttl.example", "\u00dcn\u00ef.com"]
+    assert rows["queries"].tolist() == [1, 1, 2, 1, 1, 1, 1]  # ttl.example: one of four kept
+    assert rows["name_length"].tolist()[3] == 8  # bytes (7 characters)
 
 
 @pytest.mark.skipif(not HAVE_IPDB, reason="data/ipdb missing (scripts/fetch-ipdata.sh)")

@@ -260,6 +260,18 @@ TEST(IngestTest, UnknownFormatAndMissingFileAreClearErrors) {
   EXPECT_NE(st.message().find("/nonexistent/dns.log: cannot open"), std::string::npos);
 }
 
+TEST(IngestStatsTest, RejectionMessagesAreValidUtf8WithoutControlCharacters) {
+  EXPECT_EQ(Printable("plain.example", 120), "plain.example");
+  EXPECT_EQ(Printable("\xff\x1b[31mred\x7f.com", 120), "\\xff?[31mred?.com");
+  EXPECT_EQ(Printable("caf\xc3\xa9.\xc3", 120), "caf\xc3\xa9.\\xc3");  // a cut-off sequence: its byte
+  EXPECT_EQ(Printable("abcdef", 4), "abcd...");
+  EXPECT_EQ(Printable("abc\xc3\xa9", 4), "abc...");  // é is not cut in two
+  EXPECT_EQ(Printable("abc\xc3\xa9", 5), "abc\xc3\xa9");
+  IngestStats stats;
+  ASSERT_TRUE(stats.Reject({"f.log", 7}, "bad query name", "\xff\x1b.com").ok());
+  EXPECT_EQ(stats.first_rejections().at(0), "f.log:7: bad query name (\\xff?.com)");
+}
+
 TEST(NormalizeNameTest, Rules) {
   std::string out;
   EXPECT_TRUE(NormalizeName("WWW.Example.COM.", out));

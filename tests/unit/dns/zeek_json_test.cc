@@ -301,7 +301,7 @@ TEST(ZeekJsonReaderTest, BytesThatAreNotUtf8) {
   };
   JsonRun r = ReadJson("utf8.json", lines);
   ASSERT_EQ(r.recs.size(), 2u);
-  EXPECT_EQ(r.Rejection(1), "bad query name (\xff.example)");
+  EXPECT_EQ(r.Rejection(1), "bad query name (\\xff.example)");  // (the message stays valid UTF-8)
   ASSERT_EQ(r.recs[0].answers.size(), 1u);
   EXPECT_EQ(r.recs[0].answers[0].data, "\xfe\xff.example");  // kept as logged
   EXPECT_EQ(r.recs[0].answers[0].type, kTypeCNAME);
