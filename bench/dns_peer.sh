@@ -3,9 +3,9 @@
 # written independently in vectorised pandas) on one generated Zeek dns.log, checking that
 # both give the same rows and timing both (wall clock, peak RSS, /usr/bin/time).
 # Usage: bench/dns_peer.sh [LINES] [BUILD_DIR]   (defaults: 1000000, build/release)
-# Both get the same job: the ASN range CSVs of data/ipdb (scripts/fetch-ipdata.sh), exact sets
-# (--sample-cap 1048576), the default window and --min-ips. The peer covers 31 of fluxscore's 38
-# columns (not the country, name-lexical and sampling ones), so fluxscore does more work.
+# Both get the same job: the ASN range CSVs of data/ipdb (scripts/fetch-ipdata.sh), no country
+# source (the peer reads no MaxMind DB: the country columns are empty on both sides), exact sets
+# (--sample-cap 1048576), the default window, --min-ips, Public Suffix List and word list.
 set -euo pipefail
 LINES=${1:-1000000}
 BUILD=${2:-build/release}

@@ -3,23 +3,23 @@
 dns.log TSV: the speed peer of bench/dns_peer.sh and, in tests/python/test_features_reference.py,
 a second reading of the definitions that the C++ rows must equal.
 
-It is written the way a researcher would write it in pandas (vectorised: read_csv, explode,
-groupby), shares no code with fluxscore, and covers the columns that need no Public Suffix List,
-word list or country data:
+It is written the way a researcher would write it in pandas (vectorised where pandas allows:
+read_csv, explode, groupby; the Public Suffix List, the word search and IPv6 parsing per distinct
+value in Python), shares no code with fluxscore, and computes all 38 of its columns.
 
-    domain, window_start, queries, clients, distinct_ips, distinct_24, distinct_16,
-    prefix16_entropy, distinct_asns, as_fraction, asn_entropy, answers_mean, answers_max,
-    ip_growth_ratio, ttl_min, ttl_max, ttl_mean, ttl_std, ttl_distinct, ttl_changes,
-    cname_depth, name_length, name_labels, holz_score, ttl_share_*, unknown_asn_ips
+Addresses compare as values, and an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4
+address a.b.c.d, as in docs/features.md. Records fluxscore would reject (bad ts, no query name
+or one that is not a DNS name, a client that is not an address, bad TTL, answers and TTLs of
+different lengths, text that looks like an address but does not parse) are dropped and counted,
+so the record counts can be compared too. IP data: range CSVs only (`start,end,asn[,org]`,
+`start,end,country`; IPv4 and IPv6), not MaxMind DB files.
 
-Addresses: an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address a.b.c.d, as in
-docs/features.md. Scope: one header block (no concatenated files), no `\\xNN` escapes, exact sets (compare with
-`fluxscore features --sample-cap` above every key's cardinality), `--key fqdn`. ASN data: range
-CSVs `start,end,asn[,org]` (IPv4 and IPv6). Records fluxscore would reject (bad ts, no query
-name, bad TTL, answers and TTLs of different lengths, text that looks like an address but does
-not parse) are dropped and counted, so the record counts can be compared too.
+Scope: one header block (no concatenated files), no `\\xNN` escapes, a log whose lines all have
+the #fields count, `--key fqdn`, exact sets: compare with `fluxscore features --sample-cap`
+above every key's cardinality (ips_sampled is then 0).
 
-    features_pandas.py LOG [--asn-db F ...] [--window SECONDS] [--min-ips N] [-o OUT.csv]
+    features_pandas.py LOG [--asn-db F ...] [--country-db F ...] [--window SECONDS] [--min-ips N]
+                       [--psl F] [--words F] [-o OUT.csv] [--compare FLUXSCORE_CSV]
 """
 import argparse
 import bisect
@@ -33,16 +33,18 @@ import time
 import numpy as np
 import pandas as pd
 
-COLUMNS = [
+COLUMNS = [  # all of `fluxscore features`' columns, in its order
     "domain", "window_start", "queries", "clients", "distinct_ips", "distinct_24", "distinct_16",
-    "prefix16_entropy", "distinct_asns", "as_fraction", "asn_entropy", "answers_mean", "answers_max",
-    "ip_growth_ratio", "ttl_min", "ttl_max", "ttl_mean", "ttl_std", "ttl_distinct", "ttl_changes",
-    "cname_depth", "name_length", "name_labels", "holz_score",
+    "prefix16_entropy", "distinct_asns", "distinct_countries", "as_fraction", "asn_entropy",
+    "country_entropy", "answers_mean", "answers_max", "ip_growth_ratio", "ttl_min", "ttl_max", "ttl_mean",
+    "ttl_std", "ttl_distinct", "ttl_changes", "cname_depth", "name_length", "name_digit_ratio",
+    "name_vowel_ratio", "name_entropy", "name_word_ratio", "name_labels", "holz_score",
     "ttl_share_0_1", "ttl_share_1_10", "ttl_share_10_100", "ttl_share_100_300", "ttl_share_300_900",
-    "ttl_share_900_inf", "unknown_asn_ips",
+    "ttl_share_900_inf", "unknown_asn_ips", "ips_sampled",
 ]
-FLOAT_COLUMNS = {"prefix16_entropy", "as_fraction", "asn_entropy", "answers_mean", "ip_growth_ratio",
-                 "ttl_mean", "ttl_std", "holz_score"} | {c for c in COLUMNS if c.startswith("ttl_share")}
+FLOAT_COLUMNS = {"prefix16_entropy", "as_fraction", "asn_entropy", "country_entropy", "answers_mean",
+                 "ip_growth_ratio", "ttl_mean", "ttl_std", "holz_score", "name_digit_ratio", "name_vowel_ratio",
+                 "name_entropy", "name_word_ratio"} | {c for c in COLUMNS if c.startswith("ttl_share")}
 TTL_BINS = [0, 1, 10, 100, 300, 900, np.inf]
 NAME_TYPES = {0, 1, 5, 28, 255}  # qtypes whose name answers are CNAMEs (docs/features.md)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -103,12 +105,16 @@ class RangeTable:
     it, the one with the greatest start; on equal starts the narrower; on identical ranges the
     later line. IPv4 lookups vectorised (np.searchsorted), IPv6 ones through Python integers."""
 
-    def __init__(self, path):
+    def __init__(self, path, kind="asn"):
         t = pd.read_csv(path, header=None, usecols=[0, 1, 2], names=["start", "end", "asn"], dtype=str,
                         na_filter=False, comment=None)
         t["line"] = np.arange(len(t))
-        t = t[pd.to_numeric(t["asn"], errors="coerce").notna()]  # (a header line)
-        t = t.assign(asn=t["asn"].astype(np.int64))
+        if kind == "asn":
+            t = t[pd.to_numeric(t["asn"], errors="coerce").notna()]  # (a header line)
+            t = t.assign(asn=t["asn"].astype(np.int64))
+        else:  # a country code as a number: its two letters, upper-cased
+            t = t[t["asn"].str.fullmatch("[A-Za-z]{2}")]
+            t = t.assign(asn=t["asn"].str.upper().map(lambda c: ord(c[0]) * 256 + ord(c[1])).astype(np.int64))
         self.v4 = self._sorted(t.assign(s=parse_v4(t["start"]), e=parse_v4(t["end"])).query("s >= 0 and e >= 0"))
         six = t[t["start"].str.contains(":", regex=False)]
         self.v6 = self._sorted(six.assign(s=[int(ipaddress.ip_address(x)) for x in six["start"]],
@@ -161,8 +167,83 @@ def _canonical(text):
 
 
 @functools.lru_cache(maxsize=8)
-def range_table(path):
-    return RangeTable(path)
+def range_table(path, kind="asn"):
+    return RangeTable(path, kind)
+
+
+class Psl:
+    """The Public Suffix List's algorithm (publicsuffix.org/list): the longest matching rule,
+    "*.x" wildcards, "!x" exceptions (one label less), the default rule "*"; both sections."""
+
+    def __init__(self, path):
+        self.rules, self.wild, self.exc = set(), set(), set()
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                words = line.split()
+                if not words or words[0].startswith("//"):
+                    continue
+                r = words[0].translate(_ASCII_LOWER)
+                if r.startswith("!"):
+                    self.exc.add(r[1:])
+                elif r.startswith("*."):
+                    self.wild.add(r[2:])
+                else:
+                    self.rules.add(r)
+
+    def registered(self, name):
+        """Public suffix + one label; the name itself when nothing is left of its suffix."""
+        labels = name.split(".")
+        suffix = None
+        for i in range(len(labels)):  # longest candidate first
+            cand = ".".join(labels[i:])
+            if cand in self.exc:
+                suffix = len(labels) - i - 1
+                break
+            if cand in self.rules or (i + 1 < len(labels) and ".".join(labels[i + 1:]) in self.wild):
+                suffix = len(labels) - i
+                break
+        if suffix is None:
+            suffix = 1
+        return name if suffix >= len(labels) else ".".join(labels[-suffix - 1:])
+
+
+class Words:
+    """Dictionary words (lower-cased, letters a-z only, at least 3 long)."""
+
+    def __init__(self, path):
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            ws = (w.strip().translate(_ASCII_LOWER) for w in f)
+            self.words = {w for w in ws if len(w) >= 3 and re.fullmatch("[a-z]+", w)}
+        self.max_len = max(map(len, self.words))
+
+    def longest(self, label):
+        best = 0
+        for i in range(len(label)):
+            for j in range(i + max(3, best + 1), min(len(label), i + self.max_len) + 1):
+                if label[i:j] in self.words:
+                    best = j - i
+        return best
+
+
+@functools.lru_cache(maxsize=2)
+def psl_and_words(psl_path, words_path):
+    return Psl(psl_path), Words(words_path)
+
+
+def name_features(domains, psl, words):
+    """name_digit_ratio, name_vowel_ratio, name_entropy, name_word_ratio of the registered
+    label (bytes), per distinct domain."""
+    rows = []
+    for d in domains:
+        label = psl.registered(d).split(".")[0].encode("utf-8", "surrogateescape")
+        n = len(label)
+        counts = np.bincount(np.frombuffer(label, dtype=np.uint8), minlength=256)
+        p = counts[counts > 0] / n
+        text = label.decode("ascii", "replace")  # (a non-ASCII byte is no letter of a word)
+        rows.append((d, sum(c in b"0123456789" for c in label) / n, sum(c in b"aeiou" for c in label) / n,
+                     float(-(p * np.log2(p)).sum()), words.longest(text) / n))
+    return pd.DataFrame(rows, columns=["domain", "name_digit_ratio", "name_vowel_ratio", "name_entropy",
+                                       "name_word_ratio"])
 
 
 def _entropy(counts, n):
@@ -174,7 +255,8 @@ def _entropy(counts, n):
     return out.where(nn >= 2, 0.0)
 
 
-def features(path, asn_paths=(), window=86400, min_ips=3, stats=None):
+def features(path, asn_paths=(), window=86400, min_ips=3, stats=None, country_paths=(),
+             psl_path="/usr/share/publicsuffix/public_suffix_list.dat", words_path="/usr/share/dict/words"):
     """The feature rows of one Zeek TSV log, sorted as fluxscore sorts them."""
     stats = {} if stats is None else stats
     t0 = time.perf_counter()
@@ -315,25 +397,31 @@ def features(path, asn_paths=(), window=86400, min_ips=3, stats=None):
     out["prefix16_entropy"] = _entropy(v4.groupby(key + ["p16"]).size(), n4)
     out["ip_growth_ratio"] = out["distinct_ips"] / recs_with_addr
 
-    if asn_paths:
-        # ASN of every distinct address; the first source with a match wins
-        uniq = np.sort(ips["ip"].unique())
-        asn = np.full(len(uniq), np.nan)
-        is4 = uniq < V6_BASE
-        for path in asn_paths:
-            t = range_table(path)
-            todo = np.isnan(asn) & is4
-            asn[todo] = t.lookup_v4(uniq[todo])
-            for i in np.flatnonzero(np.isnan(asn) & ~is4):
-                asn[i] = t.lookup_v6(v6_ints[int(uniq[i])])
-        ips = ips.assign(asn=asn[np.searchsorted(uniq, ips["ip"].to_numpy())])
-        known = ips[ips["asn"].notna()]
+    # ASN and country of every distinct address; the first source with a match wins
+    uniq = np.sort(ips["ip"].unique())
+    is4 = uniq < V6_BASE
+    for col, kind, paths in (("asn", "asn", asn_paths), ("country", "country", country_paths)):
+        if not paths:
+            continue
+        val = np.full(len(uniq), np.nan)
+        for path in paths:
+            t = range_table(path, kind)
+            todo = np.isnan(val) & is4
+            val[todo] = t.lookup_v4(uniq[todo])
+            for i in np.flatnonzero(np.isnan(val) & ~is4):
+                val[i] = t.lookup_v6(v6_ints[int(uniq[i])])
+        ips = ips.assign(**{col: val[np.searchsorted(uniq, ips["ip"].to_numpy())]})
+        known = ips[ips[col].notna()]
         gk = known.groupby(key, sort=False)
         n_known = gk.size()
-        out["distinct_asns"] = gk["asn"].nunique()
-        out["as_fraction"] = out["distinct_asns"] / n_known
-        out["asn_entropy"] = _entropy(known.groupby(key + ["asn"]).size(), n_known)  # (none known: 0, below)
-        out["unknown_asn_ips"] = ips[ips["asn"].isna()].groupby(key, sort=False).size()
+        if kind == "asn":
+            out["distinct_asns"] = gk["asn"].nunique()
+            out["as_fraction"] = out["distinct_asns"] / n_known
+            out["asn_entropy"] = _entropy(known.groupby(key + ["asn"]).size(), n_known)  # (none known: 0, below)
+            out["unknown_asn_ips"] = ips[ips["asn"].isna()].groupby(key, sort=False).size()
+        else:
+            out["distinct_countries"] = gk["country"].nunique()
+            out["country_entropy"] = _entropy(known.groupby(key + ["country"]).size(), n_known)
 
     # TTLs of the address answers, each answer of each record once
     gt = addr.groupby(key, sort=False)["ttl"]
@@ -367,10 +455,23 @@ def features(path, asn_paths=(), window=86400, min_ips=3, stats=None):
     else:
         for c in ("distinct_asns", "as_fraction", "asn_entropy", "unknown_asn_ips", "holz_score"):
             out[c] = np.nan
+    if country_paths:
+        for c in ("distinct_countries", "country_entropy"):
+            out[c] = out[c].fillna(0)
+    else:
+        for c in ("distinct_countries", "country_entropy"):
+            out[c] = np.nan
+    out["ips_sampled"] = 0  # exact sets only (see the module's docstring)
     for c in ("distinct_24", "distinct_16", "ttl_changes", "cname_depth", "prefix16_entropy"):
         out[c] = out[c].fillna(0)
     out["name_length"] = out["domain"].map(lambda n: len(n.encode("utf-8", "surrogateescape")))
     out["name_labels"] = out["domain"].str.count(r"\.") + 1
+    if psl_path and words_path:
+        psl, words = psl_and_words(psl_path, words_path)
+        out = out.merge(name_features(out["domain"].unique(), psl, words), on="domain", how="left")
+    else:
+        for c in ("name_digit_ratio", "name_vowel_ratio", "name_entropy", "name_word_ratio"):
+            out[c] = np.nan
     stats["rows"] = len(out)
     return out.sort_values(["window_start", "domain"])[COLUMNS].reset_index(drop=True)
 
@@ -402,7 +503,10 @@ def compare(ref, fluxscore_csv, rtol=1e-9):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("log")
-    ap.add_argument("--asn-db", action="append", default=[])
+    ap.add_argument("--asn-db", action="append", default=[], help="start,end,asn[,org] range CSV (repeatable)")
+    ap.add_argument("--country-db", action="append", default=[], help="start,end,country range CSV (repeatable)")
+    ap.add_argument("--psl", default="/usr/share/publicsuffix/public_suffix_list.dat")
+    ap.add_argument("--words", default="/usr/share/dict/words")
     ap.add_argument("--window", type=int, default=86400, help="seconds (default 86400)")
     ap.add_argument("--min-ips", type=int, default=3)
     ap.add_argument("-o", "--output", default="-")
@@ -411,7 +515,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
     stats = {}
-    rows = features(a.log, a.asn_db, a.window, a.min_ips, stats)
+    rows = features(a.log, a.asn_db, a.window, a.min_ips, stats, a.country_db, a.psl, a.words)
     rows.to_csv(sys.stdout if a.output == "-" else a.output, index=False)
     secs = time.perf_counter() - t0
     print(f"pandas reference: {stats['read']} records read, {stats['used']} used, {stats['rejected']} rejected; "

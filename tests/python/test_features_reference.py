@@ -1,7 +1,9 @@
 """`fluxscore features` against a second, independent implementation of docs/features.md:
-bench/features_pandas.py (pandas, no shared code). Every row and every covered column (31:
-all but the country, registered-label and sampling ones) must agree, and so must the counts of
-records used and rejected, on hand-made edge cases and on simulated days."""
+bench/features_pandas.py (pandas, no shared code). Every row and all 38 columns must agree, and
+so must the counts of records used and rejected, on hand-made edge cases and on simulated days.
+Countries come from a range CSV made here from the real ASN ranges (a country per ASN: every
+address of a range has one), since the reference reads no MaxMind DB."""
+import csv
 import os
 import re
 import subprocess
@@ -56,7 +58,11 @@ def names_log():
     ok3 = "1.1.1.1,2.2.2.2,3.3.3.3\t1,1,1"
     names = ["A.B..", ".", "..", "a..b", "x y.com", "\u00dcn\u00ef.COM", "-", "(empty)", "a.b.c.",
              "a" * 300 + ".com", ".".join(["b" * 63] * 3 + ["b" * 62]), C253 + ".", C253, "\udcff.com",
-             "ok\udcc3\udca9.com"]
+             "ok\udcc3\udca9.com",
+             # registered labels by the Public Suffix List: a two-label suffix, an exception to a
+             # wildcard, a wildcard, a name that is a suffix, a private-section suffix, no rule
+             "a.b.example.co.uk", "foo.city.kawasaki.jp", "x1.y.kawasaki.jp", "co.uk", "me.blogspot.com",
+             "q9.unknowntld"]
     lines = [f"5\tC\t10.0.0.1\t{n}\t1\t0\t{ok3}" for n in names]
     lines += [f"1e3\tC\t10.0.0.1\tts.example\t1\t0\t{ok3}", f"-5\tC\t10.0.0.1\tts.example\t1\t0\t{ok3}",
               "7\tC\t10.0.0.1\tttl.example\t1\t0\t1.1.1.1,2.2.2.2,3.3.3.3\t1,-1,1",
@@ -74,13 +80,28 @@ def run_fluxscore(log, out, *flags):
     return dict(read=int(m.group(1)), used=int(m.group(2)), rejected=int(m.group(3)))
 
 
-def check_same(log, tmp_path, window=86400, min_ips=3, asn=True):
+@pytest.fixture(scope="module")
+def country_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ipdb") / "country.csv"
+    codes = ["US", "DE", "RU", "CN", "BR", "UA", "RO", "IN", "FR", "NL", "GB", "TR"]
+    with open(path, "w", newline="") as out:
+        w = csv.writer(out)
+        for src in ASN:
+            with open(src, newline="") as f:
+                for r in csv.reader(f):
+                    w.writerow([r[0], r[1], codes[int(r[2]) % len(codes)]])
+    return str(path)
+
+
+def check_same(log, tmp_path, window=86400, min_ips=3, asn=True, country=None):
     flags = ["--window", str(window), "--min-ips", str(min_ips), "--sample-cap", "1048576"]
     if asn:
         flags += [a for p in ASN for a in ("--asn-db", p)]
+    if country:
+        flags += ["--country-db", country]
     counts = run_fluxscore(log, tmp_path / "fluxscore.csv", *flags)
     stats = {}
-    rows = ref.features(str(log), ASN if asn else (), window, min_ips, stats)
+    rows = ref.features(str(log), ASN if asn else (), window, min_ips, stats, [country] if country else [])
     assert {k: stats[k] for k in counts} == counts
     assert ref.compare(rows, tmp_path / "fluxscore.csv") == []
     return rows
@@ -88,10 +109,10 @@ def check_same(log, tmp_path, window=86400, min_ips=3, asn=True):
 
 @pytest.mark.skipif(not HAVE_IPDB, reason="data/ipdb missing (scripts/fetch-ipdata.sh)")
 @pytest.mark.parametrize("window", [86400, 3600])
-def test_edge_cases(tmp_path, window):
+def test_edge_cases(tmp_path, window, country_csv):
     log = tmp_path / "edge.log"
     log.write_text(HEADER + EDGE)
-    rows = check_same(log, tmp_path, window=window, min_ips=1)
+    rows = check_same(log, tmp_path, window=window, min_ips=1, country=country_csv)
     # the reference itself, on values worked out by hand (the day window): www.flux.example has
     # 7 records used (C1-C5, C10; C6-C9 rejected) and 11 addresses: 1.2.3.4 1.2.4.5 5.6.7.8
     # 2001:db8::10 (twice, in two spellings) 2001:db8::11 2606:4700:3033::ac43:34ee 9.9.9.9
@@ -115,20 +136,29 @@ def test_names_times_and_clients(tmp_path):
     # kept: a.b.c, the upper-case non-ASCII name (ASCII letters lower-cased only), the 253-byte
     # name with and without its dot (one key), the valid UTF-8 name, ts.example in two windows,
     # ttl.example
+    by = rows.set_index("domain")
     assert rows["domain"].tolist() == [
-        "ts.example", "a.b.c", C253, "ok\u00e9.com", "ts.example", "ttl.example", "\u00dcn\u00ef.com"]
-    assert rows["queries"].tolist() == [1, 1, 2, 1, 1, 1, 1]  # ttl.example: one of four kept
-    assert rows["name_length"].tolist()[3] == 8  # bytes (7 characters)
+        "ts.example", "a.b.c", "a.b.example.co.uk", C253, "co.uk", "foo.city.kawasaki.jp", "me.blogspot.com",
+        "ok\u00e9.com", "q9.unknowntld", "ts.example", "ttl.example", "x1.y.kawasaki.jp", "\u00dcn\u00ef.com"]
+    assert rows["queries"].tolist() == [1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1]  # ttl.example: one of four kept
+    assert by.loc["ok\u00e9.com", "name_length"] == 8  # bytes (7 characters)
+    # registered labels: example (a word), city (an exception: a word), x1 (a wildcard), co, me
+    # (blogspot.com is a suffix), q9 (no rule: the last label is the suffix)
+    assert by.loc["a.b.example.co.uk", "name_word_ratio"] == 1 and by.loc["a.b.example.co.uk", "name_vowel_ratio"] == 3 / 7
+    assert by.loc["foo.city.kawasaki.jp", "name_word_ratio"] == 1
+    assert by.loc["x1.y.kawasaki.jp", "name_digit_ratio"] == 0.5 and by.loc["q9.unknowntld", "name_digit_ratio"] == 0.5
+    assert by.loc["co.uk", "name_entropy"] == 1 and by.loc["me.blogspot.com", "name_entropy"] == 1
 
 
 @pytest.mark.skipif(not HAVE_IPDB, reason="data/ipdb missing (scripts/fetch-ipdata.sh)")
 @pytest.mark.parametrize("seed,window,min_ips", [(11, 86400, 3), (12, 3600, 1)])
-def test_simulated_day(tmp_path, seed, window, min_ips):
+def test_simulated_day(tmp_path, seed, window, min_ips, country_csv):
     log = tmp_path / "sim.log"
     subprocess.run([BIN, "simulate", "--lines", "30000", "--seed", str(seed), "-q", "-o", str(log)], check=True,
                    cwd=REPO)
-    rows = check_same(log, tmp_path, window=window, min_ips=min_ips)
+    rows = check_same(log, tmp_path, window=window, min_ips=min_ips, country=country_csv)
     assert len(rows) > 100 and rows["distinct_asns"].max() > 20  # flux domains among them
+    assert rows["distinct_countries"].max() > 5 and rows["name_word_ratio"].max() == 1
 
 
 def test_without_ip_data(tmp_path):
@@ -136,6 +166,7 @@ def test_without_ip_data(tmp_path):
     log.write_text(HEADER + EDGE)
     rows = check_same(log, tmp_path, min_ips=1, asn=False)
     assert rows["distinct_asns"].isna().all() and rows["holz_score"].isna().all()
+    assert rows["distinct_countries"].isna().all()
 
 
 def test_compare_finds_a_changed_cell(tmp_path):
@@ -145,7 +176,7 @@ def test_compare_finds_a_changed_cell(tmp_path):
     rows = ref.features(str(log), (), 86400, 1)
     assert ref.compare(rows, tmp_path / "f.csv") == []
     fx = pd.read_csv(tmp_path / "f.csv", dtype={"domain": str})
-    for col, delta in (("ttl_changes", 1), ("ttl_std", 1e-3), ("clients", 1)):
+    for col, delta in (("ttl_changes", 1), ("ttl_std", 1e-3), ("clients", 1), ("name_entropy", 1e-6)):
         bad = fx.copy()
         bad.loc[0, col] = bad.loc[0, col] + delta
         bad.to_csv(tmp_path / "bad.csv", index=False)
