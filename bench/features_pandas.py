@@ -15,11 +15,12 @@ so the record counts can be compared too. IP data: range CSVs only (`start,end,a
 `start,end,country`; IPv4 and IPv6), not MaxMind DB files.
 
 Scope: one header block (no concatenated files), no `\\xNN` escapes, a log whose lines all have
-the #fields count, `--key fqdn`, exact sets: compare with `fluxscore features --sample-cap`
+the #fields count, exact sets: compare with `fluxscore features --sample-cap`
 above every key's cardinality (ips_sampled is then 0).
 
     features_pandas.py LOG [--asn-db F ...] [--country-db F ...] [--window SECONDS] [--min-ips N]
-                       [--psl F] [--words F] [-o OUT.csv] [--compare FLUXSCORE_CSV]
+                       [--key fqdn|registered] [--psl F] [--words F] [-o OUT.csv]
+                       [--compare FLUXSCORE_CSV]
 """
 import argparse
 import bisect
@@ -256,7 +257,8 @@ def _entropy(counts, n):
 
 
 def features(path, asn_paths=(), window=86400, min_ips=3, stats=None, country_paths=(),
-             psl_path="/usr/share/publicsuffix/public_suffix_list.dat", words_path="/usr/share/dict/words"):
+             psl_path="/usr/share/publicsuffix/public_suffix_list.dat", words_path="/usr/share/dict/words",
+             key_by="fqdn"):
     """The feature rows of one Zeek TSV log, sorted as fluxscore sorts them."""
     stats = {} if stats is None else stats
     t0 = time.perf_counter()
@@ -304,6 +306,10 @@ def features(path, asn_paths=(), window=86400, min_ips=3, stats=None, country_pa
     nbytes = name.str.len()
     nbytes[non_ascii] = name[non_ascii].str.encode("utf-8", "surrogateescape").str.len()
     rejected |= ~label_ok.astype(bool) | (nbytes > 253) | name.str.contains("[\x00-\x20\x7f\udc80-\udcff]")
+    if key_by == "registered":  # the key: the name's registered domain
+        psl = psl_and_words(psl_path, words_path)[0]
+        reg = {n: psl.registered(n) for n in pd.unique(name[~rejected])}
+        rec["domain"] = name.map(reg)
     # a client address that does not parse is rejected (an unset one is no client)
     client = df["id.orig_h"]
     bad_client = (client != unset) & (parse_v4(client) < 0)
@@ -508,6 +514,7 @@ def main(argv=None):
     ap.add_argument("--psl", default="/usr/share/publicsuffix/public_suffix_list.dat")
     ap.add_argument("--words", default="/usr/share/dict/words")
     ap.add_argument("--window", type=int, default=86400, help="seconds (default 86400)")
+    ap.add_argument("--key", choices=["fqdn", "registered"], default="fqdn")
     ap.add_argument("--min-ips", type=int, default=3)
     ap.add_argument("-o", "--output", default="-")
     ap.add_argument("--compare", metavar="FLUXSCORE_CSV",
@@ -515,7 +522,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
     stats = {}
-    rows = features(a.log, a.asn_db, a.window, a.min_ips, stats, a.country_db, a.psl, a.words)
+    rows = features(a.log, a.asn_db, a.window, a.min_ips, stats, a.country_db, a.psl, a.words, a.key)
     rows.to_csv(sys.stdout if a.output == "-" else a.output, index=False)
     secs = time.perf_counter() - t0
     print(f"pandas reference: {stats['read']} records read, {stats['used']} used, {stats['rejected']} rejected; "

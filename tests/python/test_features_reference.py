@@ -93,15 +93,16 @@ def country_csv(tmp_path_factory):
     return str(path)
 
 
-def check_same(log, tmp_path, window=86400, min_ips=3, asn=True, country=None):
-    flags = ["--window", str(window), "--min-ips", str(min_ips), "--sample-cap", "1048576"]
+def check_same(log, tmp_path, window=86400, min_ips=3, asn=True, country=None, key="fqdn"):
+    flags = ["--window", str(window), "--min-ips", str(min_ips), "--sample-cap", "1048576", "--key", key]
     if asn:
         flags += [a for p in ASN for a in ("--asn-db", p)]
     if country:
         flags += ["--country-db", country]
     counts = run_fluxscore(log, tmp_path / "fluxscore.csv", *flags)
     stats = {}
-    rows = ref.features(str(log), ASN if asn else (), window, min_ips, stats, [country] if country else [])
+    rows = ref.features(str(log), ASN if asn else (), window, min_ips, stats, [country] if country else [],
+                        key_by=key)
     assert {k: stats[k] for k in counts} == counts
     assert ref.compare(rows, tmp_path / "fluxscore.csv") == []
     return rows
@@ -159,6 +160,19 @@ def test_simulated_day(tmp_path, seed, window, min_ips, country_csv):
     rows = check_same(log, tmp_path, window=window, min_ips=min_ips, country=country_csv)
     assert len(rows) > 100 and rows["distinct_asns"].max() > 20  # flux domains among them
     assert rows["distinct_countries"].max() > 5 and rows["name_word_ratio"].max() == 1
+
+
+@pytest.mark.skipif(not HAVE_IPDB, reason="data/ipdb missing (scripts/fetch-ipdata.sh)")
+def test_registered_key(tmp_path, country_csv):
+    log = tmp_path / "names.log"
+    log.write_bytes(names_log())
+    rows = check_same(log, tmp_path, min_ips=1, key="registered")
+    # example.co.uk, city.kawasaki.jp, x1.y.kawasaki.jp, co.uk, me.blogspot.com, q9.unknowntld
+    assert {"example.co.uk", "city.kawasaki.jp", "x1.y.kawasaki.jp", "co.uk", "me.blogspot.com",
+            "q9.unknowntld", "b.c"} <= set(rows["domain"])
+    sim = tmp_path / "sim.log"
+    subprocess.run([BIN, "simulate", "--lines", "30000", "--seed", "13", "-q", "-o", str(sim)], check=True, cwd=REPO)
+    check_same(sim, tmp_path, window=3600, min_ips=1, country=country_csv, key="registered")
 
 
 def test_without_ip_data(tmp_path):
