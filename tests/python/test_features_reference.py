@@ -1,6 +1,7 @@
 """`fluxscore features` against a second, independent implementation of docs/features.md:
 bench/features_pandas.py (pandas, no shared code). Every row and all 38 columns must agree, and
-so must the counts of records used and rejected, on hand-made edge cases and on simulated days.
+so must the counts of records used and rejected, on hand-made edge cases and on simulated days,
+in Zeek TSV and Zeek JSON.
 Countries come from a range CSV made here from the real ASN ranges (a country per ASN: every
 address of a range has one), since the reference reads no MaxMind DB."""
 import csv
@@ -48,6 +49,27 @@ EDGE = """\
 
 
 C253 = ".".join(["c" * 63] * 3 + ["c" * 61])  # the longest name: 253 bytes
+
+
+# The edge cases in Zeek JSON, with JSON's own: ts in ISO 8601, missing keys, a null client (a
+# bad one), a truncated line, a line that is an array, a qtype beyond 16 bits.
+EDGE_JSON = """\
+{"ts":100.5,"id.orig_h":"10.0.0.1","query":"WWW.Flux.Example.","qtype":1,"rcode":0,"answers":["1.2.3.4","1.2.4.5","5.6.7.8"],"TTLs":[60.0,60.0,30.0]}
+{"ts":"1970-01-01T00:01:41.500000Z","id.orig_h":"2001:DB8:0::1","query":"www.flux.example","qtype":28,"answers":["2001:db8::10","2001:0db8:0:0::10"],"TTLs":[60,60]}
+{"ts":102,"query":"www.flux.example","qtype":1,"rcode":0,"answers":["cname.target.net","9.9.9.9"],"TTLs":[300.0,60.0]}
+{"ts":103,"id.orig_h":null,"query":"www.flux.example","qtype":1,"rcode":3}
+{"ts":104,"id.orig_h":"10.0.0.4","query":"www.flux.example","qtype":1,"answers":["1.2.3.4","1.2.3.5"],"TTLs":[60]}
+{"ts":105,"id.orig_h":"10.0.0.4","query":"www.flux.example","qtype":1,"answers":["1.2.3.999"],"TTLs":[60]}
+{"ts":106,"id.orig_h":"10.0.0.4","query":"www.flux.example","qtype":1,"answers":["1.2.3.7"],"TTLs":[6.5]}
+{"ts":107,"id.orig_h":"10.0.0.5","qtype":1,"answers":["1.2.3.8"],"TTLs":[60]}
+{"ts":108,"id.orig_h":"10.0.0.5","query":"www.flux.example","qtype":1,"answers":["1.2.3.9"],"TTLs":[60]
+[1,2,3]
+{"ts":3700,"id.orig_h":"10.0.0.5","query":"www.flux.example","qtype":1,"rcode":0,"answers":["7.7.7.7","7.7.8.8","<unknown type=99>"],"TTLs":[10,10,10]}
+{"ts":"bogus","query":"www.flux.example"}
+{"ts":109,"id.orig_h":"bogus","query":"www.flux.example","answers":["1.1.1.1"],"TTLs":[1]}
+{"ts":110,"id.orig_h":"10.0.0.9","query":"www.flux.example","qtype":70000,"answers":["1.1.1.1"],"TTLs":[1]}
+{"ts":111,"id.orig_h":"::ffff:10.0.0.5","query":"other.example","qtype":1,"answers":["10.1.1.1","::ffff:10.1.1.2","10.1.1.2"],"TTLs":[5,5,5]}
+"""
 
 
 def names_log():
@@ -160,6 +182,19 @@ def test_simulated_day(tmp_path, seed, window, min_ips, country_csv):
     rows = check_same(log, tmp_path, window=window, min_ips=min_ips, country=country_csv)
     assert len(rows) > 100 and rows["distinct_asns"].max() > 20  # flux domains among them
     assert rows["distinct_countries"].max() > 5 and rows["name_word_ratio"].max() == 1
+
+
+@pytest.mark.skipif(not HAVE_IPDB, reason="data/ipdb missing (scripts/fetch-ipdata.sh)")
+def test_zeek_json(tmp_path, country_csv):
+    log = tmp_path / "edge.json"
+    log.write_text(EDGE_JSON)
+    rows = check_same(log, tmp_path, min_ips=1, country=country_csv)
+    assert rows["queries"].tolist() == [1, 4]  # other.example; www.flux.example: 4 of 14 records
+    assert rows["distinct_ips"].tolist() == [2, 7]  # ::ffff:10.1.1.2 is 10.1.1.2
+    sim = tmp_path / "sim.json"
+    subprocess.run([BIN, "simulate", "--lines", "30000", "--seed", "14", "--format", "zeek-json", "-q", "-o", str(sim)],
+                   check=True, cwd=REPO)
+    check_same(sim, tmp_path, window=3600, min_ips=1, country=country_csv)
 
 
 @pytest.mark.skipif(not HAVE_IPDB, reason="data/ipdb missing (scripts/fetch-ipdata.sh)")
