@@ -2,7 +2,8 @@
 # `fluxscore features` against its pandas peer (bench/features_pandas.py: the same columns,
 # written independently in vectorised pandas) on one generated Zeek dns.log, checking that
 # both give the same rows and timing both (wall clock, peak RSS, /usr/bin/time).
-# Usage: bench/dns_peer.sh [LINES] [BUILD_DIR]   (defaults: 1000000, build/release)
+# Usage: bench/dns_peer.sh [LINES] [BUILD_DIR]   (defaults: 1000000, build/release; FORMAT=json
+# for the Zeek JSON form of the same log, default FORMAT=tsv)
 # Both get the same job: the ASN range CSVs of data/ipdb (scripts/fetch-ipdata.sh), no country
 # source (the peer reads no MaxMind DB: the country columns are empty on both sides), exact sets
 # (--sample-cap 1048576), the default window, --min-ips, Public Suffix List and word list.
@@ -12,8 +13,9 @@ BUILD=${2:-build/release}
 source "$(dirname "$0")/dns_common.sh"
 [ -f data/ipdb/asn-ipv4.csv ] || { echo "IP data missing: bash scripts/fetch-ipdata.sh" >&2; exit 2; }
 ASN=(--asn-db data/ipdb/asn-ipv4.csv --asn-db data/ipdb/asn-ipv6.csv)
-LOG=$WORK/dns-$LINES.tsv
-[ -s "$LOG" ] || "$GEN" "$LINES" 1 tsv > "$LOG"
+FORMAT=${FORMAT:-tsv}
+LOG=$WORK/dns-$LINES.$FORMAT
+[ -s "$LOG" ] || "$GEN" "$LINES" 1 "$FORMAT" > "$LOG"
 cat "$LOG" > /dev/null  # into the page cache for both
 report() {  # NAME: the last /usr/bin/time line as seconds, lines/s, peak RSS
   read -r SECS KB < "$WORK/time.txt"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """An independent pandas implementation of `fluxscore features` (docs/features.md) for Zeek
-dns.log TSV: the speed peer of bench/dns_peer.sh and, in tests/python/test_features_reference.py,
-a second reading of the definitions that the C++ rows must equal.
+dns.log TSV and Zeek JSON lines: the speed peer of bench/dns_peer.sh and, in
+tests/python/test_features_reference.py, a second reading of the definitions that the C++ rows
+must equal.
 
 It is written the way a researcher would write it in pandas (vectorised where pandas allows:
 read_csv, explode, groupby; the Public Suffix List, the word search and IPv6 parsing per distinct
@@ -14,9 +15,10 @@ different lengths, text that looks like an address but does not parse) are dropp
 so the record counts can be compared too. IP data: range CSVs only (`start,end,asn[,org]`,
 `start,end,country`; IPv4 and IPv6), not MaxMind DB files.
 
-Scope: one header block (no concatenated files), no `\\xNN` escapes, a log whose lines all have
-the #fields count, exact sets: compare with `fluxscore features --sample-cap`
-above every key's cardinality (ips_sampled is then 0).
+Scope: TSV with one header block (no concatenated files), no `\\xNN` escapes and lines that all
+have the #fields count; JSON lines as Zeek writes them (Python's json module decides what is
+malformed); exact sets: compare with `fluxscore features --sample-cap` above every key's
+cardinality (ips_sampled is then 0).
 
     features_pandas.py LOG [--asn-db F ...] [--country-db F ...] [--window SECONDS] [--min-ips N]
                        [--key fqdn|registered] [--psl F] [--words F] [-o OUT.csv]
@@ -269,7 +271,7 @@ def _u16(texts, unset_mark):
 
 def read_tsv(path):
     """A Zeek TSV log as the record columns: ts (float), client (text or None), query name
-    (text, None when unset or empty), qtype (number), answers and TTLs (lists of text), and the
+    (text; "" when unset or empty), qtype (number), answers and TTLs (lists of text), and the
     records rejected already (bad ts, no query name, bad qtype or rcode, answers and TTLs of
     different lengths)."""
     h = read_header(path)
