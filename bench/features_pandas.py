@@ -301,8 +301,8 @@ def read_tsv(path):
 
 def read_json(path):
     """Zeek JSON lines as read_tsv's columns: ts as epoch seconds or ISO 8601 text; a missing key
-    is unset (a null client is a bad one, as in fluxscore); a line that is not a JSON object is
-    rejected."""
+    is unset; null is a value of the wrong type (the record is rejected) except for answers and
+    TTLs (no answers), as in fluxscore; a line that is not a JSON object is rejected."""
     rows, bad = [], []
     with open(path, encoding="utf-8", errors="surrogateescape") as f:
         for line in f:
@@ -326,10 +326,11 @@ def read_json(path):
     q = df["query"].where(df["query"].map(lambda v: isinstance(v, str) and v != ""), None)
     client = df["id.orig_h"].where(df["id.orig_h"].map(lambda v: isinstance(v, str)), None)
     # a client that is there but not a string (null too) is a bad client address
-    bad_client = df["id.orig_h"].map(lambda v: not isinstance(v, str)) & pd.Series(
-        [("id.orig_h" in r) for r in rows], dtype=bool)
+    present = lambda col: pd.Series([col in r for r in rows], dtype=bool)
+    bad_client = df["id.orig_h"].map(lambda v: not isinstance(v, str)) & present("id.orig_h")
+    # qtype / rcode: 0 when the key is missing, else an integer up to 65535 (null: a bad one)
     num = lambda col: pd.to_numeric(df[col].where(df[col].map(lambda v: isinstance(v, int) and 0 <= v <= 65535)),
-                                    errors="coerce").where(df[col].notna(), 0)
+                                    errors="coerce").where(present(col), 0)
     qtype, rcode = num("qtype"), num("rcode")
     as_list = lambda col: df[col].map(lambda v: [x if isinstance(x, str) else repr(x) for x in v]
                                       if isinstance(v, list) else [])

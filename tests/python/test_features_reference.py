@@ -51,8 +51,9 @@ EDGE = """\
 C253 = ".".join(["c" * 63] * 3 + ["c" * 61])  # the longest name: 253 bytes
 
 
-# The edge cases in Zeek JSON, with JSON's own: ts in ISO 8601, missing keys, a null client (a
-# bad one), a truncated line, a line that is an array, a qtype beyond 16 bits.
+# The edge cases in Zeek JSON, with JSON's own: ts in ISO 8601, missing keys, null values (the
+# wrong type, but null answers and TTLs are none), a truncated line, a line that is an array, a
+# qtype beyond 16 bits.
 EDGE_JSON = """\
 {"ts":100.5,"id.orig_h":"10.0.0.1","query":"WWW.Flux.Example.","qtype":1,"rcode":0,"answers":["1.2.3.4","1.2.4.5","5.6.7.8"],"TTLs":[60.0,60.0,30.0]}
 {"ts":"1970-01-01T00:01:41.500000Z","id.orig_h":"2001:DB8:0::1","query":"www.flux.example","qtype":28,"answers":["2001:db8::10","2001:0db8:0:0::10"],"TTLs":[60,60]}
@@ -69,6 +70,11 @@ EDGE_JSON = """\
 {"ts":109,"id.orig_h":"bogus","query":"www.flux.example","answers":["1.1.1.1"],"TTLs":[1]}
 {"ts":110,"id.orig_h":"10.0.0.9","query":"www.flux.example","qtype":70000,"answers":["1.1.1.1"],"TTLs":[1]}
 {"ts":111,"id.orig_h":"::ffff:10.0.0.5","query":"other.example","qtype":1,"answers":["10.1.1.1","::ffff:10.1.1.2","10.1.1.2"],"TTLs":[5,5,5]}
+{"ts":112,"id.orig_h":"10.0.0.1","query":"other.example","qtype":null,"answers":["10.1.1.9"],"TTLs":[1]}
+{"ts":113,"id.orig_h":"10.0.0.1","query":"other.example","rcode":null}
+{"ts":114,"id.orig_h":"10.0.0.1","query":null}
+{"ts":null,"id.orig_h":"10.0.0.1","query":"other.example"}
+{"ts":115,"id.orig_h":"10.0.0.1","query":"other.example","answers":null,"TTLs":null,"id.resp_h":null}
 """
 
 
@@ -189,7 +195,7 @@ def test_zeek_json(tmp_path, country_csv):
     log = tmp_path / "edge.json"
     log.write_text(EDGE_JSON)
     rows = check_same(log, tmp_path, min_ips=1, country=country_csv)
-    assert rows["queries"].tolist() == [1, 4]  # other.example; www.flux.example: 4 of 14 records
+    assert rows["queries"].tolist() == [2, 4]  # other.example: 2 of 6; www.flux.example: 4 of 14 records
     assert rows["distinct_ips"].tolist() == [2, 7]  # ::ffff:10.1.1.2 is 10.1.1.2
     sim = tmp_path / "sim.json"
     subprocess.run([BIN, "simulate", "--lines", "30000", "--seed", "14", "--format", "zeek-json", "-q", "-o", str(sim)],
