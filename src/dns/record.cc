@@ -27,7 +27,8 @@ std::string Printable(std::string_view s, size_t max_bytes) {
     const auto c = static_cast<unsigned char>(s[i]);
     const size_t n = c < 0x80 ? 1 : Utf8Len(s, i);
     if (i + std::max<size_t>(n, 1) > max_bytes) break;
-    if (c < 0x20 || c == 0x7f) {
+    // (C0 controls, DEL, and C1 controls U+0080-U+009F, which some terminals obey too)
+    if (c < 0x20 || c == 0x7f || (c == 0xc2 && n == 2 && static_cast<unsigned char>(s[i + 1]) < 0xa0)) {
       out += '?';
     } else if (n == 0) {
       out += fmt::format("\\x{:02x}", c);

@@ -51,7 +51,8 @@ struct SourcePos {
 };
 
 // The first max_bytes of untrusted text (a field of a rejected record) for a message: valid
-// UTF-8 kept, control characters as '?', other bytes as \xNN; "..." when the text goes on.
+// UTF-8 kept, control characters (C0, DEL, C1) as '?', other bytes as \xNN; "..." when the
+// text goes on.
 std::string Printable(std::string_view text, size_t max_bytes);
 
 // Counts by reason; keeps the first few rejections with their positions; in strict mode the

@@ -267,6 +267,7 @@ TEST(IngestStatsTest, RejectionMessagesAreValidUtf8WithoutControlCharacters) {
   EXPECT_EQ(Printable("abcdef", 4), "abcd...");
   EXPECT_EQ(Printable("abc\xc3\xa9", 4), "abc...");  // é is not cut in two
   EXPECT_EQ(Printable("abc\xc3\xa9", 5), "abc\xc3\xa9");
+  EXPECT_EQ(Printable("a\xc2\x9b" "31mb\xc2\xa0" "c", 120), "a?31mb\xc2\xa0" "c");  // C1 CSI; no-break space kept
   IngestStats stats;
   ASSERT_TRUE(stats.Reject({"f.log", 7}, "bad query name", "\xff\x1b.com").ok());
   EXPECT_EQ(stats.first_rejections().at(0), "f.log:7: bad query name (\\xff?.com)");
