@@ -12,6 +12,7 @@
 #include <string>
 
 #include "fluxscore/table.h"
+#include "temp_files.h"
 
 namespace fluxscore {
 namespace {
@@ -331,7 +332,7 @@ TEST(ReadCsvTest, ByteOrderMarkIsStripped) {
 }
 
 TEST(ReadCsvFileTest, ReadsFileAndReportsMissingFile) {
-  std::string path = ::testing::TempDir() + "fluxscore_csv_test.csv";
+  std::string path = test::TempPath("csv_test.csv");
   {
     std::ofstream f(path, std::ios::binary);
     f << "a,b\n1,x\n2\n";

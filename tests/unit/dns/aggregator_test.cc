@@ -21,6 +21,7 @@
 #include "fluxscore/dns/enrich.h"
 #include "fluxscore/dns/features.h"
 #include "fluxscore/dns/ingest.h"
+#include "../temp_files.h"
 
 namespace fluxscore::dns {
 namespace {
@@ -28,9 +29,7 @@ namespace {
 
 // Per-process names: ctest runs tests of this binary in parallel processes.
 std::string TempFile(const std::string& name, const std::string& content) {
-  std::string path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name;
-  std::ofstream(path, std::ios::binary) << content;
-  return path;
+  return test::WriteTempFile(name, content);
 }
 
 const PublicSuffixList& Psl() {

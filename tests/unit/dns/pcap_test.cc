@@ -15,6 +15,7 @@
 
 #include "dns/ingest/stream.h"
 #include "fluxscore/dns/record.h"
+#include "../temp_files.h"
 
 namespace fluxscore::dns {
 namespace {
@@ -189,7 +190,7 @@ struct PcapFile {
 
 std::string TempPath(const std::string& leaf) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return ::testing::TempDir() + "fluxscore_pcap_" + info->name() + "_" + leaf;
+  return test::TempPath(std::string("pcap_") + info->name() + "_" + leaf);
 }
 
 std::string WriteFile(const std::string& leaf, const Buf& bytes) {

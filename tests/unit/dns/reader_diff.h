@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "dns/ingest/readers.h"
+#include "../temp_files.h"
 
 namespace fluxscore::dns::reader_diff {
 
@@ -43,10 +44,7 @@ inline int Rounds(const char* env, int quick) {
   return v != nullptr ? std::atoi(v) : quick;
 }
 
-// Per-process names: ctest runs tests of this binary in parallel processes.
-inline std::string TempPath(const std::string& name) {
-  return ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name;
-}
+using test::TempPath;
 
 // Whether the two readers gave the same records (every field, also those a flag says are not
 // set: they must hold the same leftovers), counts, rejections, messages and status on `path`.

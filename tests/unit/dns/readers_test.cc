@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fluxscore/dns/ingest.h"
+#include "../temp_files.h"
 
 namespace fluxscore::dns {
 namespace {
@@ -19,15 +20,13 @@ struct Collect : RecordSink {
   void Add(const DnsRecord& r) override { recs.push_back(r); }
 };
 
-// Per-process names: ctest runs tests of this binary in parallel processes.
+using test::TempPath;
 std::string TempFile(const std::string& name, const std::string& content) {
-  std::string path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name;
-  std::ofstream(path, std::ios::binary) << content;
-  return path;
+  return test::WriteTempFile(name, content);
 }
 
 std::string GzFile(const std::string& name, const std::string& content, size_t cut = 0) {
-  std::string path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name;
+  std::string path = TempPath(name);
   gzFile f = gzopen(path.c_str(), "wb");
   gzwrite(f, content.data(), static_cast<unsigned>(content.size()));
   gzclose(f);

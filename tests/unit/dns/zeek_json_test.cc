@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fluxscore/dns/ingest.h"
+#include "../temp_files.h"
 
 namespace fluxscore::dns {
 namespace {
@@ -35,7 +36,7 @@ JsonRun ReadJson(const std::string& name, const std::vector<std::string>& lines)
   } sink;
   JsonRun run;
   sink.out = &run.recs;
-  run.path = ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name;
+  run.path = test::TempPath(name);
   std::string text;
   for (const std::string& l : lines) text += l + "\n";
   std::ofstream(run.path, std::ios::binary) << text;

@@ -14,13 +14,12 @@
 
 #include "fluxscore/dns/ingest.h"
 #include "fluxscore/sim/simulate.h"
+#include "../temp_files.h"
 
 namespace fluxscore::sim {
 namespace {
 
-std::string TempPath(const std::string& name) {
-  return ::testing::TempDir() + "/" + std::to_string(getpid()) + "-sim-" + name;
-}
+std::string TempPath(const std::string& name) { return test::TempPath("sim-" + name); }
 
 // Ranges of the networks the classes use (a handful each, from the ip-location-db table), some
 // eyeball and hosting networks, and IPv6 for Cloudflare, Google and Akamai.
