@@ -105,20 +105,21 @@ def parse_v4(texts):
 
 
 class RangeTable:
-    """ASN of an address from one range CSV (`start,end,asn[,org]`): of the ranges containing
-    it, the one with the greatest start; on equal starts the narrower; on identical ranges the
-    later line. IPv4 lookups vectorised (np.searchsorted), IPv6 ones through Python integers."""
+    """The value of an address from one range CSV (`start,end,asn[,org]` or
+    `start,end,country`; a country as a number): of the ranges containing it, the one with the
+    greatest start; on equal starts the narrower; on identical ranges the later line. IPv4
+    lookups vectorised (np.searchsorted), IPv6 ones through Python integers."""
 
     def __init__(self, path, kind="asn"):
-        t = pd.read_csv(path, header=None, usecols=[0, 1, 2], names=["start", "end", "asn"], dtype=str,
+        t = pd.read_csv(path, header=None, usecols=[0, 1, 2], names=["start", "end", "value"], dtype=str,
                         na_filter=False, comment=None)
         t["line"] = np.arange(len(t))
         if kind == "asn":
-            t = t[pd.to_numeric(t["asn"], errors="coerce").notna()]  # (a header line)
-            t = t.assign(asn=t["asn"].astype(np.int64))
+            t = t[pd.to_numeric(t["value"], errors="coerce").notna()]  # (a header line)
+            t = t.assign(value=t["value"].astype(np.int64))
         else:  # a country code as a number: its two letters, upper-cased
-            t = t[t["asn"].str.fullmatch("[A-Za-z]{2}")]
-            t = t.assign(asn=t["asn"].str.upper().map(lambda c: ord(c[0]) * 256 + ord(c[1])).astype(np.int64))
+            t = t[t["value"].str.fullmatch("[A-Za-z]{2}")]
+            t = t.assign(value=t["value"].str.upper().map(lambda c: ord(c[0]) * 256 + ord(c[1])).astype(np.int64))
         self.v4 = self._sorted(t.assign(s=parse_v4(t["start"]), e=parse_v4(t["end"])).query("s >= 0 and e >= 0"))
         six = t[t["start"].str.contains(":", regex=False)]
         self.v6 = self._sorted(six.assign(s=[int(ipaddress.ip_address(x)) for x in six["start"]],
@@ -133,18 +134,18 @@ class RangeTable:
         t = t.sort_values(["s", "neg_e", "line"], kind="stable")
         e = t["e"].to_numpy()
         return {"s": t["s"].to_numpy(), "e": e, "max_e": np.maximum.accumulate(e) if len(e) else e,
-                "asn": t["asn"].to_numpy()}
+                "value": t["value"].to_numpy()}
 
     @staticmethod
     def _walk(tab, x, j):
         while j >= 0 and tab["max_e"][j] >= x:  # no range at or before j contains x once max_e < x
             if tab["e"][j] >= x:
-                return tab["asn"][j]
+                return tab["value"][j]
             j -= 1
         return None
 
     def lookup_v4(self, x):
-        """ASNs of int64 IPv4 addresses (float, NaN: no range)."""
+        """Values of int64 IPv4 addresses (float, NaN: no range)."""
         tab = self.v4
         j = np.searchsorted(tab["s"], x, side="right") - 1
         out = np.full(len(x), np.nan)
@@ -152,7 +153,7 @@ class RangeTable:
             return out
         jj = np.maximum(j, 0)
         hit = (j >= 0) & (tab["e"][jj] >= x)
-        out[hit] = tab["asn"][jj[hit]]
+        out[hit] = tab["value"][jj[hit]]
         for i in np.flatnonzero(~hit & (j >= 0) & (tab["max_e"][jj] >= x)):  # overlapping ranges
             a = self._walk(tab, x[i], j[i])
             out[i] = np.nan if a is None else a
@@ -165,8 +166,12 @@ class RangeTable:
 
 
 def _canonical(text):
-    """One text per address: IPv6 in its canonical form, ::ffff:a.b.c.d as a.b.c.d."""
-    ip = ipaddress.ip_address(text)
+    """One text per address: IPv6 in its canonical form, ::ffff:a.b.c.d as a.b.c.d; None when
+    the text is not an address."""
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
     return str(ip.ipv4_mapped if ip.version == 6 and ip.ipv4_mapped is not None else ip)
 
 
@@ -372,15 +377,11 @@ def features(path, asn_paths=(), window=86400, min_ips=3, stats=None, country_pa
         psl = psl_and_words(psl_path, words_path)[0]
         reg = {n: psl.registered(n) for n in pd.unique(name[~rejected])}
         rec["domain"] = name.map(reg)
-    # a client address that does not parse is rejected (an unset one is no client)
-    bad_client = client.notna() & (parse_v4(client.fillna("")) < 0)
-    for i in np.flatnonzero(bad_client.to_numpy()):
-        try:
-            ipaddress.ip_address(client.iat[i])
-            bad_client.iat[i] = False
-        except ValueError:
-            pass
-    rejected |= bad_client
+    # clients by value (one text per address, None for text that is not one, once per distinct
+    # text); a client that is not an address is rejected (an unset one is no client)
+    canon = {c: _canonical(c) for c in pd.unique(client.dropna())}
+    rec["client"] = client.map(canon)
+    rejected |= client.notna() & rec["client"].isna()
     # the window from the integer seconds of ts (exact, no float rounding at a boundary)
     secs = np.floor(ts.fillna(0)).astype(np.int64)
     rec["window_start"] = secs // window * window
@@ -391,43 +392,37 @@ def features(path, asn_paths=(), window=86400, min_ips=3, stats=None, country_pa
     ans = ans.reset_index()
     ttl = pd.to_numeric(ans["ttls"], errors="coerce")
     bad_ttl = ttl.isna() | (ttl < 0) | (ttl > 2147483647) | (ttl != np.floor(ttl))
-    # answers: addresses (IPv4: their value; IPv6: canonical text through ipaddress, once per
-    # distinct text), TXT / unknown types, names (CNAMEs for the name-query types), or text that
-    # looks like an address and does not parse (the record is rejected)
+    # answers: addresses (an id: an IPv4 address is its value, an IPv6 one V6_BASE + an index
+    # of its canonical text, ::ffff:a.b.c.d is a.b.c.d; parsed once per distinct text), TXT /
+    # unknown types, names (CNAMEs for the name-query types), or text that looks like an address
+    # and does not parse (the record is rejected)
     addr_id = parse_v4(ans["answers"])
     maybe6 = (addr_id < 0) & ans["answers"].str.contains(":", regex=False).to_numpy()
-    v6_text = {}
+    v6_ids, v6_ints = {}, {}  # text -> id; id -> 128-bit value (for the lookups)
     for text in pd.unique(ans["answers"][maybe6]):
         try:
-            v6_text[text] = ipaddress.ip_address(text)
+            ip = ipaddress.ip_address(text)
         except ValueError:
-            pass
-    v6_canon, v6_ids = {}, {}
-    for text, ip in v6_text.items():
-        if ip.version == 6 and ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d is a.b.c.d
+            continue
+        if ip.version == 6 and ip.ipv4_mapped is not None:
             v6_ids[text] = int(ip.ipv4_mapped)
         else:
-            v6_ids[text] = V6_BASE + v6_canon.setdefault(str(ip), len(v6_canon))
-    v6_ints = {V6_BASE + i: int(ipaddress.ip_address(c)) for c, i in v6_canon.items()}
-    if v6_ids:
-        six = ans["answers"][maybe6].map(v6_ids)
-        addr_id[maybe6] = six.fillna(-1).astype(np.int64).to_numpy()
-    all_index = ans.index
-    is_addr = pd.Series(addr_id >= 0, index=all_index)
-    looks = ans["answers"].str.match(_ADDR_LIKE) & ~is_addr
+            v6_ids[text] = v6_ints.setdefault(int(ip), V6_BASE + len(v6_ints))
+    v6_ints = {i: value for value, i in v6_ints.items()}
+    addr_id[maybe6] = ans["answers"][maybe6].map(v6_ids).fillna(-1).astype(np.int64).to_numpy()
+    ans["addr_id"] = addr_id
+    ans["is_addr"] = addr_id >= 0
+    ans["ttl"] = ttl
+    looks = ans["answers"].str.match(_ADDR_LIKE) & ~ans["is_addr"]
     bad_rec = set(ans.loc[bad_ttl | looks, "rec"])
     rejected |= rec.index.isin(bad_rec)
     stats["rejected"] = int(rejected.sum())
     stats["used"] = stats["read"] - stats["rejected"]
     rec = rec[~rejected]
     ans = ans[~ans["rec"].isin(bad_rec)].copy()
-    ttl = ttl[ans.index]
-    is_addr = is_addr[ans.index]
-    addr_id = pd.Series(addr_id, index=all_index)[ans.index]
     other = ~ans["answers"].str.startswith("TXT ") & ~ans["answers"].str.match(r"^<unknown type=.*>$")
-    ans["cname"] = ~is_addr & other & ans["qtype"].isin(NAME_TYPES)
-    ans["is_addr"] = is_addr
-    ans["ttl"] = ttl.astype(np.int64)
+    ans["cname"] = ~ans["is_addr"] & other & ans["qtype"].isin(NAME_TYPES)
+    ans["ttl"] = ans["ttl"].astype(np.int64)
     ans["domain"] = rec.loc[ans["rec"], "domain"].to_numpy()
     ans["window_start"] = rec.loc[ans["rec"], "window_start"].to_numpy()
     key = ["window_start", "domain"]
@@ -435,11 +430,7 @@ def features(path, asn_paths=(), window=86400, min_ips=3, stats=None, country_pa
     # per key: queries and clients
     g = rec.groupby(key, sort=False)
     out = pd.DataFrame({"queries": g.size()})
-    clients = rec.loc[rec["client"].notna(), key + ["client"]]
-    canon = {c: _canonical(c) for c in pd.unique(clients["client"]) if ":" in c}
-    canon = {c: canon.get(c, c) for c in pd.unique(clients["client"])}
-    clients = clients.assign(client=clients["client"].map(canon))
-    out["clients"] = clients.groupby(key, sort=False)["client"].nunique()
+    out["clients"] = rec.groupby(key, sort=False)["client"].nunique()  # (NaN: no client)
 
     # per record: address answers and CNAMEs
     per_rec = ans.groupby("rec").agg(n_addr=("is_addr", "sum"), n_cname=("cname", "sum"))
@@ -452,7 +443,7 @@ def features(path, asn_paths=(), window=86400, min_ips=3, stats=None, country_pa
     recs_with_addr = gr.size()
 
     # the key's distinct addresses
-    addr = ans.loc[ans["is_addr"], key + ["ttl"]].assign(ip=addr_id[ans["is_addr"]].to_numpy())
+    addr = ans.loc[ans["is_addr"], key + ["ttl", "addr_id"]].rename(columns={"addr_id": "ip"})
     ips = addr.drop_duplicates(key + ["ip"])[key + ["ip"]]
     out["distinct_ips"] = ips.groupby(key, sort=False).size()
     v4 = ips[ips["ip"] < V6_BASE]

@@ -19,8 +19,9 @@ Options (same meaning and grammar as the CLI flags): window ("24h", "30m", "1d",
 key ("fqdn" | "registered"), min_ips, format ("auto", "zeek", "zeek-json", "passivedns",
 "pcap"), strict, memory ("2G"), sample_cap, psl, words, asn_db / country_db (a path or a list;
 first match wins), threads (1 or 2, as --threads; default 1 here — Dask runs partitions side by
-side — where the CLI's default is 2 on a machine with two cores; the rows are the same). Loaded configurations (PSL, word list, enrichment data) are cached per
-process by their options, so repeated calls in one process (e.g. a Dask worker) load them once.
+side — where the CLI's default is 2 on a machine with two cores; the rows are the same). Loaded
+configurations (PSL, word list, enrichment data) are cached per process by their options, so
+repeated calls in one process (e.g. a Dask worker) load them once.
 
 Errors raise ``fluxscore.DataError``: bad options, an unreadable PSL / word list / enrichment
 file, an unreadable or corrupt log (after the other logs were read, as the CLI exits 2; with

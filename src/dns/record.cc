@@ -13,7 +13,18 @@
 namespace fluxscore::dns {
 
 namespace {
-size_t Utf8Len(std::string_view s, size_t i);
+
+// Length of the UTF-8 sequence starting at s[i], or 0 when invalid (malformed, overlong,
+// a surrogate or beyond U+10FFFF).
+size_t Utf8Len(std::string_view s, size_t i) {
+  size_t n;
+  const int32_t cp = DecodeUtf8(s, i, &n);
+  if (cp < 0 || (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+      (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+    return 0;
+  return n;
+}
+
 }  // namespace
 
 // The first max_bytes of untrusted text (a field of a rejected record) for a message: valid
@@ -25,8 +36,9 @@ std::string Printable(std::string_view s, size_t max_bytes) {
   size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
-    const size_t n = c < 0x80 ? 1 : Utf8Len(s, i);
-    if (i + std::max<size_t>(n, 1) > max_bytes) break;
+    const size_t n = c < 0x80 ? 1 : Utf8Len(s, i);  // 0: not UTF-8, the byte alone is escaped
+    const size_t step = n == 0 ? 1 : n;
+    if (i + step > max_bytes) break;
     // (C0 controls, DEL, and C1 controls U+0080-U+009F, which some terminals obey too)
     if (c < 0x20 || c == 0x7f || (c == 0xc2 && n == 2 && static_cast<unsigned char>(s[i + 1]) < 0xa0)) {
       out += '?';
@@ -35,7 +47,7 @@ std::string Printable(std::string_view s, size_t max_bytes) {
     } else {
       out.append(s.data() + i, n);
     }
-    i += std::max<size_t>(n, 1);
+    i += step;
   }
   if (i < s.size()) out += "...";
   return out;
@@ -68,20 +80,6 @@ void IngestStats::Merge(const IngestStats& o) {
     if (first_.size() < keep_first_) first_.push_back(s);
 }
 
-namespace {
-
-// Length of the UTF-8 sequence starting at s[i], or 0 when invalid (malformed, overlong,
-// a surrogate or beyond U+10FFFF).
-size_t Utf8Len(std::string_view s, size_t i) {
-  size_t n;
-  const int32_t cp = DecodeUtf8(s, i, &n);
-  if (cp < 0 || (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-      (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-    return 0;
-  return n;
-}
-
-}  // namespace
 
 #if defined(__SSE2__)
 // NormalizeName for a name of 1..253 bytes, all ASCII, 16 bytes at a time: the byte checks and

@@ -27,7 +27,6 @@ namespace fluxscore::dns {
 namespace {
 
 
-// Per-process names: ctest runs tests of this binary in parallel processes.
 std::string TempFile(const std::string& name, const std::string& content) {
   return test::WriteTempFile(name, content);
 }
