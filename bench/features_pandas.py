@@ -306,8 +306,9 @@ def read_tsv(path):
 
 def read_json(path):
     """Zeek JSON lines as read_tsv's columns: ts as epoch seconds or ISO 8601 text; a missing key
-    is unset; null is a value of the wrong type (the record is rejected) except for answers and
-    TTLs (no answers), as in fluxscore; a line that is not a JSON object is rejected."""
+    and a null value are unset (Zeek writes unset fields as null with
+    LogAscii::json_include_unset_fields=T), as in fluxscore; a value of another wrong type rejects
+    the record; a line that is not a JSON object is rejected."""
     rows, bad = [], []
     with open(path, encoding="utf-8", errors="surrogateescape") as f:
         for line in f:
@@ -330,10 +331,10 @@ def read_json(path):
         ts[iso] = (t - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
     q = df["query"].where(df["query"].map(lambda v: isinstance(v, str) and v != ""), None)
     client = df["id.orig_h"].where(df["id.orig_h"].map(lambda v: isinstance(v, str)), None)
-    # a client that is there but not a string (null too) is a bad client address
-    present = lambda col: pd.Series([col in r for r in rows], dtype=bool)
+    # a client that is there (not null) but not a string is a bad client address
+    present = lambda col: pd.Series([r.get(col) is not None for r in rows], dtype=bool)
     bad_client = df["id.orig_h"].map(lambda v: not isinstance(v, str)) & present("id.orig_h")
-    # qtype / rcode: 0 when the key is missing, else an integer up to 65535 (null: a bad one)
+    # qtype / rcode: 0 when unset (missing or null), else an integer up to 65535
     num = lambda col: pd.to_numeric(df[col].where(df[col].map(lambda v: isinstance(v, int) and 0 <= v <= 65535)),
                                     errors="coerce").where(present(col), 0)
     qtype, rcode = num("qtype"), num("rcode")

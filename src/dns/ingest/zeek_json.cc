@@ -372,9 +372,9 @@ class JsonLine {
 
   // The usual line, read without the general grammar walk: no whitespace, `{`, then members
   // `"name":value` joined by single commas, `}` as the last byte, where each name and string
-  // value is plain (no escapes, no control characters), each value is a string, a number or
-  // (for members the reader does not use) true, false or null, and answers and TTLs are arrays
-  // of strings and of numbers. Member names are recognised by comparing the bytes at the
+  // value is plain (no escapes, no control characters), each value is a string, a number, null
+  // or (for members the reader does not use) true or false, and answers and TTLs are arrays of
+  // strings and of numbers, or null. Member names are recognised by comparing the bytes at the
   // member with Zeek's names: first with all of them in Zeek's order (kLedZeekOrder, members may
   // be missing); from a member that is none of them on, with the next few of kZeekOrder, and
   // other names as Parse finds them. For each member the reader uses,
@@ -433,7 +433,11 @@ class JsonLine {
           return false;
         }
       } else if (m == kAnswers || m == kTtls) {
-        if (c != '[') return false;
+        if (c != '[') {
+          if (c != 'n' || e_ - p < 4 || !Same4(p, "null")) return false;
+          p += 4;  // null: no answers (Parse skips it)
+          return true;
+        }
         ++p;
         if (p < e_ && *p == ']') {
           ++p;
@@ -491,6 +495,9 @@ class JsonLine {
         } else if (is_number_start(c)) {
           p = Number(p, v);
           if (p == nullptr) return false;
+        } else if (c == 'n' && e_ - p >= 4 && Same4(p, "null")) {
+          p += 4;  // (unset: json_include_unset_fields=T writes an unanswered query's rcode so)
+          v.kind = kNull;
         } else {
           return false;
         }
@@ -1004,8 +1011,11 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     rec.ts = ts;
     have_ts = PlausibleTs(ts);
   };
-  // A scalar member the reader uses, once its value is read.
+  // A scalar member the reader uses, once its value is read. null is unset, as a missing member
+  // is (Zeek writes unset fields as null with LogAscii::json_include_unset_fields=T), and as `-`
+  // is in the TSV form.
   auto use_scalar = [&](Member m, const JsonValue& v) __attribute__((always_inline)) {
+    if (v.kind == kNull) return;
     switch (m) {
       case kTs:
         if (v.kind == kNumber) have_ts = ParseTs(v.raw, rec.ts);

@@ -77,7 +77,9 @@ std::string AsZeekTsv(const std::vector<Resp>& rs) {
   return s;
 }
 
-std::string AsZeekJson(const std::vector<Resp>& rs) {
+// unset_as_null: every member of Zeek's dns.log, an unset one as null, as Zeek writes them with
+// LogAscii::json_include_unset_fields=T (else an unset member is left out, Zeek's default).
+std::string AsZeekJson(const std::vector<Resp>& rs, bool unset_as_null = false) {
   std::string s;
   for (const Resp& r : rs) {
     std::string a, t;
@@ -85,10 +87,20 @@ std::string AsZeekJson(const std::vector<Resp>& rs) {
       a.append(a.empty() ? "\"" : ",\"").append(rr.data).append("\"");
       t.append(t.empty() ? "" : ",").append(std::to_string(rr.ttl)).append(".0");
     }
+    const std::string lists = r.rrs.empty() ? (unset_as_null ? ",\"answers\":null,\"TTLs\":null" : "")
+                                            : ",\"answers\":[" + a + "],\"TTLs\":[" + t + "]";
+    if (unset_as_null) {
+      s += "{\"ts\":" + TsText(r.ts) + ",\"uid\":\"C1\",\"id.orig_h\":\"" + r.client +
+           "\",\"id.orig_p\":4000,\"id.resp_h\":\"10.53.0.1\",\"id.resp_p\":53,\"proto\":\"udp\","
+           "\"trans_id\":null,\"rtt\":null,\"query\":\"" + r.qname + "\",\"qclass\":null,\"qclass_name\":null,"
+           "\"qtype\":" + std::to_string(r.qtype) + ",\"qtype_name\":null,\"rcode\":" + std::to_string(r.rcode) +
+           ",\"rcode_name\":null,\"AA\":false,\"TC\":false,\"RD\":true,\"RA\":true,\"Z\":0" + lists +
+           ",\"rejected\":false}\n";
+      continue;
+    }
     s += "{\"ts\":" + TsText(r.ts) + ",\"id.orig_h\":\"" + r.client +
          "\",\"id.resp_h\":\"10.53.0.1\",\"query\":\"" + r.qname + "\",\"qtype\":" +
-         std::to_string(r.qtype) + ",\"rcode\":" + std::to_string(r.rcode) +
-         (r.rrs.empty() ? "" : ",\"answers\":[" + a + "],\"TTLs\":[" + t + "]") + "}\n";
+         std::to_string(r.qtype) + ",\"rcode\":" + std::to_string(r.rcode) + lists + "}\n";
   }
   return s;
 }
@@ -316,14 +328,17 @@ TEST(FeaturesTest, EveryFormatGivesTheSameRows) {
   Enricher e = GoldenEnricher();
   const auto tsv = RowsOf(TempFile("g.log", AsZeekTsv(Golden())), &e);
   const auto json = RowsOf(TempFile("g.json", AsZeekJson(Golden())), &e);
+  const auto json_nulls = RowsOf(TempFile("g-nulls.json", AsZeekJson(Golden(), true)), &e);
   const auto pdns = RowsOf(TempFile("g.pdns", AsPassiveDns(Golden())), &e);
   const auto pcap = RowsOf(TempFile("g.pcap", AsPcap(Golden())), &e);
-  std::ostringstream a, b, c, d;
+  std::ostringstream a, b, b2, c, d;
   WriteFeaturesCsv(tsv, a);
   WriteFeaturesCsv(json, b);
+  WriteFeaturesCsv(json_nulls, b2);
   WriteFeaturesCsv(pdns, c);
   WriteFeaturesCsv(pcap, d);
   EXPECT_EQ(a.str(), b.str());
+  EXPECT_EQ(a.str(), b2.str());
   EXPECT_EQ(a.str(), c.str());
   EXPECT_EQ(a.str(), d.str());
   EXPECT_EQ(tsv.size(), 2u);

@@ -217,6 +217,96 @@ TEST(ZeekJsonTest, ReadsTheZeekSampleAndIsoTimestamps) {
   EXPECT_EQ(stats.rejected().at("malformed JSON"), 1u);
 }
 
+// Zeek with LogAscii::json_include_unset_fields=T writes every field, an unset one as null: an
+// unanswered query has no rcode, a query Zeek could not parse no qtype. null is read as unset,
+// exactly as the TSV form's `-` is read: the same records, and the same rejections (an unset ts
+// or query name rejects the record in both forms).
+TEST(ZeekJsonTest, NullIsUnsetAsTheTsvFormsDash) {
+  struct Line {
+    const char *ts, *client, *resp, *query, *qtype, *rcode, *answers, *ttls;
+  };
+  const std::vector<Line> lines = {
+      {"1547747036.100000", "10.0.0.1", "10.0.0.53", "a.example", "1", "-", "-", "-"},
+      {"1547747037.000000", "-", "-", "b.example", "-", "0", "1.2.3.4,5.6.7.8", "60.000000,60.000000"},
+      {"1547747038.000000", "10.0.0.2", "10.0.0.53", "c.example", "28", "3", "-", "-"},
+      {"-", "10.0.0.3", "10.0.0.53", "d.example", "1", "0", "-", "-"},
+      {"1547747039.000000", "10.0.0.3", "10.0.0.53", "-", "1", "0", "-", "-"},
+      {"1547747040.000000", "-", "-", "e.example", "-", "-", "cname.example.net,9.9.9.9", "300.000000,30.000000"},
+  };
+  std::string tsv = kZeekHeader, json;
+  auto j = [](const char* v, bool text) {
+    return std::string(v) == "-" ? std::string("null") : text ? "\"" + std::string(v) + "\"" : std::string(v);
+  };
+  auto jlist = [](const char* v, bool text) {
+    if (std::string(v) == "-") return std::string("null");
+    std::string out = "[", item;
+    for (const char* c = v;; ++c) {
+      if (*c == ',' || *c == 0) {
+        out += (out.size() > 1 ? "," : "") + (text ? "\"" + item + "\"" : item);
+        item.clear();
+        if (*c == 0) break;
+      } else {
+        item += *c;
+      }
+    }
+    return out + "]";
+  };
+  for (const Line& l : lines) {
+    tsv += ZeekLine(l.ts, l.client, l.query, l.qtype, l.rcode, l.answers, l.ttls);
+    // (ZeekLine writes the resolver 10.0.0.1; the JSON lines name theirs, or null.)
+    json += "{\"ts\":" + j(l.ts, false) + ",\"uid\":\"Cx1\",\"id.orig_h\":" + j(l.client, true) +
+            ",\"id.orig_p\":5353,\"id.resp_h\":" + j(l.resp, true) +
+            ",\"id.resp_p\":53,\"proto\":\"udp\",\"trans_id\":1,\"rtt\":null,\"query\":" + j(l.query, true) +
+            ",\"qclass\":null,\"qclass_name\":null,\"qtype\":" + j(l.qtype, false) +
+            ",\"qtype_name\":null,\"rcode\":" + j(l.rcode, false) +
+            ",\"rcode_name\":null,\"AA\":false,\"TC\":false,\"RD\":true,\"RA\":false,\"Z\":0,\"answers\":" +
+            jlist(l.answers, true) + ",\"TTLs\":" + jlist(l.ttls, false) + ",\"rejected\":false}\n";
+  }
+  // The same lines again with spaces after the colons: the general parser, not the fast path.
+  std::string spaced;
+  for (char c : json) spaced += c == ':' ? std::string(": ") : std::string(1, c);
+  Collect from_tsv;
+  IngestStats tsv_stats;
+  ASSERT_TRUE(ReadLog(TempFile("unset.log", tsv), LogFormat::kAuto, from_tsv, tsv_stats).ok());
+  ASSERT_EQ(from_tsv.recs.size(), 4u);
+  EXPECT_EQ(tsv_stats.rejected().at("bad ts"), 1u);
+  EXPECT_EQ(tsv_stats.rejected().at("no query name"), 1u);
+  EXPECT_EQ(from_tsv.recs[0].rcode, -1);
+  EXPECT_FALSE(from_tsv.recs[1].has_client);
+  EXPECT_EQ(from_tsv.recs[1].qtype, 0);
+  ASSERT_EQ(from_tsv.recs[3].answers.size(), 2u);
+  EXPECT_TRUE(from_tsv.recs[3].answers[1].is_address);
+  for (const std::string& text : {json, spaced}) {
+    Collect sink;
+    IngestStats stats;
+    LogFormat used;
+    ASSERT_TRUE(ReadLog(TempFile("unset.json", text), LogFormat::kAuto, sink, stats, nullptr, &used).ok());
+    EXPECT_EQ(used, LogFormat::kZeekJson);
+    EXPECT_EQ(stats.read, tsv_stats.read);
+    EXPECT_EQ(stats.used, tsv_stats.used);
+    EXPECT_EQ(stats.rejected(), tsv_stats.rejected());
+    ASSERT_EQ(sink.recs.size(), from_tsv.recs.size());
+    for (size_t i = 0; i < sink.recs.size(); ++i) {
+      const DnsRecord &a = sink.recs[i], &b = from_tsv.recs[i];
+      SCOPED_TRACE(b.qname);
+      EXPECT_EQ(a.ts, b.ts);
+      EXPECT_EQ(a.qname, b.qname);
+      EXPECT_EQ(a.has_client, b.has_client);
+      if (a.has_client) EXPECT_EQ(a.client.ToString(), b.client.ToString());
+      EXPECT_EQ(a.qtype, b.qtype);
+      EXPECT_EQ(a.rcode, b.rcode);
+      ASSERT_EQ(a.answers.size(), b.answers.size());
+      for (size_t k = 0; k < a.answers.size(); ++k) {
+        EXPECT_EQ(a.answers[k].type, b.answers[k].type);
+        EXPECT_EQ(a.answers[k].ttl, b.answers[k].ttl);
+        EXPECT_EQ(a.answers[k].data, b.answers[k].data);
+      }
+    }
+    EXPECT_FALSE(sink.recs[1].has_resolver);
+    EXPECT_TRUE(sink.recs[2].has_resolver);
+  }
+}
+
 TEST(PassiveDnsTest, GroupsTheLinesOfOneResponse) {
   std::string log =
       "1322849924.408856||10.1.1.1||8.8.8.8||IN||www.example.com.||CNAME||edge.example.net.||300||1\n"

@@ -33,7 +33,8 @@
 #include "dns/ingest/readers.h"
 #include "reader_diff.h"
 
-// ---- The former reader, verbatim but for its namespace and name (RefReadZeekJson). ----
+// ---- The former reader, verbatim but for its namespace and name (RefReadZeekJson), and for one
+// rule changed in both since: null is unset. ----
 namespace fluxscore::dns::json_ref {
 namespace {
 
@@ -674,6 +675,7 @@ Status RefReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, con
         p = json.Scalar(p, v);
       }
       if (p == nullptr) return nullptr;
+      if (v.kind == kNull) return p;  // (changed since: null is unset, as a missing member is)
       switch (m) {
         case kTs:
           if (v.kind == kNumber) have_ts = ParseTs(v.raw, rec.ts);
