@@ -324,7 +324,11 @@ def read_json(path):
             rows.append(r)
     cols = ["ts", "id.orig_h", "query", "qtype", "rcode", "answers", "TTLs"]
     df = pd.DataFrame({c: pd.Series([r.get(c) for r in rows], dtype=object) for c in cols})  # (as parsed)
-    ts = pd.to_numeric(df["ts"].where(df["ts"].map(lambda v: isinstance(v, (int, float))), None), errors="coerce")
+    # a number is epoch seconds, or whole milliseconds when an integer of 12 or more digits (Zeek's
+    # JSON::TS_MILLIS); true and false are not numbers
+    as_seconds = lambda v: (v / 1000 if isinstance(v, int) and len(str(abs(v))) >= 12 else v) \
+        if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+    ts = pd.to_numeric(df["ts"].map(as_seconds), errors="coerce")
     iso = df["ts"].map(lambda v: isinstance(v, str))
     if iso.any():
         t = pd.to_datetime(df["ts"][iso], utc=True, errors="coerce")

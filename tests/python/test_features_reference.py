@@ -5,6 +5,7 @@ in Zeek TSV and Zeek JSON.
 Countries come from a range CSV made here from the real ASN ranges (a country per ASN: every
 address of a range has one), since the reference reads no MaxMind DB."""
 import csv
+import json
 import os
 import re
 import subprocess
@@ -203,6 +204,18 @@ def test_zeek_json(tmp_path, country_csv):
     subprocess.run([BIN, "simulate", "--lines", "30000", "--seed", "14", "--format", "zeek-json", "-q", "-o", str(sim)],
                    check=True, cwd=REPO)
     check_same(sim, tmp_path, window=3600, min_ips=1, country=country_csv)
+    # The same day as Zeek writes it with LogAscii::json_timestamps=JSON::TS_MILLIS and
+    # json_include_unset_fields=T, every seventh query unanswered (no rcode, rtt or answers: null).
+    zeek = tmp_path / "sim-ms-nulls.json"
+    with open(sim) as f, open(zeek, "w") as out:
+        for i, line in enumerate(f):
+            r = json.loads(line)
+            r["ts"] = round(r["ts"] * 1000)
+            if i % 7 == 0:
+                r.update(rtt=None, rcode=None, rcode_name=None, answers=None, TTLs=None)
+            out.write(json.dumps(r, separators=(",", ":")) + "\n")
+    check_same(zeek, tmp_path, window=3600, min_ips=1, country=country_csv)
+    assert run_fluxscore(zeek, tmp_path / "ms.csv")["used"] == 30000  # every record
 
 
 @pytest.mark.skipif(not HAVE_IPDB, reason="data/ipdb missing (scripts/fetch-ipdata.sh)")

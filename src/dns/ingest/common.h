@@ -1,6 +1,7 @@
 // Small parsing helpers shared by the text log readers.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -284,6 +285,24 @@ inline bool ParseDouble(std::string_view s, double& out) {
 // window arithmetic stays exact and in range. Anything else is a "bad ts".
 inline bool PlausibleTs(double ts) { return ts > -1099511627776.0 && ts < 1099511627776.0; }
 inline bool ParseTs(std::string_view s, double& out) { return ParseDouble(s, out) && PlausibleTs(out); }
+
+// A ts that is a JSON number: epoch seconds (ParseTs), or whole epoch milliseconds as Zeek writes
+// them with LogAscii::json_timestamps = JSON::TS_MILLIS or TS_MILLIS_UNSIGNED, told apart as an
+// integer of 12 or more digits (milliseconds from 1973-03-03 on; as seconds, years after 5000).
+inline bool ParseJsonTs(std::string_view s, double& out) {
+  const bool neg = !s.empty() && s[0] == '-';
+  const std::string_view d = s.substr(neg ? 1 : 0);
+  if (d.size() >= 12 && d.size() <= 15 &&
+      std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    int64_t ms = 0;
+    for (char c : d) ms = ms * 10 + (c - '0');
+    // (ms < 10^15 < 2^53 is exact as a double, and the division rounds once: the double nearest
+    // to the decimal seconds, as ParseTs gives for the same time written "seconds.mmm".)
+    out = static_cast<double>(neg ? -ms : ms) / 1000.0;
+    return true;
+  }
+  return ParseTs(s, out);
+}
 
 inline bool ParseU32(std::string_view s, uint32_t& out) {
   if (s.empty()) return false;

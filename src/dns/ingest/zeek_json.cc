@@ -1018,7 +1018,7 @@ Status ReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, const 
     if (v.kind == kNull) return;
     switch (m) {
       case kTs:
-        if (v.kind == kNumber) have_ts = ParseTs(v.raw, rec.ts);
+        if (v.kind == kNumber) have_ts = ParseJsonTs(v.raw, rec.ts);
         else if (v.kind == kString) have_ts = ParseIsoTime(v.str, rec.ts) && PlausibleTs(rec.ts);
         break;
       case kQuery:

@@ -307,6 +307,37 @@ TEST(ZeekJsonTest, NullIsUnsetAsTheTsvFormsDash) {
   }
 }
 
+// Zeek's three JSON time formats (LogAscii::json_timestamps): JSON::TS_EPOCH (seconds with six
+// decimals), TS_MILLIS / TS_MILLIS_UNSIGNED (whole milliseconds) and TS_ISO8601 give the ts the
+// TSV form gives for the same time. An integer of 12 or more digits is milliseconds; fewer are
+// seconds.
+TEST(ZeekJsonTest, MillisecondAndIsoTimestampsAsInTheTsvForm) {
+  Collect tsv;
+  IngestStats tsv_stats;
+  ASSERT_TRUE(ReadLog(TempFile("ms.log", std::string(kZeekHeader) +
+                                             ZeekLine("1602265824.123000", "10.0.0.1", "a.example", "1", "0",
+                                                      "1.2.3.4", "60.000000")),
+                      LogFormat::kAuto, tsv, tsv_stats)
+                  .ok());
+  ASSERT_EQ(tsv.recs.size(), 1u);
+  const std::string rest = R"(,"id.orig_h":"10.0.0.1","query":"a.example","qtype":1,"rcode":0,)"
+                           R"("answers":["1.2.3.4"],"TTLs":[60.0]})";
+  const std::string json = R"({"ts":1602265824123)" + rest + "\n" +             // TS_MILLIS
+                           R"({"ts":"2020-10-09T17:50:24.123Z")" + rest + "\n" +  // TS_ISO8601
+                           R"({"ts":1602265824.123000)" + rest + "\n" +           // TS_EPOCH
+                           R"({"ts":16022658241)" + rest + "\n" +                // 11 digits: seconds
+                           R"({"ts":100000000000)" + rest + "\n" +               // 12 digits: milliseconds
+                           R"({"ts": -1602265824123 )" + rest + "\n";            // (the general parser)
+  Collect sink;
+  IngestStats stats;
+  ASSERT_TRUE(ReadLog(TempFile("ms.json", json), LogFormat::kAuto, sink, stats).ok());
+  ASSERT_EQ(sink.recs.size(), 6u) << stats.rejected_total();
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(sink.recs[i].ts, tsv.recs[0].ts) << i;
+  EXPECT_EQ(sink.recs[3].ts, 16022658241.0);
+  EXPECT_EQ(sink.recs[4].ts, 100000000.0);
+  EXPECT_EQ(sink.recs[5].ts, -tsv.recs[0].ts);
+}
+
 TEST(PassiveDnsTest, GroupsTheLinesOfOneResponse) {
   std::string log =
       "1322849924.408856||10.1.1.1||8.8.8.8||IN||www.example.com.||CNAME||edge.example.net.||300||1\n"

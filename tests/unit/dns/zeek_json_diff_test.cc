@@ -33,8 +33,8 @@
 #include "dns/ingest/readers.h"
 #include "reader_diff.h"
 
-// ---- The former reader, verbatim but for its namespace and name (RefReadZeekJson), and for one
-// rule changed in both since: null is unset. ----
+// ---- The former reader, verbatim but for its namespace and name (RefReadZeekJson), and for two
+// rules changed in both since: null is unset; a ts of 12 or more digits is in milliseconds. ----
 namespace fluxscore::dns::json_ref {
 namespace {
 
@@ -678,7 +678,7 @@ Status RefReadZeekJson(ByteStream& in, RecordSink& sink, IngestStats& stats, con
       if (v.kind == kNull) return p;  // (changed since: null is unset, as a missing member is)
       switch (m) {
         case kTs:
-          if (v.kind == kNumber) have_ts = ParseTs(v.raw, rec.ts);
+          if (v.kind == kNumber) have_ts = ParseJsonTs(v.raw, rec.ts);
           else if (v.kind == kString) have_ts = ParseIsoTime(v.str, rec.ts) && PlausibleTs(rec.ts);
           break;
         case kQuery:
@@ -865,8 +865,9 @@ struct Gen : reader_diff::Rng {
     }
   }
   std::string Ts() {
-    switch (Chance(75) ? 0 : Below(10)) {
+    switch (Chance(75) ? 0 : Below(11)) {
       case 0: return fmt::format("{}.{:06}", 1795996800 + Below(100000), Below(1000000));
+      case 9: return std::to_string(1795996800000 + Below(100000000));  // JSON::TS_MILLIS
       case 1: return std::to_string(1795996800 + Below(100000));
       case 2: return fmt::format("\"2026-11-{:02}T{:02}:{:02}:{:02}.{:06}Z\"", 1 + Below(30), Below(24), Below(60),
                                  Below(60), Below(1000000));
