@@ -205,7 +205,8 @@ TEST(ZeekJsonReaderTest, NumberForms) {
       R"({"ts":tru,"query":"n.example"})",
       R"({"ts":1.5.3,"query":"n.example"})",
       R"({"ts":1e400,"query":"n.example"})",
-      R"({"ts":1099511627776,"query":"n.example"})",
+      R"({"ts":1099511627776.0,"query":"n.example"})",
+      R"({"ts":1099511627776000,"query":"n.example"})",
   };
   JsonRun r = ReadJson("num.json", lines);
   ASSERT_EQ(r.recs.size(), 2u) << r.Rejection(1) << r.Rejection(2);
@@ -238,7 +239,8 @@ TEST(ZeekJsonReaderTest, NumberForms) {
   EXPECT_EQ(r.Rejection(16), Malformed("unexpected character", 7));
   EXPECT_EQ(r.Rejection(17), Malformed("bad number", 12));
   EXPECT_EQ(r.Rejection(18), "bad ts");  // well-formed, but not a finite double
-  EXPECT_EQ(r.Rejection(19), "bad ts");  // beyond 2^40 seconds
+  EXPECT_EQ(r.Rejection(19), "bad ts");  // beyond 2^40 seconds (not an integer: not milliseconds)
+  EXPECT_EQ(r.Rejection(20), "bad ts");  // 16 digits: seconds, beyond 2^40 (milliseconds have 12-15)
 }
 
 TEST(ZeekJsonReaderTest, IsoTimestamps) {
