@@ -57,11 +57,15 @@ _ADDR_LIKE = re.compile(r"^(?:[0-9.]+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$")
 
 def read_header(path):
     """The `#` lines before the first record: separator, set separator, empty and unset marks,
-    field names, and how many lines they take."""
+    field names, and how many lines they take. Or the one line of field names (and the defaults)
+    that Zeek writes with the filter option tsv=T."""
     h = {"sep": "\t", "set_sep": ",", "empty": "(empty)", "unset": "-", "fields": None, "lines": 0}
     unescape = lambda s: re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), s)
     with open(path, encoding="utf-8", errors="surrogateescape") as f:
         for line in f:
+            if h["lines"] == 0 and line.startswith("ts\t"):
+                h["fields"], h["lines"] = line.rstrip("\n").split("\t"), 1
+                break
             if not line.startswith("#"):
                 break
             h["lines"] += 1

@@ -189,6 +189,14 @@ def test_simulated_day(tmp_path, seed, window, min_ips, country_csv):
     rows = check_same(log, tmp_path, window=window, min_ips=min_ips, country=country_csv)
     assert len(rows) > 100 and rows["distinct_asns"].max() > 20  # flux domains among them
     assert rows["distinct_countries"].max() > 5 and rows["name_word_ratio"].max() == 1
+    # The same day as Zeek writes it with the filter option tsv=T: one line of field names, no #
+    # lines. The same rows.
+    lines = log.read_text().splitlines(keepends=True)
+    fields = next(x for x in lines if x.startswith("#fields\t"))[len("#fields\t"):]
+    names_only = tmp_path / "sim-tsv-mode.log"
+    names_only.write_text(fields + "".join(x for x in lines if not x.startswith("#")))
+    same = check_same(names_only, tmp_path, window=window, min_ips=min_ips, country=country_csv)
+    pd.testing.assert_frame_equal(same.reset_index(drop=True), rows.reset_index(drop=True))
 
 
 @pytest.mark.skipif(not HAVE_IPDB, reason="data/ipdb missing (scripts/fetch-ipdata.sh)")

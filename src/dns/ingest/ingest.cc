@@ -60,10 +60,13 @@ Result<LogFormat> Detect(ByteStream& in) {
   if (head.substr(0, 11) == "#separator " || head.substr(0, 8) == "#fields\t") return LogFormat::kZeekTsv;
   const size_t nl = head.find('\n');
   const std::string_view first = head.substr(0, nl);
+  // Zeek's writer with the filter option tsv=T: one line of field names, no # lines.
+  if (first.substr(0, 3) == "ts\t" && first.find("\tquery") != std::string_view::npos) return LogFormat::kZeekTsv;
   if (first.find("||") != std::string_view::npos) return LogFormat::kPassiveDns;
   return Status::DataError(fmt::format(
       "{}: cannot tell the log format from its first bytes (not pcap/pcapng, not a Zeek dns.log "
-      "with a #separator header, not JSON lines, not passivedns '||' lines); use --format",
+      "with a #separator header or a line of field names, not JSON lines, not passivedns '||' lines); "
+      "use --format",
       in.name()));
 }
 

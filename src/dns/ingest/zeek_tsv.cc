@@ -1,5 +1,6 @@
 // Zeek dns.log in its TSV form: `#`-header lines (`#separator`, `#set_separator`,
-// `#empty_field`, `#unset_field`, `#fields`, ...) then tab-separated records. Fields are found
+// `#empty_field`, `#unset_field`, `#fields`, ...) then tab-separated records; or, as Zeek writes
+// it with the filter option tsv=T, one line of field names then the records. Fields are found
 // by name from `#fields`, so extra or reordered columns are fine; a new header block (files
 // concatenated with cat) starts over.
 #include <fmt/format.h>
@@ -244,6 +245,22 @@ struct Header {
   std::array<int, kNumFields> index{};  // column of each field, -1 when absent
 };
 
+// The field names (of a #fields line, or of the one line of names Zeek writes with tsv=T).
+Status FieldNames(std::string_view line, Header& h, SourcePos pos, std::string_view what) {
+  std::vector<std::string_view> names;
+  SplitFast(line, h.sep, names, 4096);
+  h.index.fill(-1);
+  for (size_t i = 0; i < names.size(); ++i)
+    for (size_t f = 0; f < kNumFields; ++f)
+      if (names[i] == kFieldNames[f]) h.index[f] = static_cast<int>(i);
+  h.num_fields = names.size();
+  if (h.index[kTs] < 0 || h.index[kQuery] < 0)
+    return Status::DataError(
+        fmt::format("{}:{}: {} has no `ts` or no `query`: not a dns.log", pos.file, pos.line, what));
+  h.have_fields = true;
+  return Status::Ok();
+}
+
 Status HeaderLine(std::string_view line, Header& h, SourcePos pos, IngestStats& stats) {
   // "#separator \x09" uses a space; the other header lines use the separator.
   if (line.substr(0, 11) == "#separator ") {
@@ -265,17 +282,7 @@ Status HeaderLine(std::string_view line, Header& h, SourcePos pos, IngestStats& 
   } else if (key == "#unset_field") {
     h.unset = std::string(Unescape(value, buf));
   } else if (key == "#fields") {
-    std::vector<std::string_view> names;
-    SplitFast(value, h.sep, names, 4096);
-    h.index.fill(-1);
-    for (size_t i = 0; i < names.size(); ++i)
-      for (size_t f = 0; f < kNumFields; ++f)
-        if (names[i] == kFieldNames[f]) h.index[f] = static_cast<int>(i);
-    h.num_fields = names.size();
-    if (h.index[kTs] < 0 || h.index[kQuery] < 0)
-      return Status::DataError(fmt::format("{}:{}: #fields has no `ts` or no `query`: not a dns.log",
-                                           pos.file, pos.line));
-    h.have_fields = true;
+    return FieldNames(value, h, pos, "#fields");
   } else {
     stats.Skip("header lines");
   }
@@ -308,6 +315,13 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
     if (line.empty()) continue;
     if (line[0] == '#') {
       FLUXSCORE_RETURN_IF_ERROR(HeaderLine(line, h, pos, stats));
+      continue;
+    }
+    // Zeek's writer with the filter option tsv=T writes one line of field names and no # lines
+    // (the defaults: tab, ',', "(empty)", "-"). A record's first field, ts, is a number.
+    if (line.size() > 3 && line[0] == 't' && line[1] == 's' && line[2] == '\t') {
+      h = Header();
+      FLUXSCORE_RETURN_IF_ERROR(FieldNames(line, h, pos, "the line of field names"));
       continue;
     }
     ++stats.read;

@@ -101,6 +101,47 @@ TEST(ZeekTsvTest, ReadsRecordsWithCnamesAddressesAndEmptyVectors) {
   EXPECT_EQ(sink.recs[2].answers[0].data, "TXT 11 hello,world");  // \x2c unescaped
 }
 
+// Zeek's ASCII writer with the filter option tsv=T writes one line of field names and no #
+// lines: the format is told from it, and the records read as under the full header, also when
+// such a file and a usual one are concatenated.
+TEST(ZeekTsvTest, OneLineOfFieldNamesAsZeekWritesWithTsvTrue) {
+  const std::string fields =
+      "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\ttrans_id\trtt\tquery\tqclass\t"
+      "qclass_name\tqtype\tqtype_name\trcode\trcode_name\tAA\tTC\tRD\tRA\tZ\tanswers\tTTLs\trejected\n";
+  const std::string records =
+      ZeekLine("1547747036.100000", "192.168.1.5", "a.example", "1", "0", "1.2.3.4,5.6.7.8",
+               "60.000000,60.000000") +
+      ZeekLine("1547747037.000000", "-", "b.example", "1", "-", "(empty)", "(empty)");
+  Collect full, names_only, both;
+  IngestStats s1, s2, s3;
+  LogFormat used;
+  ASSERT_TRUE(ReadLog(TempFile("full.log", kZeekHeader + records), LogFormat::kAuto, full, s1).ok());
+  ASSERT_TRUE(ReadLog(TempFile("tsv.log", fields + records), LogFormat::kAuto, names_only, s2, nullptr, &used).ok());
+  EXPECT_EQ(used, LogFormat::kZeekTsv);
+  ASSERT_TRUE(ReadLog(TempFile("both.log", fields + records + kZeekHeader + records), LogFormat::kAuto, both, s3).ok());
+  ASSERT_EQ(full.recs.size(), 2u);
+  ASSERT_EQ(names_only.recs.size(), 2u);
+  ASSERT_EQ(both.recs.size(), 4u);
+  EXPECT_EQ(s2.rejected_total() + s3.rejected_total(), 0u);
+  for (size_t i = 0; i < 4; ++i) {
+    const DnsRecord &a = i < 2 ? names_only.recs[i] : both.recs[i], &b = full.recs[i % 2];
+    EXPECT_EQ(a.ts, b.ts);
+    EXPECT_EQ(a.qname, b.qname);
+    EXPECT_EQ(a.has_client, b.has_client);
+    EXPECT_EQ(a.rcode, b.rcode);
+    EXPECT_EQ(a.answers.size(), b.answers.size());
+  }
+  EXPECT_EQ(full.recs[1].rcode, -1);
+  EXPECT_EQ(full.recs[0].answers.size(), 2u);
+  // A line of names without `query` is not a dns.log: an error that names the line.
+  Collect none;
+  IngestStats s4;
+  Status st = ReadLog(TempFile("conn.log", "ts\tuid\tid.orig_h\n1.0\tC\t10.0.0.1\n"), LogFormat::kZeekTsv, none, s4);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("conn.log:1: the line of field names has no `ts` or no `query`"), std::string::npos)
+      << st.message();
+}
+
 TEST(ZeekTsvTest, BadRecordsAreCountedByReasonWithTheirLines) {
   std::string long_name(4096, 'a');
   std::string log = std::string(kZeekHeader) +
