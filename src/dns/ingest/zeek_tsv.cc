@@ -318,11 +318,18 @@ Status ReadZeekTsv(ByteStream& in, RecordSink& sink, IngestStats& stats, const P
       continue;
     }
     // Zeek's writer with the filter option tsv=T writes one line of field names and no # lines
-    // (the defaults: tab, ',', "(empty)", "-"). A record's first field, ts, is a number.
-    if (line.size() > 3 && line[0] == 't' && line[1] == 's' && line[2] == '\t') {
-      h = Header();
-      FLUXSCORE_RETURN_IF_ERROR(FieldNames(line, h, pos, "the line of field names"));
-      continue;
+    // (the defaults: tab, ',', "(empty)", "-"). Before any header it can only be that (and must
+    // name ts and query); after one whose first field is ts, a line starting "ts<TAB>" is a new
+    // block's names when it names query, else a record with a bad ts.
+    if (line.size() > 3 && line[0] == 't' && line[1] == 's' && line[2] == '\t' &&
+        (!h.have_fields || h.index[kTs] == 0)) {
+      Header names;
+      const Status st = FieldNames(line, names, pos, "the line of field names");
+      if (st.ok() || !h.have_fields) {
+        FLUXSCORE_RETURN_IF_ERROR(st);
+        h = std::move(names);
+        continue;
+      }
     }
     ++stats.read;
     if (!h.have_fields) {

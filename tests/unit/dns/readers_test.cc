@@ -140,6 +140,20 @@ TEST(ZeekTsvTest, OneLineOfFieldNamesAsZeekWritesWithTsvTrue) {
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("conn.log:1: the line of field names has no `ts` or no `query`"), std::string::npos)
       << st.message();
+  // After a header, such a line is a record (with a bad ts); a record's first field is only taken
+  // for names when the header's first field is ts.
+  Collect after;
+  IngestStats s5;
+  const std::string query_first = "#fields\tquery\tts\n" "ts\t1.0\n" "a.example\t2.0\n";
+  const std::string bad_ts = ZeekLine("ts", "10.0.0.1", "c.example", "1", "0", "1.2.3.4", "60.000000");
+  ASSERT_TRUE(ReadLog(TempFile("after.log", fields + records + bad_ts + std::string(kZeekHeader) + records + query_first),
+                      LogFormat::kZeekTsv, after, s5)
+                  .ok());
+  ASSERT_EQ(after.recs.size(), 6u);
+  EXPECT_EQ(s5.rejected_total(), 1u);
+  EXPECT_EQ(s5.rejected().at("bad ts"), 1u);
+  EXPECT_EQ(after.recs[4].qname, "ts");
+  EXPECT_EQ(after.recs[5].qname, "a.example");
 }
 
 TEST(ZeekTsvTest, BadRecordsAreCountedByReasonWithTheirLines) {
