@@ -838,7 +838,7 @@ std::string Model::Describe() const {
     s += "classes:      ";
     EvalContext ctx(&p.pool);
     for (double c : p.root().target.categories)
-      s += " " + FormatValue(c, p.root().target.type, ctx);
+      s.append(" ").append(FormatValue(c, p.root().target.type, ctx));
     s += "\n";
   }
   return s;

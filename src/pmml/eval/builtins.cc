@@ -251,7 +251,7 @@ Kind KindOf(ValueType t) {
 
 bool IsNumeric(ValueType t) { return t == ValueType::kNumber || t == ValueType::kBoolean; }
 
-std::string Quoted(std::string_view name) { return "'" + std::string(name) + "'"; }
+std::string Quoted(std::string_view name) { return std::string("'").append(name).append("'"); }
 
 Status ArgTypeError(const Spec& spec, size_t i, std::string_view expected, ValueType got) {
   return Status::InvalidModel("function " + Quoted(spec.name) + " argument " +

@@ -195,7 +195,7 @@ std::string Document::PathOf(pugi::xml_node node) const {
         if (s == n) index = count;
         if (count > 1 && index) break;
       }
-      if (count > 1) part += "[" + std::to_string(index) + "]";
+      if (count > 1) part.append("[").append(std::to_string(index)).append("]");
     }
     parts.push_back(std::move(part));
     if (parts.size() > 64) {  // very deep trees: keep messages readable

@@ -290,14 +290,14 @@ TEST(ZeekJsonTest, NullIsUnsetAsTheTsvFormsDash) {
   };
   std::string tsv = kZeekHeader, json;
   auto j = [](const char* v, bool text) {
-    return std::string(v) == "-" ? std::string("null") : text ? "\"" + std::string(v) + "\"" : std::string(v);
+    return std::string(v) == "-" ? std::string("null") : text ? std::string("\"").append(v).append("\"") : std::string(v);
   };
   auto jlist = [](const char* v, bool text) {
     if (std::string(v) == "-") return std::string("null");
     std::string out = "[", item;
     for (const char* c = v;; ++c) {
       if (*c == ',' || *c == 0) {
-        out += (out.size() > 1 ? "," : "") + (text ? "\"" + item + "\"" : item);
+        out.append(out.size() > 1 ? "," : "").append(text ? std::string("\"").append(item).append("\"") : item);
         item.clear();
         if (*c == 0) break;
       } else {
@@ -347,7 +347,9 @@ TEST(ZeekJsonTest, NullIsUnsetAsTheTsvFormsDash) {
       EXPECT_EQ(a.ts, b.ts);
       EXPECT_EQ(a.qname, b.qname);
       EXPECT_EQ(a.has_client, b.has_client);
-      if (a.has_client) EXPECT_EQ(a.client.ToString(), b.client.ToString());
+      if (a.has_client) {
+        EXPECT_EQ(a.client.ToString(), b.client.ToString());
+      }
       EXPECT_EQ(a.qtype, b.qtype);
       EXPECT_EQ(a.rcode, b.rcode);
       ASSERT_EQ(a.answers.size(), b.answers.size());
