@@ -33,7 +33,7 @@ std::string TreeXml(int depth, uint32_t seed) {
       s += "<ScoreDistribution value=\"0\" recordCount=\"" + std::to_string(a) +
            "\"/><ScoreDistribution value=\"1\" recordCount=\"" + std::to_string(100 - a) + "\"/>";
     } else {
-      std::string f = "x" + std::to_string(feat(rng));
+      std::string f = std::string("x").append(std::to_string(feat(rng)));
       std::string t = std::to_string(thr(rng));
       node(d + 1, "<SimplePredicate field=\"" + f + "\" operator=\"lessOrEqual\" value=\"" + t + "\"/>");
       node(d + 1, "<SimplePredicate field=\"" + f + "\" operator=\"greaterThan\" value=\"" + t + "\"/>");
@@ -52,7 +52,7 @@ fluxscore::Table Inputs(size_t rows) {
   for (int f = 0; f < 20; ++f) {
     std::vector<double> col(rows);
     for (double& x : col) x = v(rng);
-    t.AddColumn(fluxscore::Column::Numeric("x" + std::to_string(f), std::move(col)));
+    t.AddColumn(fluxscore::Column::Numeric(std::string("x").append(std::to_string(f)), std::move(col)));
   }
   return t;
 }
